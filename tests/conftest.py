@@ -1,0 +1,57 @@
+"""Shared fixtures: the real data files in ../shared/data and an isolated TRADECREW_HOME."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_file(name: str) -> Path:
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"shared test data {name} not found beside the checkout ({SHARED_DATA})")
+    return path
+
+
+def _canonical(df: pd.DataFrame) -> pd.DataFrame:
+    df.columns = [c.lower() for c in df.columns]
+    df.index = pd.DatetimeIndex(df.index).tz_localize("UTC")
+    df.index.name = "timestamp"
+    return df[["open", "high", "low", "close", "volume"]].astype("float64")
+
+
+@pytest.fixture(scope="session")
+def xauusd_d1() -> pd.DataFrame:
+    """Gold daily bars from a MetaTrader export, as the canonical OHLCV frame."""
+    raw = pd.read_csv(shared_file("XAUUSD_D1_mt5.csv"), sep=";")
+    raw.index = pd.to_datetime(raw.pop("Date"), format="%Y.%m.%d %H:%M")
+    return _canonical(raw)
+
+
+@pytest.fixture(scope="session")
+def eurusd_h1() -> pd.DataFrame:
+    raw = pd.read_csv(shared_file("EURUSD_H1.csv"), index_col=0, parse_dates=True)
+    return _canonical(raw)
+
+
+@pytest.fixture(scope="session")
+def goog_d1() -> pd.DataFrame:
+    raw = pd.read_csv(shared_file("GOOG_D1.csv"), index_col=0, parse_dates=True)
+    return _canonical(raw)
+
+
+@pytest.fixture
+def tradecrew_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty TRADECREW_HOME for one test, with settings re-read from the environment."""
+    from tradecrew.config import get_settings
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("TRADECREW_HOME", str(home))
+    get_settings.cache_clear()
+    yield home
+    get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""tradecrew: a trading desk run by a crew of AI agents."""
