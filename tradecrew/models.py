@@ -469,3 +469,30 @@ class Account(Model):
     start_of_day_equity: float | None = None
     peak_equity: float | None = None
     timestamp: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- microstructure
+
+
+class BookLevel(Model):
+    price: float = Field(gt=0.0)
+    size: float = Field(ge=0.0)
+
+
+class OrderBookSnapshot(Model):
+    """Level-2 book at one instant; bids best (highest) first, asks best (lowest) first."""
+
+    symbol: str
+    timestamp: datetime
+    bids: list[BookLevel]
+    asks: list[BookLevel]
+    synthetic: bool = False
+
+
+class TradePrint(Model):
+    """One trade from the tape; ``side`` is the aggressor when the venue reports it."""
+
+    timestamp: datetime
+    price: float = Field(gt=0.0)
+    size: float = Field(gt=0.0)
+    side: Side | None = None

@@ -1,0 +1,150 @@
+"""SQLite settings and alembic migrations shipped inside the package."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from tests.ledger.helpers import make_proposal
+from tradecrew.ledger import Ledger
+from tradecrew.ledger._db import alembic_config, downgrade, make_engine, upgrade
+from tradecrew.ledger._orm import Base
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _diff(url: str) -> list[object]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            return list(compare_metadata(ctx, Base.metadata))
+    finally:
+        engine.dispose()
+
+
+def _revision(url: str) -> str | None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def test_a_fresh_database_is_migrated_to_head_on_open(db_url: str) -> None:
+    with Ledger(db_url):
+        pass
+    assert HEAD is not None and _revision(db_url) == HEAD
+    engine = make_engine(db_url)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+
+
+def test_orm_metadata_and_migrated_schema_agree(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
+    assert _diff(db_url) == []
+
+
+def test_schema_check_sees_a_database_left_at_base(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    downgrade(engine, "base")
+    engine.dispose()
+    assert _revision(db_url) is None
+    assert len(_diff(db_url)) >= len(Base.metadata.tables)  # every table reported missing
+
+
+def test_a_database_at_base_is_upgraded_when_opened(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    downgrade(engine, "base")
+    engine.dispose()
+    with Ledger(db_url) as ledger:
+        proposal = ledger.add_proposal(make_proposal())
+        assert ledger.get_proposal(proposal.id) == proposal
+        assert ledger.verify_audit_chain().ok
+    assert _revision(db_url) == HEAD and _diff(db_url) == []
+
+
+def test_reopening_keeps_data_and_does_not_migrate_again(db_url: str) -> None:
+    with Ledger(db_url) as ledger:
+        proposal = ledger.add_proposal(make_proposal())
+    with Ledger(db_url) as ledger:
+        assert ledger.get_proposal(proposal.id) == proposal
+        assert ledger.audit_count() == 1
+
+
+def test_sqlite_runs_in_wal_with_full_sync_foreign_keys_and_busy_timeout(db_url: str) -> None:
+    engine = make_engine(db_url, busy_timeout=12.5)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 12500
+    engine.dispose()
+
+
+def test_foreign_keys_are_enforced_by_the_database(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO agent_verdicts (id, proposal_id, agent, verdict, reason, created_at) "
+                "VALUES ('v', 'prp_missing', 'a', 'veto', '', '2026-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
+
+
+def _hold_write_lock(path: str, seconds: float, started: threading.Event) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    started.set()
+    time.sleep(seconds)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def test_a_writer_waits_for_a_busy_database_instead_of_failing(tmp_path: Path) -> None:
+    path = str(tmp_path / "busy.db")
+    with Ledger(f"sqlite:///{path}") as ledger:
+        started = threading.Event()
+        holder = threading.Thread(target=_hold_write_lock, args=(path, 0.5, started))
+        holder.start()
+        started.wait()
+        t0 = time.monotonic()
+        ledger.add_proposal(make_proposal())
+        waited = time.monotonic() - t0
+        holder.join()
+        assert waited >= 0.3
+        assert len(ledger.list_proposals()) == 1
+
+
+def test_a_short_busy_timeout_gives_up_while_another_writer_holds_the_lock(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "busy.db")
+    with Ledger(f"sqlite:///{path}", busy_timeout=0.05) as ledger:
+        started = threading.Event()
+        holder = threading.Thread(target=_hold_write_lock, args=(path, 0.6, started))
+        holder.start()
+        started.wait()
+        with pytest.raises(OperationalError, match="locked"):
+            ledger.add_proposal(make_proposal())
+        holder.join()
+        assert ledger.list_proposals() == []
+        assert ledger.verify_audit_chain().ok

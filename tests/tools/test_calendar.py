@@ -1,0 +1,264 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tradecrew.tools.calendar import (
+    CalendarFileError,
+    EconomicEvent,
+    blackout,
+    default_events,
+    load_events,
+    sample_calendar_path,
+    sample_events,
+    symbol_currencies,
+)
+
+T0 = datetime(2024, 7, 5, 12, 30, tzinfo=UTC)
+
+
+def event(
+    currency: str, impact: str = "high", at: datetime = T0, title: str = "X"
+) -> EconomicEvent:
+    return EconomicEvent(time=at, currency=currency, impact=impact, title=title)
+
+
+def check(symbol: str, now: datetime, events: list[EconomicEvent], **kw: object):
+    params = {"minutes_before": 60, "minutes_after": 30, "risk_reduction": 0.5, "action": "reduce"}
+    params.update(kw)
+    return blackout(symbol, now, events, **params)  # type: ignore[arg-type]
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def test_csv_events_load_with_any_case_impact_event_alias_and_utc_times(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "cal.csv",
+        "time,currency,impact,event,forecast,previous,actual\n"
+        "2024-07-05T14:30:00+02:00,usd,HIGH,Non-Farm Payrolls,190K,272K,\n"
+        "2024-07-04 09:00,eur,Medium,PMI,,,\n",
+    )
+    events = load_events(path)
+    assert [e.title for e in events] == ["PMI", "Non-Farm Payrolls"]  # sorted by time
+    pmi, nfp = events
+    assert nfp.time == datetime(2024, 7, 5, 12, 30, tzinfo=UTC)
+    assert pmi.time == datetime(2024, 7, 4, 9, 0, tzinfo=UTC)  # naive time read as UTC
+    assert (nfp.currency, nfp.impact, nfp.forecast, nfp.previous, nfp.actual) == (
+        "USD",
+        "high",
+        "190K",
+        "272K",
+        None,
+    )
+    assert not nfp.sample
+
+
+def test_json_events_load_from_a_list_or_an_events_object(tmp_path: Path) -> None:
+    rows = [
+        {
+            "time": "2024-07-05T12:30:00Z",
+            "currency": "USD",
+            "impact": "High",
+            "title": "NFP",
+            "forecast": 190,
+        }
+    ]
+    a = load_events(write(tmp_path, "a.json", json.dumps(rows)))
+    b = load_events(write(tmp_path, "b.json", json.dumps({"events": rows})))
+    assert a == b and a[0].time == T0 and a[0].forecast == "190"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            "time,currency,impact,title\n2024-07-05T12:30Z,USD,high,ok\n2024-07-05,USD,huge,bad\n",
+            "row 3: impact",
+        ),
+        ("time,currency,impact,title\n2024-07-05T12:30Z,,high,NFP\n", "row 2: missing currency"),
+        ("time,currency,impact,title\nyesterday,USD,high,NFP\n", "row 2: time"),
+        ("time,currency,impact,title\n2024-07-05T12:30Z,US,high,NFP\n", "row 2: currency"),
+        (
+            "time,currency,impact,title,colour\n2024-07-05T12:30Z,USD,high,NFP,red\n",
+            "row 2: unknown column(s) colour",
+        ),
+        (
+            "time,currency,impact,title\n2024-07-05T12:30Z,USD,high,NFP,extra\n",
+            "row 2: more values than columns",
+        ),
+        ("time,currency,impact\n2024-07-05T12:30Z,USD,high\n", "row 2: missing title"),
+        ("", "empty file"),
+    ],
+)
+def test_bad_csv_rows_name_the_file_row_and_problem(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    path = write(tmp_path, "bad.csv", text)
+    with pytest.raises(CalendarFileError) as info:
+        load_events(path)
+    assert str(path) in str(info.value)
+    assert fragment in str(info.value)
+
+
+def test_bad_json_and_unsupported_files_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(CalendarFileError, match="not valid JSON"):
+        load_events(write(tmp_path, "a.json", "{nope"))
+    with pytest.raises(CalendarFileError, match="event 1: expected an object"):
+        load_events(
+            write(
+                tmp_path,
+                "b.json",
+                '[{"time": "2024-01-01T00:00Z", "currency": "USD",'
+                ' "impact": "low", "title": "t"}, 3]',
+            )
+        )
+    with pytest.raises(CalendarFileError, match="event 0: impact"):
+        load_events(
+            write(
+                tmp_path,
+                "c.json",
+                '[{"time": "2024-01-01T00:00Z", "currency": "USD",'
+                ' "impact": "urgent", "title": "t"}]',
+            )
+        )
+    with pytest.raises(CalendarFileError, match="expected a list"):
+        load_events(write(tmp_path, "d.json", '{"rows": []}'))
+    with pytest.raises(CalendarFileError, match="unsupported"):
+        load_events(write(tmp_path, "e.xlsx", "x"))
+    with pytest.raises(CalendarFileError, match="not found"):
+        load_events(tmp_path / "missing.csv")
+
+
+# --------------------------------------------------------------------------- blackout
+
+
+def test_window_runs_from_minutes_before_to_minutes_after_the_event() -> None:
+    events = [event("USD")]
+    inside = [T0 - timedelta(minutes=60), T0, T0 + timedelta(minutes=30)]
+    outside = [T0 - timedelta(minutes=61), T0 + timedelta(minutes=31)]
+    for now in inside:
+        res = check("EURUSD", now, events)
+        assert res.in_blackout and res.risk_reduction == 0.5 and res.events == events
+    for now in outside:
+        res = check("EURUSD", now, events)
+        assert not res.in_blackout and res.risk_reduction == 1.0 and res.events == []
+
+
+def test_eurusd_is_affected_by_euro_and_dollar_events_and_gold_only_by_dollar_events() -> None:
+    now = T0 - timedelta(minutes=5)
+    for ccy in ("EUR", "USD"):
+        assert check("EURUSD", now, [event(ccy)]).in_blackout
+    assert check("XAUUSD", now, [event("USD")]).in_blackout
+    assert not check("XAUUSD", now, [event("EUR")]).in_blackout
+    assert not check("GBPJPY", now, [event("USD")]).in_blackout
+    assert check("gold", now, [event("USD")]).in_blackout  # aliases resolve to XAUUSD
+
+
+def test_unknown_symbols_use_their_forex_code_or_fall_back_to_dollars() -> None:
+    assert symbol_currencies("SEKNOK") == ("SEK", "NOK")
+    assert symbol_currencies("sek/nok") == ("SEK", "NOK")
+    assert symbol_currencies("SOMECORP") == ("USD",)
+    assert symbol_currencies("EURUSD") == ("EUR", "USD")
+    assert symbol_currencies("AAPL") == ("USD",)
+    now = T0 - timedelta(minutes=1)
+    assert check("SEKNOK", now, [event("NOK")]).in_blackout
+    assert not check("SEKNOK", now, [event("USD")]).in_blackout
+
+
+def test_only_high_impact_events_cause_a_blackout() -> None:
+    now = T0 - timedelta(minutes=1)
+    for impact in ("low", "medium"):
+        assert not check("EURUSD", now, [event("USD", impact)]).in_blackout
+
+
+def test_block_action_sets_the_size_multiplier_to_zero() -> None:
+    res = check("EURUSD", T0, [event("USD")], action="block")
+    assert res.in_blackout and res.risk_reduction == 0.0 and res.action == "block"
+    assert (
+        check("EURUSD", T0 - timedelta(hours=3), [event("USD")], action="block").risk_reduction
+        == 1.0
+    )
+
+
+def test_next_event_is_the_next_relevant_high_impact_event() -> None:
+    later = event("EUR", at=T0 + timedelta(days=1), title="ECB")
+    events = [event("JPY", at=T0 + timedelta(hours=1)), event("USD", "medium"), later]
+    res = check("EURUSD", T0, events)
+    assert not res.in_blackout
+    assert res.next_event == later
+    assert res.minutes_to_next_event == pytest.approx(24 * 60)
+
+
+def test_defaults_come_from_settings(tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tradecrew.config import get_settings
+
+    monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__MINUTES_BEFORE", "10")
+    monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__ACTION", "block")
+    get_settings.cache_clear()
+    events = [event("USD")]
+    assert not blackout("EURUSD", T0 - timedelta(minutes=11), events).in_blackout
+    res = blackout("EURUSD", T0 - timedelta(minutes=10), events)
+    assert res.in_blackout and res.risk_reduction == 0.0
+    # An explicit argument wins over the setting.
+    assert blackout("EURUSD", T0 - timedelta(minutes=50), events, minutes_before=60).in_blackout
+
+
+def test_bad_blackout_arguments_are_rejected() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        check("EURUSD", datetime(2024, 7, 5, 12), [])
+    with pytest.raises(ValueError, match="risk_reduction"):
+        check("EURUSD", T0, [], risk_reduction=1.5)
+    with pytest.raises(ValueError, match="action"):
+        check("EURUSD", T0, [], action="panic")
+    with pytest.raises(ValueError, match="minutes"):
+        check("EURUSD", T0, [], minutes_before=-1)
+
+
+# --------------------------------------------------------------------------- sample calendar
+
+
+def test_shipped_sample_file_matches_its_generator() -> None:
+    shipped = load_events(sample_calendar_path())
+    assert shipped == sample_events()
+    assert all(e.sample for e in shipped)
+
+
+def test_sample_payrolls_fall_on_the_first_friday_at_half_past_eight_new_york() -> None:
+    ny = ZoneInfo("America/New_York")
+    nfp = [e for e in sample_events(2020, 2024) if e.title == "US Non-Farm Payrolls"]
+    assert len(nfp) == 60
+    for e in nfp:
+        local = e.time.astimezone(ny)
+        assert local.weekday() == 4 and local.day <= 7
+        assert (local.hour, local.minute) == (8, 30)
+    fomc = [e for e in sample_events(2024, 2024) if e.title == "FOMC Rate Decision"]
+    assert len(fomc) == 8 and all(e.impact == "high" and e.currency == "USD" for e in fomc)
+
+
+def test_default_events_use_the_configured_file_else_the_sample(
+    tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tradecrew.config import get_settings
+
+    assert default_events() == sample_events()
+    path = write(tmp_path, "mine.csv", "time,currency,impact,title\n2024-07-05T12:30Z,USD,high,N\n")
+    monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__FILE", str(path))
+    get_settings.cache_clear()
+    assert default_events() == [event("USD", title="N")]
+
+
+def test_sample_year_range_must_be_ordered() -> None:
+    with pytest.raises(ValueError):
+        sample_events(2025, 2024)

@@ -1,0 +1,435 @@
+"""The embedded paper venue: a simulated exchange with its own persistent book.
+
+Market orders fill at the quote (ask for buys, bid for sells) plus slippage, with a
+commission on notional; limit, stop and stop-limit orders rest until a quote or bar crosses
+them. Bars cap each fill at a participation rate of their volume, so large orders fill in
+parts. Cash and P&L are kept in the account currency; quantities are instrument units.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tradecrew.brokers.base import (
+    BrokerUnavailable,
+    NotSupported,
+    OrderRejected,
+    UnknownOrder,
+)
+from tradecrew.brokers.paper_matching import (
+    Tape,
+    apply_fill,
+    aware,
+    from_steps,
+    instrument_for,
+    match,
+    same_or_reject,
+    slipped,
+    to_steps,
+    validate_order,
+)
+from tradecrew.brokers.paper_store import (
+    AccountRow,
+    FillRow,
+    OrderRow,
+    PositionRow,
+    move_order,
+    open_store,
+    to_order,
+)
+from tradecrew.brokers.paper_valuation import Valuation
+from tradecrew.config import BrokerSettings, get_settings
+from tradecrew.instruments import Instrument
+from tradecrew.models import (
+    TERMINAL_ORDER_STATUSES,
+    Account,
+    AccountMode,
+    Bar,
+    Fill,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    Quote,
+    Side,
+    TimeInForce,
+    utcnow,
+)
+
+QuoteFn = Callable[[str], Quote]
+_EPS = 1e-12
+
+
+def sample_quote(symbol: str) -> Quote:
+    """The default price source: the offline sample data provider."""
+    from tradecrew.data import get_provider
+
+    return get_provider("sample").quote(symbol)
+
+
+class PaperBroker:
+    """A simulated venue persisted at ``path`` (default ``<home>/paper.db``, ``":memory:"`` for
+    backtests). ``quote_fn=None`` makes it purely bar-driven: market orders wait for the next
+    bar's open and marks come from the last bar."""
+
+    name = "paper"
+
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        quote_fn: QuoteFn | None = sample_quote,
+        settings: BrokerSettings | None = None,
+        participation_rate: float | None = 0.1,
+        leverage: float = 1.0,
+        fill_market_on_submit: bool = True,
+        currency: str = "USD",
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        cfg = settings or get_settings().broker
+        if participation_rate is not None and not 0 < participation_rate <= 1:
+            raise ValueError("participation_rate must be in (0, 1] or None")
+        if not math.isfinite(leverage) or leverage <= 0:
+            raise ValueError("leverage must be a finite number above zero")
+        if path is None:
+            path = get_settings().ensure_home() / "paper.db"
+        self.path = path
+        self.slippage_bps = cfg.slippage_bps
+        self.commission_bps = cfg.commission_bps
+        self.participation_rate = participation_rate
+        self.leverage = leverage
+        self.fill_market_on_submit = fill_market_on_submit and quote_fn is not None
+        self._quote_fn = quote_fn
+        self._clock = clock
+        self._value = Valuation(quote_fn, leverage, clock)
+        self._lock = threading.RLock()
+        self._engine, self._sessions = open_store(path)
+        with self._sessions.begin() as s:
+            if s.get(AccountRow, 1) is None:
+                s.add(
+                    AccountRow(
+                        id=1,
+                        account_id=f"paper-{uuid.uuid4().hex[:8]}",
+                        currency=currency,
+                        starting_cash=cfg.starting_cash,
+                        cash=cfg.starting_cash,
+                        created_at=clock(),
+                    )
+                )
+
+    @property
+    def mode(self) -> AccountMode:
+        return AccountMode.PAPER
+
+    def close(self) -> None:
+        """Release the database file (tests and restarts)."""
+        self._engine.dispose()
+
+    # ------------------------------------------------------------------ reads
+
+    def quote(self, symbol: str) -> Quote:
+        """The current quote from the configured price source."""
+        inst = instrument_for(symbol)
+        if self._quote_fn is None:
+            raise NotSupported("this paper venue is bar-driven and has no quote source")
+        try:
+            return self._quote_fn(inst.symbol)
+        except Exception as exc:
+            raise BrokerUnavailable(f"no quote for {inst.symbol}: {exc}") from exc
+
+    def account(self) -> Account:
+        """Cash, equity (cash plus marked positions) and buying power in the account currency;
+        ``realized_pnl_today`` is net of today's commissions."""
+        with self._sessions() as s:
+            return self._value.account(s)
+
+    def refresh(self) -> list[Fill]:
+        """Match every resting order against a fresh quote; call it on a timer in live paper."""
+        fills: list[Fill] = []
+        for symbol in sorted({o.symbol for o in self.orders(open_only=True)}):
+            fills.extend(self.process_market(symbol, self.quote(symbol)))
+        return fills
+
+    def positions(self) -> list[Position]:
+        """Open positions with marks from the quote source (or the last bar's close)."""
+        with self._sessions() as s:
+            return self._value.positions(s)
+
+    def orders(self, open_only: bool = False) -> list[Order]:
+        with self._sessions() as s:
+            query = select(OrderRow).order_by(OrderRow.seq)
+            if open_only:
+                query = query.where(OrderRow.status.not_in([t.value for t in _TERMINAL]))
+            return [to_order(r) for r in s.scalars(query)]
+
+    def get_order_by_client_id(self, client_order_id: str) -> Order | None:
+        with self._sessions() as s:
+            row = s.scalar(select(OrderRow).where(OrderRow.client_order_id == client_order_id))
+            return None if row is None else to_order(row)
+
+    def fills(self, since: datetime | None = None) -> list[Fill]:
+        """Fills at or after ``since`` in execution order; dedupe by ``broker_fill_id``."""
+        with self._sessions() as s:
+            query = select(FillRow, OrderRow).join(OrderRow).order_by(FillRow.seq)
+            if since is not None:
+                query = query.where(FillRow.timestamp >= aware(since))
+            return [
+                Fill(
+                    order_id=o.order_id,
+                    client_order_id=o.client_order_id,
+                    symbol=f.symbol,
+                    side=Side(f.side),
+                    quantity=f.quantity,
+                    price=f.price,
+                    commission=f.commission,
+                    timestamp=f.timestamp,
+                    broker_fill_id=f.broker_fill_id,
+                    id=f"fil_{f.broker_fill_id}",
+                )
+                for f, o in s.execute(query)
+            ]
+
+    # ------------------------------------------------------------------ orders
+
+    def submit(self, order: Order) -> Order:
+        """Accept an order, filling it at once when the quote allows; the same client order id
+        again returns the order already held, never a second one."""
+        inst = validate_order(order)
+        with self._lock:
+            existing = self.get_order_by_client_id(order.client_order_id)
+            if existing is not None:
+                return same_or_reject(existing, order)
+            tape = self._submission_tape(order, inst)
+            with self._sessions.begin() as s:
+                self._value.check_buying_power(s, order, inst, tape)
+                now = self._clock()
+                seq = (s.scalar(select(func.max(OrderRow.seq))) or 0) + 1
+                row = OrderRow(
+                    broker_order_id=f"pap_{uuid.uuid4().hex[:20]}",
+                    client_order_id=order.client_order_id,
+                    order_id=order.id,
+                    proposal_id=order.proposal_id,
+                    symbol=inst.symbol,
+                    side=order.side.value,
+                    quantity=order.quantity,
+                    order_type=order.order_type.value,
+                    limit_price=order.limit_price,
+                    stop_price=order.stop_price,
+                    stop_loss=order.stop_loss,
+                    take_profit=order.take_profit,
+                    time_in_force=order.time_in_force.value,
+                    status=OrderStatus.ACCEPTED.value,
+                    status_reason="",
+                    filled_quantity=0.0,
+                    triggered=False,
+                    created_at=now,
+                    updated_at=now,
+                    seq=seq,
+                )
+                s.add(row)
+                try:
+                    s.flush()
+                except IntegrityError:
+                    s.rollback()  # another process won the race for this client id
+                    existing = self.get_order_by_client_id(order.client_order_id)
+                    assert existing is not None
+                    return same_or_reject(existing, order)
+                if tape is not None:
+                    self._run(s, [row], tape, inst)
+                return to_order(row)
+
+    def cancel(self, order_id: str) -> None:
+        """Cancel by desk id, client order id or broker order id; a no-op when already
+        cancelled, OrderRejected when it already completed otherwise."""
+        with self._lock, self._sessions.begin() as s:
+            row = s.scalar(
+                select(OrderRow).where(
+                    (OrderRow.broker_order_id == order_id)
+                    | (OrderRow.client_order_id == order_id)
+                    | (OrderRow.order_id == order_id)
+                )
+            )
+            if row is None:
+                raise UnknownOrder(f"paper venue has no order {order_id!r}")
+            status = OrderStatus(row.status)
+            if status is OrderStatus.CANCELLED:
+                return
+            if status in _TERMINAL:
+                raise OrderRejected(f"order is {status.value}; it cannot be cancelled")
+            move_order(row, OrderStatus.CANCELLED, self._clock(), "cancelled on request")
+
+    def cancel_all(self, symbol: str | None = None) -> int:
+        """Cancel every open order (of ``symbol`` when given); returns how many."""
+        with self._lock, self._sessions.begin() as s:
+            query = select(OrderRow).where(OrderRow.status.not_in([t.value for t in _TERMINAL]))
+            if symbol is not None:
+                query = query.where(OrderRow.symbol == instrument_for(symbol).symbol)
+            rows = list(s.scalars(query))
+            for row in rows:
+                move_order(row, OrderStatus.CANCELLED, self._clock(), "cancelled on request")
+            return len(rows)
+
+    # ------------------------------------------------------------------ market events
+
+    def process_market(self, symbol: str, event: Bar | Quote | Any) -> list[Fill]:
+        """Match resting orders of ``symbol`` against a new bar or quote; returns new fills.
+
+        Bars fill at their open or the order's price when the high/low crosses it, capped at
+        the participation rate of the bar's volume; quotes (no volume) fill fully.
+        """
+        inst = instrument_for(symbol)
+        if isinstance(event, Quote):
+            tape = Tape.from_quote(event)
+        elif isinstance(event, Bar):
+            tape = Tape.from_bar(event)
+        else:
+            tape = Tape.from_bar(Bar.model_validate(event))
+        with self._lock, self._sessions.begin() as s:
+            pos = s.get(PositionRow, inst.symbol)
+            if pos is not None:
+                pos.last_price = tape.mark
+            else:
+                s.add(PositionRow(symbol=inst.symbol, last_price=tape.mark))
+            rows = list(
+                s.scalars(
+                    select(OrderRow)
+                    .where(
+                        OrderRow.symbol == inst.symbol,
+                        OrderRow.status.not_in([t.value for t in _TERMINAL]),
+                    )
+                    .order_by(OrderRow.seq)
+                )
+            )
+            return self._run(s, rows, tape, inst)
+
+    def on_bar(self, symbol: str, bar: Bar | Any) -> list[Fill]:
+        """Backtest hook: the same as ``process_market`` with a bar."""
+        return self.process_market(symbol, bar)
+
+    # ------------------------------------------------------------------ internals
+
+    def _submission_tape(self, order: Order, inst: Instrument) -> Tape | None:
+        if not self.fill_market_on_submit:
+            return None
+        try:
+            tape = Tape.from_quote(self.quote(inst.symbol))
+        except (BrokerUnavailable, ValueError) as exc:
+            if order.order_type is OrderType.MARKET:
+                # nothing placed: a market order without a usable price cannot be accepted
+                raise BrokerUnavailable(f"no usable quote for {inst.symbol}: {exc}") from None
+            return None
+        return replace(tape, timestamp=self._clock())  # fills at submission happen now
+
+    def _run(self, s: Session, rows: list[OrderRow], tape: Tape, inst: Instrument) -> list[Fill]:
+        fills: list[Fill] = []
+        step = inst.quantity_step
+        capacity = None
+        if tape.volume is not None and self.participation_rate is not None:
+            capacity = to_steps(tape.volume * self.participation_rate, step)
+        for row in rows:
+            tif = TimeInForce(row.time_in_force)
+            if tif is TimeInForce.DAY and tape.timestamp.date() > row.created_at.date():
+                move_order(row, OrderStatus.EXPIRED, tape.timestamp, "day order expired")
+                continue
+            side = Side(row.side)
+            ex = match(
+                OrderType(row.order_type),
+                side,
+                row.limit_price,
+                row.stop_price,
+                row.triggered,
+                tape,
+            )
+            row.triggered = ex.triggered
+            remaining = to_steps(row.quantity, step) - to_steps(row.filled_quantity, step)
+            steps = 0 if ex.price is None else remaining
+            if capacity is not None:
+                steps = min(steps, capacity)
+            if tif is TimeInForce.FOK and steps < remaining:
+                move_order(row, OrderStatus.CANCELLED, tape.timestamp, "fill or kill: not filled")
+                continue
+            if steps > 0 and ex.price is not None:
+                price = slipped(ex.price, side, self.slippage_bps) if ex.aggressive else ex.price
+                fills.append(self._fill(s, row, inst, steps, price, tape.timestamp))
+                if capacity is not None:
+                    capacity -= steps
+            if tif is TimeInForce.IOC and OrderStatus(row.status) not in _TERMINAL:
+                move_order(row, OrderStatus.CANCELLED, tape.timestamp, "immediate or cancel: rest")
+        return fills
+
+    def _fill(
+        self, s: Session, row: OrderRow, inst: Instrument, steps: int, price: float, ts: datetime
+    ) -> Fill:
+        side = Side(row.side)
+        filled_before = row.filled_quantity
+        total_steps = to_steps(filled_before, inst.quantity_step) + steps
+        full = total_steps >= to_steps(row.quantity, inst.quantity_step)
+        qty = from_steps(steps, inst.quantity_step)
+        rate = self._value.rate(s, inst.quote_currency)
+        notional = qty * price * rate
+        commission = notional * self.commission_bps / 10_000.0
+        acct = s.get(AccountRow, 1)
+        assert acct is not None
+        acct.cash -= side.sign * notional + commission
+        realized = self._update_position(s, inst, side.sign * qty, price) * rate
+
+        row.filled_quantity = row.quantity if full else from_steps(total_steps, inst.quantity_step)
+        prior = (row.average_fill_price or 0.0) * filled_before
+        row.average_fill_price = (prior + qty * price) / (filled_before + qty)
+        move_order(row, OrderStatus.FILLED if full else OrderStatus.PARTIALLY_FILLED, ts, "")
+        seq = (s.scalar(select(func.max(FillRow.seq))) or 0) + 1
+        fid = f"pfl_{uuid.uuid4().hex[:20]}"
+        s.add(
+            FillRow(
+                broker_fill_id=fid,
+                broker_order_id=row.broker_order_id,
+                symbol=inst.symbol,
+                side=side.value,
+                quantity=qty,
+                price=price,
+                commission=commission,
+                realized_pnl=realized,
+                timestamp=ts,
+                seq=seq,
+            )
+        )
+        return Fill(
+            id=f"fil_{fid}",
+            order_id=row.order_id,
+            client_order_id=row.client_order_id,
+            symbol=inst.symbol,
+            side=side,
+            quantity=qty,
+            price=price,
+            commission=commission,
+            timestamp=ts,
+            broker_fill_id=fid,
+        )
+
+    def _update_position(self, s: Session, inst: Instrument, delta: float, price: float) -> float:
+        """Apply a signed fill to the position; returns realized P&L in the quote currency."""
+        pos = s.get(PositionRow, inst.symbol)
+        if pos is None:
+            pos = PositionRow(symbol=inst.symbol, realized_pnl=0.0, last_price=price)
+            s.add(pos)
+        pos.quantity, pos.average_price, realized = apply_fill(
+            pos.quantity or 0.0, pos.average_price or 0.0, delta, price, inst.quantity_step
+        )
+        pos.realized_pnl = (pos.realized_pnl or 0.0) + realized
+        if pos.last_price is None:
+            pos.last_price = price
+        return realized
+
+
+_TERMINAL = TERMINAL_ORDER_STATUSES

@@ -1,0 +1,225 @@
+"""Analysis commands: analyze, regime, sentiment, demo, config check."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tradecrew.cli.common import console, emit_json, fail, user_errors
+
+SourceOpt = Annotated[
+    str | None,
+    typer.Option("--source", "-s", help="sample (offline default) or csv:PATH"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
+TimeframeOpt = Annotated[
+    str, typer.Option("--timeframe", "-t", help="M1 M5 M15 M30 H1 H4 D1 W1 MN1")
+]
+
+DEMO_WATCHLIST = ("XAUUSD", "EURUSD", "GBPUSD", "SPX", "NDX", "BTCUSD")
+
+
+def analyze(
+    symbol: Annotated[str, typer.Argument(help="symbol or alias: XAUUSD, gold, EURUSD, SPX")],
+    timeframe: TimeframeOpt = "D1",
+    source: SourceOpt = None,
+    headline: Annotated[
+        list[str] | None, typer.Option("--headline", help="news headline to score (repeatable)")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run every analyzer on SYMBOL and fuse them into one signal."""
+    from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
+
+    with user_errors():
+        report = analyze_symbol(
+            AnalyzeQuery(
+                symbol=symbol, timeframe=timeframe, source=source, headlines=headline or []
+            )
+        )
+    if as_json:
+        emit_json(report)
+        return
+    from tradecrew.cli.render import analysis_tables
+
+    for part in analysis_tables(report):
+        console.print(part)
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def regime(
+    symbol: Annotated[str, typer.Argument(help="symbol or alias")],
+    timeframe: TimeframeOpt = "D1",
+    source: SourceOpt = None,
+    history: Annotated[bool, typer.Option("--history", help="every bar, not just the last")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Market regime of SYMBOL (trending_bull, trending_bear, ranging, volatile), causal."""
+    from tradecrew.models import Timeframe
+    from tradecrew.tools.catalog import load_bars
+    from tradecrew.tools.regime import regime_series
+
+    with user_errors():
+        tf = Timeframe.parse(timeframe)
+        bars = load_bars(symbol, tf, source, None, 10**9)
+        series = regime_series(bars)
+    if not history:
+        series = series.iloc[-1:]
+    rows = [
+        {"timestamp": ts.isoformat(), "regime": str(r), "confidence": _finite(c)}
+        for ts, r, c in zip(series.index, series["regime"], series["confidence"], strict=True)
+    ]
+    if as_json:
+        out = sys.stdout
+        for row in rows:
+            out.write(json.dumps(row) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{symbol.upper()} {tf.value} regime" + (
+        " (synthetic data)" if bars.attrs.get("synthetic") else ""
+    ))
+    for col in ("timestamp", "regime", "confidence"):
+        table.add_column(col)
+    for row in rows[-50:]:
+        conf = row["confidence"]
+        table.add_row(row["timestamp"], row["regime"], "-" if conf is None else f"{conf:.2f}")
+    if len(rows) > 50:
+        console.print(f"[dim]showing the last 50 of {len(rows)} bars; --json gives all[/]")
+    console.print(table)
+
+
+def _read_texts(path: Path) -> list[str]:
+    """Plain lines, or JSONL objects with a ``text`` field; blank lines are skipped."""
+    texts: list[str] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        fail(f"no such file: {path}")
+    except UnicodeDecodeError:
+        fail(f"{path} is not UTF-8 text")
+    for n, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("{"):
+            try:
+                obj = json.loads(stripped)
+            except json.JSONDecodeError as exc:
+                fail(f"{path}:{n}: not valid JSON ({exc.msg})")
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                fail(f"{path}:{n}: a JSON line needs a string 'text' field")
+            texts.append(obj["text"])
+        else:
+            texts.append(line)
+    return texts
+
+
+def sentiment(
+    texts: Annotated[list[str] | None, typer.Argument(help="headlines to score")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="plain lines or JSONL with 'text'")
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", "-b", help="lexicon | finbert | llm")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score news headlines: positive, negative or neutral, with score and confidence."""
+    from tradecrew.config import get_settings
+    from tradecrew.tools.sentiment import BACKENDS, analyze_sentiment
+
+    items = list(texts or [])
+    if file is not None:
+        items += _read_texts(file)
+    if not items:
+        fail("give headlines as arguments or with --file PATH")
+    chosen = backend or get_settings().components.sentiment.backend
+    if chosen not in BACKENDS:
+        fail(f"unknown backend {chosen!r}; use one of {', '.join(BACKENDS)}")
+    with user_errors(RuntimeError):
+        results = analyze_sentiment(items, backend=chosen)
+    if as_json:
+        for r in results:
+            sys.stdout.write(
+                json.dumps(
+                    {"text": r.text, "label": r.label, "score": r.score,
+                     "confidence": r.confidence}
+                )
+                + "\n"
+            )
+        return
+    from rich.table import Table
+
+    table = Table(title=f"sentiment ({chosen})")
+    for col in ("label", "score", "confidence", "text"):
+        table.add_column(col)
+    style = {"positive": "green", "negative": "red", "neutral": "yellow"}
+    for r in results:
+        table.add_row(
+            f"[{style[r.label]}]{r.label}[/]", f"{r.score:+.2f}", f"{r.confidence:.2f}", r.text
+        )
+    console.print(table)
+
+
+def demo(
+    symbols: Annotated[
+        str | None, typer.Option("--symbols", help="comma-separated watchlist")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Analyse a small watchlist from the embedded data, offline, and summarise."""
+    from tradecrew.cli.demo import run_demo
+
+    watchlist = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
+    with user_errors():
+        run_demo(watchlist or list(DEMO_WATCHLIST), as_json=as_json)
+
+
+def config_check(as_json: JsonOpt = False) -> None:
+    """Validate settings (environment + crew.yaml) and print where they come from."""
+    from tradecrew.config import Settings
+    from tradecrew.crewfile import crew_path, load_crew_file
+
+    with user_errors():
+        crew = load_crew_file()
+        settings = Settings()
+    summary = {
+        "crew_file": str(crew_path()) if crew_path() else None,
+        "agents": sorted(crew.agents),
+        "tasks": sorted(crew.tasks),
+        "home": str(settings.home),
+        "data_source": settings.data_source,
+        "broker": settings.broker.name,
+        "live_trading": settings.broker.live_trading,
+        "llm": settings.llm.model or "none (deterministic mode)",
+        "components": {
+            name: getattr(settings.components, name).enabled
+            for name in type(settings.components).model_fields
+        },
+    }
+    if as_json:
+        emit_json(summary)
+        return
+    console.print_json(data=summary)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(analyze)
+    app.command()(regime)
+    app.command()(sentiment)
+    app.command()(demo)
+    config_app = typer.Typer(help="settings and crew.yaml", no_args_is_help=True)
+    config_app.command("check")(config_check)
+    app.add_typer(config_app, name="config")
+
+
+__all__ = ["register"]

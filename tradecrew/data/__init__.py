@@ -1,0 +1,56 @@
+"""Market data for the desk: providers, validation and resampling of canonical bars.
+
+``get_provider("sample")`` is the offline default; ``get_provider("csv:PATH")`` reads a
+file or a folder of OHLCV files (MetaTrader exports included).
+"""
+
+from __future__ import annotations
+
+from tradecrew.data.base import (
+    BadDataError,
+    DataError,
+    DataNotAvailable,
+    Provider,
+    UnknownSymbolError,
+)
+from tradecrew.data.resample import completed_bars, resample_bars
+from tradecrew.data.validate import validate_bars
+
+__all__ = [
+    "BadDataError",
+    "DataError",
+    "DataNotAvailable",
+    "Provider",
+    "UnknownSymbolError",
+    "completed_bars",
+    "get_provider",
+    "resample_bars",
+    "validate_bars",
+]
+
+_NETWORK_SOURCES = ("alpaca", "yfinance", "openbb")
+
+
+def get_provider(source: str) -> Provider:
+    """The provider named by ``source``: ``sample`` or ``csv:PATH``; a DataError otherwise."""
+    text = str(source).strip()
+    kind, _, arg = text.partition(":")
+    kind = kind.strip().lower()
+    valid = "'sample' (offline, the default) or 'csv:PATH' (a file or a folder of OHLCV files)"
+    if kind == "sample" and not arg:
+        from tradecrew.data.sample import SampleProvider
+
+        return SampleProvider()
+    if kind == "csv":
+        if not arg.strip():
+            raise DataError(f"the csv source needs a path; use {valid}")
+        from tradecrew.data.csv import CsvProvider
+
+        return CsvProvider(arg.strip())
+    if kind in _NETWORK_SOURCES:
+        raise DataError(
+            f"data source {kind!r} is not available here: the {kind} provider needs its "
+            f"optional extra installed and network access (and keys where the service asks "
+            f"for them); available sources are {valid}"
+        )
+    raise DataError(f"unknown data source {source!r}; use {valid}")

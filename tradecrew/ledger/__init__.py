@@ -1,0 +1,46 @@
+"""The desk's ledger: proposals, risk decisions, approvals, orders, fills, positions and a
+hash-chained audit log, in SQLite (WAL) by default or any SQLAlchemy database."""
+
+from tradecrew.ledger.errors import (
+    ApprovalError,
+    Conflict,
+    IllegalTransition,
+    LedgerError,
+    NotFound,
+    Overfill,
+)
+from tradecrew.ledger.positions import positions_from_fills
+from tradecrew.ledger.records import (
+    AgentVerdict,
+    Approval,
+    ApprovalChannel,
+    AuditEntry,
+    AuditVerification,
+    PositionSnapshot,
+    RunRecord,
+    RunStatus,
+    TradingStateRecord,
+    Verdict,
+)
+from tradecrew.ledger.store import Ledger
+
+__all__ = [
+    "AgentVerdict",
+    "Approval",
+    "ApprovalChannel",
+    "ApprovalError",
+    "AuditEntry",
+    "AuditVerification",
+    "Conflict",
+    "IllegalTransition",
+    "Ledger",
+    "LedgerError",
+    "NotFound",
+    "Overfill",
+    "PositionSnapshot",
+    "RunRecord",
+    "RunStatus",
+    "TradingStateRecord",
+    "Verdict",
+    "positions_from_fills",
+]

@@ -1,0 +1,89 @@
+"""Engine setup and schema migration for the ledger.
+
+SQLite gets WAL (readers never block the writer), ``synchronous=FULL`` (a commit the desk
+acted on, such as an order persisted before it is sent, survives power loss, not only a
+process crash; the ledger writes a few rows per trade so the extra fsync is cheap),
+foreign keys, a busy timeout so concurrent writers wait, and ``BEGIN IMMEDIATE`` for write
+transactions so two writers never deadlock upgrading a read lock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BEGIN_OPTION = "tradecrew_begin"
+_ADVISORY_LOCK_KEY = 727_274_001
+
+
+def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
+    """An engine for ``url``; on SQLite with the pragmas above and an explicit BEGIN."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or "mode=memory" in str(parsed.query)
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": busy_timeout},
+    }
+    if in_memory:
+        # One shared connection, or every checkout would see its own empty database.
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+    timeout_ms = int(busy_timeout * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below emit BEGIN instead of the driver guessing.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(BEGIN_OPTION, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same pool, but transactions take the write lock up front (SQLite)."""
+    return engine.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+
+
+def alembic_config() -> Config:
+    """An alembic Config built in code, pointing at the migrations shipped in the package."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` in one locked transaction, so racing openers queue."""
+    cfg = alembic_config()
+    with writer(engine).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Take the schema back to ``revision`` (for tests and operators, never done on open)."""
+    cfg = alembic_config()
+    with writer(engine).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)

@@ -1,0 +1,220 @@
+"""Approvals, agent verdicts, the trading state and run records, inside write transactions."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tradecrew.ledger._convert import image, to_model, to_row
+from tradecrew.ledger._orm import AgentVerdictRow, ApprovalRow, ProposalRow, RunRow, TradingStateRow
+from tradecrew.ledger._tx import Tx, get_or_raise, require_actor, require_aware, require_length
+from tradecrew.ledger.audit import json_safe
+from tradecrew.ledger.errors import ApprovalError
+from tradecrew.ledger.records import (
+    AgentVerdict,
+    Approval,
+    ApprovalChannel,
+    RunRecord,
+    RunStatus,
+    TradingStateRecord,
+    Verdict,
+)
+from tradecrew.models import TradingState, utcnow
+
+
+def record_approval(
+    tx: Tx,
+    proposal_id: str,
+    order_hash: str,
+    actor: str,
+    channel: ApprovalChannel | str,
+    expires_at: datetime,
+) -> Approval:
+    actor = require_actor(actor)
+    if not isinstance(order_hash, str) or not order_hash:
+        raise ValueError("an approval must name the order_hash it approves")
+    require_length(order_hash, "order_hash", 128)
+    if not isinstance(expires_at, datetime):
+        raise ValueError(f"expires_at must be a datetime, got {expires_at!r}")
+    require_aware(expires_at, "expires_at")
+    get_or_raise(tx.session, ProposalRow, proposal_id, "proposal")
+    approval = Approval(
+        proposal_id=proposal_id,
+        order_hash=order_hash,
+        actor=actor,
+        channel=ApprovalChannel(channel),
+        expires_at=expires_at,
+    )
+    tx.session.add(to_row(ApprovalRow, approval))
+    tx.audit(actor, "approval.granted", "approval", approval.id, None, image(approval))
+    return approval
+
+
+def consume_approval(
+    tx: Tx, proposal_id: str, order_hash: str, actor: str, now: datetime | None
+) -> Approval | None:
+    """Mark the newest usable approval consumed; None after auditing a refusal (raised later)."""
+    actor = require_actor(actor)
+    now = now or utcnow()
+    require_aware(now, "now")
+    s = tx.session
+    get_or_raise(s, ProposalRow, proposal_id, "proposal")
+    rows = s.scalars(
+        select(ApprovalRow)
+        .where(ApprovalRow.proposal_id == proposal_id)
+        .order_by(ApprovalRow.approved_at.desc(), ApprovalRow.id.desc())
+    ).all()
+    terms = [r for r in rows if r.order_hash == order_hash]
+    unused = [r for r in terms if r.consumed_at is None]
+    usable = [r for r in unused if r.expires_at > now]
+    if not usable:
+        if not rows:
+            why = f"proposal {proposal_id} has no approval"
+        elif not terms:
+            why = f"no approval of proposal {proposal_id} covers order hash {order_hash[:16]}…"
+        elif unused:
+            why = f"the approval of proposal {proposal_id} expired at {unused[0].expires_at}"
+        else:
+            used = terms[0]
+            why = (
+                f"the approval of proposal {proposal_id} was already used at "
+                f"{used.consumed_at} by {used.consumed_by}"
+            )
+        tx.refuse(
+            ApprovalError(why),
+            actor,
+            "approval",
+            proposal_id,
+            {"proposal_id": proposal_id, "order_hash": order_hash},
+        )
+        return None
+    row = usable[0]
+    # Conditional on still being unused: the database, not this process, decides who wins.
+    result = s.execute(
+        update(ApprovalRow)
+        .where(ApprovalRow.id == row.id, ApprovalRow.consumed_at.is_(None))
+        .values(consumed_at=now, consumed_by=actor)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ApprovalError(f"the approval of proposal {proposal_id} was used concurrently")
+    before = to_model(Approval, row)
+    s.refresh(row)
+    after = to_model(Approval, row)
+    tx.audit(actor, "approval.consumed", "approval", row.id, image(before), image(after))
+    return after
+
+
+def approvals(session: Session, proposal_id: str) -> list[Approval]:
+    get_or_raise(session, ProposalRow, proposal_id, "proposal")
+    rows = session.scalars(
+        select(ApprovalRow)
+        .where(ApprovalRow.proposal_id == proposal_id)
+        .order_by(ApprovalRow.approved_at, ApprovalRow.id)
+    )
+    return [to_model(Approval, r) for r in rows]
+
+
+def get_trading_state(session: Session) -> TradingStateRecord:
+    row = session.get(TradingStateRow, 1)
+    return TradingStateRecord() if row is None else to_model(TradingStateRecord, row)
+
+
+def set_trading_state(
+    tx: Tx, state: TradingState | str, reason: str, actor: str, tripped_by: str | None
+) -> TradingStateRecord:
+    actor = require_actor(actor)
+    new = TradingState(state)
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError("a trading state change needs a reason")
+    row = tx.session.get(TradingStateRow, 1)
+    before = None if row is None else image(to_model(TradingStateRecord, row))
+    record = TradingStateRecord(
+        state=new, reason=reason.strip(), tripped_by=tripped_by, changed_by=actor
+    )
+    if row is None:
+        row = TradingStateRow(id=1)
+        tx.session.add(row)
+    row.state, row.reason, row.tripped_by = new.value, record.reason, tripped_by
+    row.changed_by, row.changed_at = actor, record.changed_at
+    tx.audit(actor, "trading_state.changed", "trading_state", "1", before, image(record))
+    return record
+
+
+def record_verdict(
+    tx: Tx,
+    proposal_id: str,
+    agent: str,
+    verdict: Verdict | str,
+    quantity: float | None,
+    reason: str,
+) -> AgentVerdict:
+    """An agent may veto or shrink, never enlarge: quantity above the proposal's is refused."""
+    agent = require_actor(agent)
+    kind = Verdict(verdict)
+    proposal = get_or_raise(tx.session, ProposalRow, proposal_id, "proposal")
+    if quantity is not None:
+        if isinstance(quantity, bool) or not math.isfinite(quantity) or quantity < 0:
+            raise ValueError(f"verdict quantity must be finite and not negative, got {quantity}")
+        if quantity > proposal.quantity:
+            raise ValueError(
+                f"agent {agent} may not enlarge proposal {proposal_id}: "
+                f"{quantity} > {proposal.quantity}"
+            )
+    if kind is Verdict.SHRINK and (quantity is None or quantity <= 0):
+        raise ValueError("a shrink verdict needs the smaller quantity, above zero")
+    if kind is Verdict.VETO and quantity not in (None, 0.0):
+        raise ValueError("a veto carries no quantity")
+    record = AgentVerdict(
+        proposal_id=proposal_id, agent=agent, verdict=kind, quantity=quantity, reason=reason
+    )
+    tx.session.add(to_row(AgentVerdictRow, record))
+    tx.audit(agent, "verdict.recorded", "agent_verdict", record.id, None, image(record))
+    return record
+
+
+def verdicts(session: Session, proposal_id: str) -> list[AgentVerdict]:
+    get_or_raise(session, ProposalRow, proposal_id, "proposal")
+    rows = session.scalars(
+        select(AgentVerdictRow)
+        .where(AgentVerdictRow.proposal_id == proposal_id)
+        .order_by(AgentVerdictRow.created_at, AgentVerdictRow.id)
+    )
+    return [to_model(AgentVerdict, r) for r in rows]
+
+
+def start_run(tx: Tx, kind: str, detail: dict[str, Any], actor: str) -> RunRecord:
+    actor = require_actor(actor)
+    if not isinstance(kind, str) or not kind.strip():
+        raise ValueError("a run needs a kind")
+    require_length(kind.strip(), "run kind", 32)
+    run = RunRecord(kind=kind.strip(), detail=detail)
+    tx.session.add(to_row(RunRow, run))
+    tx.audit(actor, "run.started", "run", run.id, None, image(run))
+    return run
+
+
+def finish_run(
+    tx: Tx, run_id: str, status: RunStatus | str, summary: dict[str, Any], error: str, actor: str
+) -> RunRecord:
+    actor = require_actor(actor)
+    new = RunStatus(status)
+    if new is RunStatus.RUNNING:
+        raise ValueError("finish_run needs a final status (succeeded or failed)")
+    row = get_or_raise(tx.session, RunRow, run_id, "run")
+    before = to_model(RunRecord, row)
+    if before.status is not RunStatus.RUNNING:
+        raise ValueError(f"run {run_id} already finished as {before.status.value}")
+    row.status, row.finished_at, row.error = new.value, utcnow(), error
+    row.summary = json_safe(summary)
+    after = to_model(RunRecord, row)
+    tx.audit(actor, "run.finished", "run", run_id, image(before), image(after))
+    return after
+
+
+def get_run(session: Session, run_id: str) -> RunRecord:
+    return to_model(RunRecord, get_or_raise(session, RunRow, run_id, "run"))

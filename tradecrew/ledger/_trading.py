@@ -1,0 +1,250 @@
+"""Orders and fills inside a write transaction: idempotent creation, no duplicate fills,
+no overfills, every status change through the order lifecycle table."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+from sqlalchemy import Select, or_, select
+
+from tradecrew.ledger._convert import image, to_model, to_row
+from tradecrew.ledger._orm import (
+    AccountSnapshotRow,
+    FillRow,
+    OrderRow,
+    PositionSnapshotRow,
+    ProposalRow,
+)
+from tradecrew.ledger._tx import Tx, get_or_raise, require_actor, require_aware, require_length
+from tradecrew.ledger.audit import canonical_json, utc_stamp
+from tradecrew.ledger.errors import Conflict, Overfill
+from tradecrew.models import (
+    TERMINAL_ORDER_STATUSES,
+    Fill,
+    Order,
+    OrderStatus,
+    check_order_transition,
+    utcnow,
+)
+
+# Fields that define what an order asks the broker to do; a replay must match them exactly.
+_TERMS = (
+    "proposal_id",
+    "symbol",
+    "side",
+    "quantity",
+    "order_type",
+    "limit_price",
+    "stop_price",
+    "stop_loss",
+    "take_profit",
+    "time_in_force",
+    "broker",
+)
+
+
+def _tolerance(quantity: float) -> float:
+    return 1e-9 * max(1.0, abs(quantity))
+
+
+def fill_key(fill: Fill) -> str:
+    """A deterministic identity for a fill: the broker's id when given, else its content.
+
+    Without a broker id, the same order, quantity, price and timestamp is the same fill.
+    """
+    if fill.broker_fill_id:
+        basis = ["broker", fill.order_id, fill.broker_fill_id]
+    else:
+        basis = [
+            "content",
+            fill.order_id,
+            repr(float(fill.quantity)),
+            repr(float(fill.price)),
+            utc_stamp(fill.timestamp),
+        ]
+    return hashlib.sha256(canonical_json(basis).encode("utf-8")).hexdigest()
+
+
+def create_order(tx: Tx, order: Order, actor: str) -> Order:
+    """Persist ``order`` (NEW unless external) or return the row already under its client id."""
+    actor = require_actor(actor)
+    if not order.client_order_id or len(order.client_order_id) > 64:
+        raise ValueError("client_order_id must be 1 to 64 characters")
+    for name in ("quantity", "limit_price", "stop_price", "stop_loss", "take_profit"):
+        value = getattr(order, name)
+        if value is not None and (not math.isfinite(value) or value <= 0):
+            raise ValueError(f"order {name} must be a finite number above zero, got {value}")
+    for name, limit in (("symbol", 32), ("broker", 32), ("broker_order_id", 128)):
+        require_length(getattr(order, name), name, limit)
+    require_aware(order.created_at, "created_at")
+    require_aware(order.updated_at, "updated_at")
+    s = tx.session
+    existing = s.scalars(
+        select(OrderRow).where(OrderRow.client_order_id == order.client_order_id)
+    ).one_or_none()
+    if existing is not None:
+        kept = to_model(Order, existing)
+        differs = [f for f in _TERMS if getattr(kept, f) != getattr(order, f)]
+        if differs:
+            raise Conflict(
+                f"client_order_id {order.client_order_id!r} is already order {kept.id} "
+                f"with different {', '.join(differs)}"
+            )
+        return kept
+    if not order.external and order.status is not OrderStatus.NEW:
+        raise ValueError(f"a desk order is persisted as new before sending, not {order.status}")
+    if order.filled_quantity != 0.0 and not order.external:
+        raise ValueError("a new order has nothing filled; fills arrive through record_fill")
+    if order.proposal_id is not None:
+        get_or_raise(s, ProposalRow, order.proposal_id, "proposal")
+    if s.get(OrderRow, order.id) is not None:
+        raise Conflict(f"order id {order.id!r} already exists under another client_order_id")
+    row = to_row(OrderRow, order)
+    s.add(row)
+    tx.audit(actor, "order.created", "order", order.id, None, image(order))
+    return order
+
+
+def update_order(
+    tx: Tx,
+    order_id: str,
+    status: OrderStatus | str | None,
+    broker_order_id: str | None,
+    reason: str,
+    actor: str,
+) -> Order:
+    """Move an order through ORDER_TRANSITIONS and/or attach the broker's id."""
+    actor = require_actor(actor)
+    row = get_or_raise(tx.session, OrderRow, order_id, "order")
+    before = to_model(Order, row)
+    if status is not None:
+        new = OrderStatus(status)
+        if new.value != row.status:
+            check_order_transition(OrderStatus(row.status), new)
+            row.status = new.value
+    if broker_order_id is not None:
+        require_length(broker_order_id, "broker_order_id", 128)
+        if row.broker_order_id not in (None, broker_order_id):
+            raise Conflict(
+                f"order {order_id} already has broker id {row.broker_order_id!r}, "
+                f"not {broker_order_id!r}"
+            )
+        row.broker_order_id = broker_order_id
+    if reason:
+        row.status_reason = reason
+    row.updated_at = utcnow()
+    after = to_model(Order, row)
+    tx.audit(actor, "order.updated", "order", order_id, image(before), image(after))
+    return after
+
+
+def _check_fill_matches(fill: Fill, row: OrderRow) -> None:
+    for name in ("quantity", "price", "commission"):
+        if not math.isfinite(getattr(fill, name)):
+            raise ValueError(f"fill {name} must be finite, got {getattr(fill, name)}")
+    require_aware(fill.timestamp, "fill timestamp")
+    require_length(fill.broker_fill_id, "broker_fill_id", 128)
+    if fill.client_order_id != row.client_order_id:
+        raise ValueError(
+            f"fill names client order {fill.client_order_id!r} but order {row.id} is "
+            f"{row.client_order_id!r}"
+        )
+    if fill.symbol.upper() != row.symbol.upper() or fill.side.value != row.side:
+        raise ValueError(
+            f"fill {fill.side.value} {fill.symbol} does not match order {row.id} "
+            f"({row.side} {row.symbol})"
+        )
+
+
+def record_fill(tx: Tx, fill: Fill, actor: str) -> bool:
+    """Record ``fill`` once and roll it into its order; False if it was already recorded."""
+    actor = require_actor(actor)
+    s = tx.session
+    row = get_or_raise(s, OrderRow, fill.order_id, "order")
+    _check_fill_matches(fill, row)
+    key = fill_key(fill)
+    seen = s.scalars(
+        select(FillRow).where(or_(FillRow.fill_key == key, FillRow.id == fill.id))
+    ).first()
+    if seen is not None:
+        if seen.fill_key != key:
+            raise Conflict(f"fill id {fill.id!r} is already recorded with other content")
+        return False
+    tol = _tolerance(row.quantity)
+    new_filled = row.filled_quantity + fill.quantity
+    if new_filled > row.quantity + tol:
+        tx.refuse(
+            Overfill(
+                f"fill of {fill.quantity} on order {row.id} would fill {new_filled} of "
+                f"{row.quantity}; refused"
+            ),
+            actor,
+            "fill",
+            fill.id,
+            image(fill),
+        )
+        return False
+    before = to_model(Order, row)
+    new_filled = min(new_filled, row.quantity)
+    old_value = row.filled_quantity * (row.average_fill_price or 0.0)
+    row.average_fill_price = (old_value + fill.quantity * fill.price) / (
+        row.filled_quantity + fill.quantity
+    )
+    row.filled_quantity = new_filled
+    status = (
+        OrderStatus.FILLED if new_filled >= row.quantity - tol else (OrderStatus.PARTIALLY_FILLED)
+    )
+    current = OrderStatus(row.status)
+    # A fill is an economic fact: one arriving after a cancel is still booked, status kept.
+    if current not in TERMINAL_ORDER_STATUSES:
+        check_order_transition(current, status)
+        row.status = status.value
+    row.updated_at = utcnow()
+    s.add(to_row(FillRow, fill, symbol=row.symbol, fill_key=key, recorded_at=utcnow()))
+    tx.audit(actor, "fill.recorded", "fill", fill.id, None, {**image(fill), "fill_key": key})
+    tx.audit(actor, "order.filled", "order", row.id, image(before), image(to_model(Order, row)))
+    return True
+
+
+def fills_query(order_id: str | None, broker: str | None) -> Select[tuple[FillRow]]:
+    """Fills in booking order (timestamp, then arrival), optionally for one order/broker."""
+    q = select(FillRow)
+    if order_id is not None:
+        q = q.where(FillRow.order_id == order_id)
+    if broker is not None:
+        q = q.join(OrderRow, OrderRow.id == FillRow.order_id).where(OrderRow.broker == broker)
+    return q.order_by(FillRow.timestamp, FillRow.seq)
+
+
+def orders_query(
+    status: OrderStatus | str | None,
+    open_only: bool,
+    proposal_id: str | None,
+    broker: str | None,
+) -> Select[tuple[OrderRow]]:
+    """Orders oldest first, filtered by status, openness, proposal and broker."""
+    q = select(OrderRow)
+    if status is not None:
+        q = q.where(OrderRow.status == OrderStatus(status).value)
+    if open_only:
+        q = q.where(OrderRow.status.not_in([st.value for st in TERMINAL_ORDER_STATUSES]))
+    if proposal_id is not None:
+        q = q.where(OrderRow.proposal_id == proposal_id)
+    if broker is not None:
+        q = q.where(OrderRow.broker == broker)
+    return q.order_by(OrderRow.created_at, OrderRow.id)
+
+
+def position_snapshots_query(broker: str | None) -> Select[tuple[PositionSnapshotRow]]:
+    """Position snapshots, newest first."""
+    q = select(PositionSnapshotRow).order_by(PositionSnapshotRow.seq.desc())
+    return q if broker is None else q.where(PositionSnapshotRow.broker == broker)
+
+
+def account_snapshots_query(broker: str | None) -> Select[tuple[AccountSnapshotRow]]:
+    """Account snapshots, newest first."""
+    q = select(AccountSnapshotRow).order_by(
+        AccountSnapshotRow.timestamp.desc(), AccountSnapshotRow.seq.desc()
+    )
+    return q if broker is None else q.where(AccountSnapshotRow.broker == broker)

@@ -1,0 +1,119 @@
+"""Pydantic records the ledger hands out besides the shared models of ``tradecrew.models``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from tradecrew.models import Model, TradingState, new_id, utcnow
+
+
+class ApprovalChannel(StrEnum):
+    """Where a human (or the paper auto-approver) said yes."""
+
+    CLI = "cli"
+    MCP = "mcp"
+    AUTO = "auto"
+
+
+class Approval(Model):
+    """A single-use permission to send exactly the order whose hash is ``order_hash``."""
+
+    id: str = Field(default_factory=lambda: new_id("apv"))
+    proposal_id: str
+    order_hash: str
+    actor: str
+    channel: ApprovalChannel
+    approved_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    consumed_at: datetime | None = None
+    consumed_by: str | None = None
+
+
+class Verdict(StrEnum):
+    """What a crew risk agent may say: it can veto or shrink, never enlarge."""
+
+    APPROVE = "approve"
+    SHRINK = "shrink"
+    VETO = "veto"
+
+
+class AgentVerdict(Model):
+    """A crew agent's opinion on a proposal, kept beside the engine's decision."""
+
+    id: str = Field(default_factory=lambda: new_id("vrd"))
+    proposal_id: str
+    agent: str
+    verdict: Verdict
+    quantity: float | None = None
+    reason: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TradingStateRecord(Model):
+    """The desk's kill-switch position and who put it there."""
+
+    state: TradingState = TradingState.ACTIVE
+    reason: str = ""
+    tripped_by: str | None = None
+    changed_by: str = "system"
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class PositionSnapshot(Model):
+    """A position as it stood at ``taken_at`` on one broker account."""
+
+    broker: str
+    symbol: str
+    quantity: float
+    average_price: float
+    market_price: float | None = None
+    unrealized_pnl: float = 0.0
+    realized_pnl: float = 0.0
+    taken_at: datetime = Field(default_factory=utcnow)
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RunRecord(Model):
+    """One crew (or desk) run: when, what kind, how it ended."""
+
+    id: str = Field(default_factory=lambda: new_id("run"))
+    kind: str
+    status: RunStatus = RunStatus.RUNNING
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+    summary: dict[str, Any] = Field(default_factory=dict)
+    error: str = ""
+
+
+class AuditEntry(Model):
+    """One row of the append-only, hash-chained audit log."""
+
+    seq: int
+    timestamp: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    prev_hash: str
+    hash: str
+
+
+class AuditVerification(Model):
+    """Outcome of walking the audit chain: ok, or the first row that breaks it and why."""
+
+    ok: bool
+    rows_checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""

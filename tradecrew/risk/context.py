@@ -1,0 +1,95 @@
+"""RiskContext: everything the risk engine needs, passed in, so the engine stays pure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tradecrew.config import RiskSettings
+from tradecrew.instruments import Instrument
+from tradecrew.models import Account, Order, Position, Quote, TradingState
+
+
+class RiskContext(BaseModel):
+    """A snapshot of the desk at ``now``. NaN values are accepted here and denied by checks,
+    so a bad feed produces a recorded denial instead of a crash.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    now: datetime = Field(description="the decision time; timezone-aware")
+    limits: RiskSettings = Field(default_factory=RiskSettings)
+    account: Account
+    positions: list[Position] = Field(default_factory=list)
+    open_orders: list[Order] = Field(
+        default_factory=list, description="orders sent but not done; their remainder counts"
+    )
+    quote: Quote | None = None
+    last_price: float | None = Field(None, description="last trade price of the symbol")
+    instrument: Instrument | None = Field(None, description="None: the symbol is unknown")
+    atr: float | None = Field(None, description="average true range, in quote-currency units")
+    signal_confidence: float | None = None
+    correlations: dict[str, float] = Field(
+        default_factory=dict, description="symbol -> correlation with the proposal's symbol"
+    )
+    in_blackout: bool = False
+    risk_reduction: float = Field(1.0, description="size factor in a blackout; 0 blocks")
+    market_open: bool | None = Field(None, description="None: unknown")
+    recent_order_times: list[datetime] = Field(default_factory=list)
+    trading_state: TradingState = TradingState.ACTIVE
+    kill_switch: bool = False
+    equity: float | None = Field(None, description="current equity; default account.equity")
+    start_of_day_equity: float | None = Field(
+        None, description="default account.start_of_day_equity; None: daily loss not measured"
+    )
+    peak_equity: float | None = Field(
+        None, description="default account.peak_equity, else max(equity, start of day)"
+    )
+    prices: dict[str, float] = Field(
+        default_factory=dict,
+        description="symbol -> price for valuing other positions and FX (EURUSD, USDJPY...)",
+    )
+    fx_fallback: Literal["typical", "deny"] = Field(
+        "typical",
+        description=(
+            "when no price converts a currency: 'typical' uses the catalogue's typical price "
+            "of the pair (an explicit approximation, named in the check's reason); 'deny' fails"
+        ),
+    )
+
+    @field_validator("now")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("now must be timezone-aware (UTC)")
+        return value
+
+    @field_validator("prices", "correlations")
+    @classmethod
+    def _upper_keys(cls, value: dict[str, float]) -> dict[str, float]:
+        return {k.strip().upper(): v for k, v in value.items()}
+
+    @property
+    def current_equity(self) -> float:
+        return self.account.equity if self.equity is None else self.equity
+
+    @property
+    def day_start_equity(self) -> float | None:
+        if self.start_of_day_equity is not None:
+            return self.start_of_day_equity
+        return self.account.start_of_day_equity
+
+    @property
+    def peak(self) -> float:
+        if self.peak_equity is not None:
+            return self.peak_equity
+        if self.account.peak_equity is not None:
+            return self.account.peak_equity
+        start = self.day_start_equity
+        return self.current_equity if start is None else max(self.current_equity, start)
+
+    def position_quantity(self, symbol: str) -> float:
+        """The signed units held in ``symbol`` (0 when flat)."""
+        return sum(p.quantity for p in self.positions if p.symbol.upper() == symbol)

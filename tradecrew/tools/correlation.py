@@ -1,0 +1,190 @@
+"""Rolling correlation of log returns between a symbol and its peers, with a breach check.
+
+Two series are aligned on the timestamps they share before returns are taken, so a return
+always spans two bars both series have; the rolling window only looks backwards, so the
+value at a bar is the same on any prefix of the data that ends there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+MIN_WINDOW = 3
+
+
+class PeerCorrelation(BaseModel):
+    """The symbol's return correlation with one peer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    peer: str
+    overlap_bars: int = Field(description="timestamps shared with the symbol")
+    sufficient: bool = Field(description="enough shared bars for one full window")
+    latest: float | None = None
+    mean: float | None = Field(None, description="mean rolling correlation over the lookback")
+    as_of: datetime | None = Field(None, description="timestamp of the latest value")
+    flagged: bool = False
+    note: str = ""
+
+
+class CorrelationReport(BaseModel):
+    """Correlations with every peer; ``breaches`` lists peers above ``max_correlation``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window: int
+    lookback: int
+    max_correlation: float
+    peers: list[PeerCorrelation]
+    breaches: list[str]
+    insufficient: list[str]
+
+
+class CorrelationMatrix(BaseModel):
+    """Latest pairwise rolling correlations; ``None`` where a pair lacks a full window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window: int
+    symbols: list[str]
+    matrix: list[list[float | None]]
+
+
+def _closes(x: pd.Series | pd.DataFrame, name: str) -> pd.Series:
+    if isinstance(x, pd.DataFrame):
+        if "close" not in x:
+            raise ValueError(f"{name}: a frame needs a 'close' column")
+        x = x["close"]
+    if not isinstance(x, pd.Series):
+        raise TypeError(f"{name}: expected a Series or bars DataFrame, got {type(x).__name__}")
+    if not isinstance(x.index, pd.DatetimeIndex):
+        raise ValueError(f"{name}: the index must be a DatetimeIndex")
+    if not x.index.is_unique or not x.index.is_monotonic_increasing:
+        raise ValueError(f"{name}: timestamps must be sorted and unique")
+    values = x.astype("float64")
+    if (values <= 0).any():
+        raise ValueError(f"{name}: prices must be above zero for log returns")
+    return values
+
+
+def _check_window(window: int) -> int:
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < MIN_WINDOW:
+        raise ValueError(f"window must be an integer of at least {MIN_WINDOW}, got {window!r}")
+    return int(window)
+
+
+def rolling_correlation(
+    a: pd.Series | pd.DataFrame, b: pd.Series | pd.DataFrame, window: int
+) -> pd.Series:
+    """Rolling correlation of log returns over ``window`` returns, on the shared timestamps.
+
+    NaN until a full window of returns exists; causal (uses only bars up to each timestamp).
+    """
+    window = _check_window(window)
+    x, y = _closes(a, "a"), _closes(b, "b")
+    joined = pd.concat([x.rename("a"), y.rename("b")], axis=1, join="inner").dropna()
+    returns = np.log(joined).diff()
+    corr = returns["a"].rolling(window, min_periods=window).corr(returns["b"])
+    # A flat window has no defined correlation; pandas may give inf or noise there.
+    corr = corr.where(np.isfinite(corr)).clip(-1.0, 1.0)
+    return corr.rename("correlation")
+
+
+def _settings_defaults(window: int | None, max_correlation: float | None) -> tuple[int, float]:
+    if window is None or max_correlation is None:
+        from tradecrew.config import get_settings
+
+        cfg = get_settings().components.correlation
+        window = cfg.window if window is None else window
+        max_correlation = cfg.max_correlation if max_correlation is None else max_correlation
+    return window, max_correlation
+
+
+def correlation_check(
+    symbol_df: pd.Series | pd.DataFrame,
+    peers: Mapping[str, pd.Series | pd.DataFrame],
+    window: int | None = None,
+    max_correlation: float | None = None,
+    lookback: int | None = None,
+) -> CorrelationReport:
+    """Latest and mean correlation with each peer, flagging |latest| above ``max_correlation``.
+
+    ``lookback`` (default: ``window``) is how many recent rolling values the mean covers. A
+    peer without a full window of shared bars is listed as insufficient, never dropped.
+    """
+    window, max_correlation = _settings_defaults(window, max_correlation)
+    window = _check_window(window)
+    if not 0.0 <= max_correlation <= 1.0 or math.isnan(max_correlation):
+        raise ValueError(f"max_correlation must be within [0, 1], got {max_correlation}")
+    lookback = window if lookback is None else lookback
+    if lookback < 1:
+        raise ValueError(f"lookback must be at least 1, got {lookback}")
+    base = _closes(symbol_df, "symbol")
+
+    rows: list[PeerCorrelation] = []
+    for name, frame in peers.items():
+        peer = _closes(frame, name)
+        corr = rolling_correlation(base, peer, window)
+        overlap = len(corr)
+        valid = corr.dropna()
+        if valid.empty:
+            need = window + 1
+            rows.append(
+                PeerCorrelation(
+                    peer=name,
+                    overlap_bars=overlap,
+                    sufficient=False,
+                    note=f"insufficient overlap: {overlap} shared bars, need {need} "
+                    "with varying prices",
+                )
+            )
+            continue
+        latest = float(valid.iloc[-1])
+        stale = valid.index[-1] != corr.index[-1]
+        flagged = abs(latest) > max_correlation
+        rows.append(
+            PeerCorrelation(
+                peer=name,
+                overlap_bars=overlap,
+                sufficient=True,
+                latest=latest,
+                mean=float(corr.iloc[-lookback:].mean())
+                if corr.iloc[-lookback:].notna().any()
+                else None,
+                as_of=valid.index[-1].to_pydatetime(),
+                flagged=flagged,
+                note="latest bar has no defined correlation (flat window)" if stale else "",
+            )
+        )
+    return CorrelationReport(
+        window=window,
+        lookback=lookback,
+        max_correlation=max_correlation,
+        peers=rows,
+        breaches=[r.peer for r in rows if r.flagged],
+        insufficient=[r.peer for r in rows if not r.sufficient],
+    )
+
+
+def correlation_matrix(
+    frames: Mapping[str, pd.Series | pd.DataFrame], window: int | None = None
+) -> CorrelationMatrix:
+    """Symmetric matrix of the latest pairwise rolling correlations (diagonal 1)."""
+    window, _ = _settings_defaults(window, 0.0)
+    window = _check_window(window)
+    names = list(frames)
+    closes = {n: _closes(frames[n], n) for n in names}
+    matrix: list[list[float | None]] = [[None] * len(names) for _ in names]
+    for i, a in enumerate(names):
+        matrix[i][i] = 1.0
+        for j in range(i + 1, len(names)):
+            valid = rolling_correlation(closes[a], closes[names[j]], window).dropna()
+            value = float(valid.iloc[-1]) if not valid.empty else None
+            matrix[i][j] = matrix[j][i] = value
+    return CorrelationMatrix(window=window, symbols=names, matrix=matrix)

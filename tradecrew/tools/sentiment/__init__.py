@@ -1,0 +1,17 @@
+"""News sentiment behind one interface: ``analyze_sentiment(texts, backend=...)``.
+
+Backends: ``lexicon`` (default, offline finance-aware rules), ``finbert`` (local weights via
+transformers) and ``llm`` (the configured OpenAI-compatible model).
+"""
+
+from tradecrew.tools.sentiment.api import BACKENDS, analyze_sentiment, summarize
+from tradecrew.tools.sentiment.models import SentimentResult, SentimentSummary, label_for
+
+__all__ = [
+    "BACKENDS",
+    "SentimentResult",
+    "SentimentSummary",
+    "analyze_sentiment",
+    "label_for",
+    "summarize",
+]

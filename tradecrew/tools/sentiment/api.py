@@ -1,0 +1,101 @@
+"""One entry point over three backends: lexicon (default, offline), finbert (local), llm."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tradecrew.tools.sentiment.models import SentimentResult, SentimentSummary
+
+
+def _lexicon(texts: list[str], threshold: float, **options: Any) -> list[SentimentResult]:
+    from tradecrew.tools.sentiment.lexicon import analyze_lexicon
+
+    if options:
+        raise TypeError(f"the lexicon backend takes no options, got {sorted(options)}")
+    return analyze_lexicon(texts, threshold)
+
+
+def _finbert(texts: list[str], threshold: float, **options: Any) -> list[SentimentResult]:
+    from tradecrew.tools.sentiment.finbert import analyze_finbert
+
+    return analyze_finbert(texts, threshold, **options)
+
+
+def _llm(texts: list[str], threshold: float, **options: Any) -> list[SentimentResult]:
+    from tradecrew.tools.sentiment.llm import analyze_llm
+
+    return analyze_llm(texts, threshold, **options)
+
+
+# Backends import their heavy dependencies only when called, so importing tradecrew stays fast.
+BACKENDS: dict[str, Callable[..., list[SentimentResult]]] = {
+    "lexicon": _lexicon,
+    "finbert": _finbert,
+    "llm": _llm,
+}
+
+
+def _threshold(threshold: float | None) -> float:
+    if threshold is None:
+        from tradecrew.config import get_settings
+
+        threshold = get_settings().components.sentiment.threshold
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
+    if not 0.0 <= threshold < 1.0:
+        raise ValueError(f"threshold must be in [0, 1), got {threshold}")
+    return float(threshold)
+
+
+def _empty(text: str, backend: str) -> SentimentResult:
+    return SentimentResult(
+        text=text, label="neutral", score=0.0, confidence=0.0, backend=backend, evidence=None
+    )
+
+
+def analyze_sentiment(
+    texts: Sequence[str],
+    backend: str = "lexicon",
+    *,
+    threshold: float | None = None,
+    **options: Any,
+) -> list[SentimentResult]:
+    """Score each text with one backend; results keep input order, one per text.
+
+    Texts are data: no backend acts on what they say. Blank texts are neutral with zero
+    confidence without reaching any backend. ``threshold`` defaults to
+    ``components.sentiment.threshold``; every label obeys ``label_for(score, threshold)``.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"unknown sentiment backend {backend!r}; valid backends: {', '.join(BACKENDS)}"
+        )
+    if isinstance(texts, str | bytes) or not isinstance(texts, Sequence):
+        raise TypeError("texts must be a list of strings, not a single string or other object")
+    for k, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{k}] is {type(text).__name__}, expected str")
+    limit = _threshold(threshold)
+    todo = [k for k, text in enumerate(texts) if text.strip()]
+    scored = BACKENDS[backend]([texts[k] for k in todo], limit, **options) if todo else []
+    results = [_empty(text, backend) for text in texts]
+    for k, result in zip(todo, scored, strict=True):
+        results[k] = result
+    return results
+
+
+def summarize(results: Sequence[SentimentResult]) -> SentimentSummary:
+    """Mean score and confidence and the count per label of a batch (all zero when empty)."""
+    n = len(results)
+    counts = {"positive": 0, "negative": 0, "neutral": 0}
+    for result in results:
+        counts[result.label] += 1
+    mean_score = sum(r.score for r in results) / n if n else 0.0
+    mean_confidence = sum(r.confidence for r in results) / n if n else 0.0
+    return SentimentSummary(
+        n=n,
+        mean_score=max(-1.0, min(1.0, mean_score)),
+        mean_confidence=max(0.0, min(1.0, mean_confidence)),
+        **counts,
+    )
