@@ -26,12 +26,12 @@ TradeOrder = namedtuple(
     "sl tp price_current price_stoplimit symbol comment",
 )
 TradeDeal = namedtuple(
-    "TradeDeal", "ticket order time type entry magic volume price commission profit symbol "
-    "comment",
+    "TradeDeal",
+    "ticket order time type entry magic volume price commission profit symbol comment",
 )
 TradePosition = namedtuple(
-    "TradePosition", "ticket time type magic volume price_open sl tp price_current profit "
-    "symbol comment",
+    "TradePosition",
+    "ticket time type magic volume price_open sl tp price_current profit symbol comment",
 )
 
 SYMBOLS = {
@@ -119,32 +119,76 @@ class FakeMT5:
             return self._result(10009, req, 0, order.ticket, "Request executed")
         ticket = next(self._tickets)
         order = TradeOrder(
-            ticket, 1_717_000_000, req["type"], req["type_time"], 1, req["magic"],
-            req["volume"], req["volume"], req.get("price", 0.0), req.get("sl", 0.0),
-            req.get("tp", 0.0), req.get("price", 0.0), req.get("stoplimit", 0.0),
-            req["symbol"], req["comment"],
+            ticket,
+            1_717_000_000,
+            req["type"],
+            req["type_time"],
+            1,
+            req["magic"],
+            req["volume"],
+            req["volume"],
+            req.get("price", 0.0),
+            req.get("sl", 0.0),
+            req.get("tp", 0.0),
+            req.get("price", 0.0),
+            req.get("stoplimit", 0.0),
+            req["symbol"],
+            req["comment"],
         )
         if req["action"] == 5:  # TRADE_ACTION_PENDING
             self.open[ticket] = order
             return self._result(10009, req, 0, ticket, "Request executed")
         self.history.append(order._replace(state=4, volume_current=0.0))
-        deal = TradeDeal(ticket + 50_000, ticket, 1_717_000_001, req["type"], 0, req["magic"],
-                         req["volume"], req["price"], -0.7, 0.0, req["symbol"], req["comment"])
+        deal = TradeDeal(
+            ticket + 50_000,
+            ticket,
+            1_717_000_001,
+            req["type"],
+            0,
+            req["magic"],
+            req["volume"],
+            req["price"],
+            -0.7,
+            0.0,
+            req["symbol"],
+            req["comment"],
+        )
         self.deals.append(deal)
         sign = 1 if req["type"] == 0 else -1
-        self.positions.append(TradePosition(
-            ticket, 1_717_000_001, req["type"], req["magic"], req["volume"], req["price"], 0.0,
-            0.0, req["price"] + sign * 1.0, sign * 1.0 * req["volume"] * 100, req["symbol"],
-            req["comment"],
-        ))
+        self.positions.append(
+            TradePosition(
+                ticket,
+                1_717_000_001,
+                req["type"],
+                req["magic"],
+                req["volume"],
+                req["price"],
+                0.0,
+                0.0,
+                req["price"] + sign * 1.0,
+                sign * 1.0 * req["volume"] * 100,
+                req["symbol"],
+                req["comment"],
+            )
+        )
         return self._result(10009, req, deal.ticket, ticket, "Request executed")
 
-    def _result(self, code: int, req: dict[str, Any], deal: int, order: int,
-                comment: str) -> OrderSendResult:
+    def _result(
+        self, code: int, req: dict[str, Any], deal: int, order: int, comment: str
+    ) -> OrderSendResult:
         done = code == 10009 and req.get("action") == 1
-        return OrderSendResult(code, deal, order, req.get("volume", 0.0) if done else 0.0,
-                               req.get("price", 0.0) if done else 0.0, 0.0, 0.0, comment, 1,
-                               req)
+        return OrderSendResult(
+            code,
+            deal,
+            order,
+            req.get("volume", 0.0) if done else 0.0,
+            req.get("price", 0.0) if done else 0.0,
+            0.0,
+            0.0,
+            comment,
+            1,
+            req,
+        )
 
     def _fail(self) -> None:
         self.error = (-10004, "No IPC connection")

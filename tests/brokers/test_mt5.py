@@ -25,8 +25,7 @@ def make(fake: FakeMT5 | None = None, **kw) -> tuple[Mt5Broker, FakeMT5]:
     return Mt5Broker(fake, settings=settings, backoff=0.0, **kw), fake
 
 
-def order(cid: str, side: Side = Side.BUY, qty: float = 1.0, symbol: str = "XAUUSD",
-          **kw) -> Order:
+def order(cid: str, side: Side = Side.BUY, qty: float = 1.0, symbol: str = "XAUUSD", **kw) -> Order:
     return Order(client_order_id=cid, symbol=symbol, side=side, quantity=qty, **kw)
 
 
@@ -46,7 +45,10 @@ def test_market_order_sends_lots_with_comment_magic_and_far_side_price() -> None
     assert req["price"] == 2300.5  # the ask
     assert req["comment"] == short_id("desk-cid-0001") and len(req["comment"]) <= 31
     assert (req["magic"], req["deviation"], req["sl"], req["tp"]) == (
-        broker.magic, 20, 2250.0, 2400
+        broker.magic,
+        20,
+        2250.0,
+        2400,
     )
     assert req["type_filling"] == 1  # the symbol allows IOC
     assert placed.status is OrderStatus.FILLED
@@ -61,16 +63,27 @@ def test_market_order_sends_lots_with_comment_magic_and_far_side_price() -> None
         (OrderType.LIMIT, Side.SELL, {"limit_price": 2400.0}, 3, {"price": 2400.0}),
         (OrderType.STOP, Side.BUY, {"stop_price": 2350.0}, 4, {"price": 2350.0}),
         (OrderType.STOP, Side.SELL, {"stop_price": 2250.0}, 5, {"price": 2250.0}),
-        (OrderType.STOP_LIMIT, Side.BUY, {"stop_price": 2350.0, "limit_price": 2355.0}, 6,
-         {"price": 2350.0, "stoplimit": 2355.0}),
-        (OrderType.STOP_LIMIT, Side.SELL, {"stop_price": 2250.0, "limit_price": 2245.0}, 7,
-         {"price": 2250.0, "stoplimit": 2245.0}),
+        (
+            OrderType.STOP_LIMIT,
+            Side.BUY,
+            {"stop_price": 2350.0, "limit_price": 2355.0},
+            6,
+            {"price": 2350.0, "stoplimit": 2355.0},
+        ),
+        (
+            OrderType.STOP_LIMIT,
+            Side.SELL,
+            {"stop_price": 2250.0, "limit_price": 2245.0},
+            7,
+            {"price": 2250.0, "stoplimit": 2245.0},
+        ),
     ],
 )
 def test_pending_orders_map_to_mt5_types(kind, side, prices, mt_type, fields) -> None:
     broker, fake = make()
-    placed = broker.submit(order("p", side, order_type=kind, time_in_force=TimeInForce.DAY,
-                                 **prices))
+    placed = broker.submit(
+        order("p", side, order_type=kind, time_in_force=TimeInForce.DAY, **prices)
+    )
     req = fake.requests[0]
     assert (req["action"], req["type"], req["type_time"]) == (5, mt_type, 1)
     assert {k: req[k] for k in fields} == fields
@@ -115,8 +128,13 @@ def test_outcome_stays_unknown_when_the_terminal_cannot_be_asked() -> None:
 
 @pytest.mark.parametrize(
     ("code", "name"),
-    [(10006, "REJECT"), (10014, "INVALID_VOLUME"), (10019, "NO_MONEY"),
-     (10018, "MARKET_CLOSED"), (10021, "PRICE_OFF")],
+    [
+        (10006, "REJECT"),
+        (10014, "INVALID_VOLUME"),
+        (10019, "NO_MONEY"),
+        (10018, "MARKET_CLOSED"),
+        (10021, "PRICE_OFF"),
+    ],
 )
 def test_rejecting_retcodes_become_order_rejected(code: int, name: str) -> None:
     broker, fake = make()
@@ -131,7 +149,11 @@ def test_retcode_values_match_the_mql5_reference() -> None:
     assert (Retcode.DONE, Retcode.PLACED, Retcode.DONE_PARTIAL) == (10009, 10008, 10010)
     assert (Retcode.REJECT, Retcode.TIMEOUT, Retcode.CONNECTION) == (10006, 10012, 10031)
     assert (TradeAction.DEAL, TradeAction.PENDING, TradeAction.SLTP, TradeAction.REMOVE) == (
-        1, 5, 6, 8)
+        1,
+        5,
+        6,
+        8,
+    )
 
 
 def test_units_off_the_lot_step_are_rejected_before_sending() -> None:
@@ -171,7 +193,11 @@ def test_fills_positions_and_account_are_mapped() -> None:
     assert (pos.quantity, pos.average_price) == (pytest.approx(3.0), 2300.5)
     acct = broker.account()
     assert (acct.account_id, acct.cash, acct.equity, acct.buying_power) == (
-        "555", 10_000.0, 10_050.0, 9_000.0)
+        "555",
+        10_000.0,
+        10_050.0,
+        9_000.0,
+    )
 
 
 def test_cancel_removes_a_pending_order_by_client_id() -> None:
@@ -187,8 +213,9 @@ def test_cancel_removes_a_pending_order_by_client_id() -> None:
 def test_cancel_all_by_symbol() -> None:
     broker, _ = make()
     broker.submit(order("a", order_type=OrderType.LIMIT, limit_price=2000.0))
-    broker.submit(order("b", symbol="EURUSD", qty=1000, order_type=OrderType.LIMIT,
-                        limit_price=1.0))
+    broker.submit(
+        order("b", symbol="EURUSD", qty=1000, order_type=OrderType.LIMIT, limit_price=1.0)
+    )
     assert broker.cancel_all("XAUUSD") == 1
     assert [o.client_order_id for o in broker.orders(open_only=True)] == ["b"]
 
@@ -196,8 +223,9 @@ def test_cancel_all_by_symbol() -> None:
 def test_pending_orders_refuse_ioc() -> None:
     broker, fake = make()
     with pytest.raises(NotSupported):
-        broker.submit(order("i", order_type=OrderType.LIMIT, limit_price=1.0,
-                            time_in_force=TimeInForce.IOC))
+        broker.submit(
+            order("i", order_type=OrderType.LIMIT, limit_price=1.0, time_in_force=TimeInForce.IOC)
+        )
     assert fake.requests == []
 
 

@@ -130,13 +130,23 @@ def test_completed_daily_bar_is_not_known_until_the_day_ends(goog_d1: pd.DataFra
     assert completed_bars(goog_d1, "D1", day + pd.Timedelta(days=1)).index[-1] == day
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.integers(0, 4_999), st.sampled_from(["M15", "H1", "H4", "D1"]))
-def test_completed_bars_never_look_ahead(cut: int, tf: str) -> None:
+def _five_minute_walk() -> pd.DataFrame:
     rng = np.random.default_rng(7)
     idx = pd.date_range("2024-03-01", periods=5_000, freq="5min", tz="UTC")
     close = 100 + np.cumsum(rng.normal(0, 0.1, len(idx)))
-    df = _frame(idx, [(c, c + 0.2, c - 0.2, c, 1.0) for c in close])
+    return pd.DataFrame(
+        {"open": close, "high": close + 0.2, "low": close - 0.2, "close": close, "volume": 1.0},
+        index=idx.rename("timestamp"),
+    )
+
+
+WALK = _five_minute_walk()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 4_999), st.sampled_from(["M15", "H1", "H4", "D1"]))
+def test_completed_bars_never_look_ahead(cut: int, tf: str) -> None:
+    df, idx = WALK, WALK.index
     at = idx[cut]
     full = completed_bars(df, tf, at)
     prefix = completed_bars(df.loc[df.index < at], tf, at)
@@ -150,7 +160,7 @@ def test_completed_bars_never_look_ahead(cut: int, tf: str) -> None:
 
 @st.composite
 def minute_bars(draw: st.DrawFn) -> pd.DataFrame:
-    n = draw(st.integers(2, 400))
+    n = draw(st.integers(2, 300))
     steps = draw(st.lists(st.integers(1, 3), min_size=n - 1, max_size=n - 1))
     start = draw(st.integers(0, 60 * 24 * 60))
     base = pd.Timestamp("2023-12-20", tz="UTC") + pd.Timedelta(minutes=start)
@@ -174,7 +184,7 @@ def _expected_label(ts: pd.DatetimeIndex, tf: Timeframe) -> pd.DatetimeIndex:
     return ts.floor(f"{tf.minutes}min")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(minute_bars(), st.sampled_from(["M5", "M15", "H1", "H4", "D1", "W1", "MN1"]))
 def test_resampled_bars_obey_ohlcv_rules(df: pd.DataFrame, tf_name: str) -> None:
     tf = Timeframe(tf_name)

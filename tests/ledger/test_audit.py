@@ -209,3 +209,33 @@ def test_two_processes_writing_keep_the_chain_intact(tmp_path: Path) -> None:
         assert result.rows_checked == 200
         actors = [e.actor for e in ledger.audit_log(200)]
         assert actors.count("proc-0") == actors.count("proc-1") == 100
+
+
+def test_a_change_whose_audit_row_cannot_be_written_is_not_kept(ledger: Ledger) -> None:
+    conn = sqlite3.connect(_db_file(ledger))
+    conn.execute(
+        "CREATE TRIGGER audit_fails BEFORE INSERT ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END"
+    )
+    conn.commit()
+    proposal = make_proposal()
+    with pytest.raises(Exception, match="audit unavailable"):
+        ledger.add_proposal(proposal)
+    conn.execute("DROP TRIGGER audit_fails")
+    conn.commit()
+    conn.close()
+    assert ledger.list_proposals() == []
+    assert ledger.audit_count() == 0
+
+
+def test_a_missing_chain_head_is_reported_and_writing_continues_the_chain(
+    ledger: Ledger,
+) -> None:
+    _fill_log(ledger, 3)
+    _raw(ledger, "DELETE FROM audit_head")
+    result = ledger.verify_audit_chain()
+    assert (result.ok, result.first_bad_seq) == (False, 4)
+    assert "head" in result.reason
+    ledger.audit("tester", "note.added", "note", "after")
+    assert ledger.verify_audit_chain().ok
+    assert ledger.audit_log(1)[0].seq == 4

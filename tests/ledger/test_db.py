@@ -15,7 +15,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tests.ledger.helpers import make_proposal
-from tradecrew.ledger import Ledger
+from tradecrew.ledger import Ledger, LedgerError
 from tradecrew.ledger._db import alembic_config, downgrade, make_engine, upgrade
 from tradecrew.ledger._orm import Base
 
@@ -148,3 +148,14 @@ def test_a_short_busy_timeout_gives_up_while_another_writer_holds_the_lock(
         holder.join()
         assert ledger.list_proposals() == []
         assert ledger.verify_audit_chain().ok
+
+
+def test_a_database_from_an_unknown_newer_schema_is_refused(db_url: str) -> None:
+    with Ledger(db_url):
+        pass
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff_future'"))
+    engine.dispose()
+    with pytest.raises(LedgerError, match="ffff_future"):
+        Ledger(db_url)

@@ -205,3 +205,19 @@ def test_duplicated_and_reordered_fills_are_recorded_once_without_overfill(
 
     check()
     assert ledger.verify_audit_chain().ok
+
+
+def test_update_order_needs_something_to_change(ledger: Ledger) -> None:
+    order = ledger.create_order(make_order())
+    with pytest.raises(ValueError, match="needs a status"):
+        ledger.update_order(order.id)
+    with pytest.raises(ValueError):
+        ledger.update_order(order.id, status="teleported")
+
+
+def test_ids_longer_than_their_columns_are_refused(ledger: Ledger) -> None:
+    with pytest.raises(ValueError, match="id is longer"):
+        ledger.create_order(make_order().model_copy(update={"id": "o" * 41}))
+    order = ledger.create_order(make_order())
+    with pytest.raises(ValueError, match="broker_fill_id"):
+        ledger.record_fill(make_fill(order, 1, 100.0, "b" * 129))

@@ -307,6 +307,15 @@ def test_proposal_smuggling_nan_past_validation_is_denied() -> None:
     assert d.order_hash == proposal_hash(p, 0.0)
 
 
+def test_malformed_proposal_object_is_denied_not_raised() -> None:
+    p = Proposal.model_construct(**{**proposal().model_dump(), "side": "sideways"})
+    d = evaluate(p, context())
+    assert not d.approved
+    assert [c.name for c in d.checks] == ["engine"]
+    assert d.order_hash == ""
+    assert d.expires_at == NOW
+
+
 def test_context_rejects_a_naive_clock() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         context(now=NOW.replace(tzinfo=None))

@@ -288,3 +288,29 @@ def test_sizing_converts_the_stop_distance_into_the_account_currency() -> None:
     ctx = context("USDJPY", 150.0)
     d = evaluate(proposal("USDJPY", quantity=500_000, stop_loss=148.5), ctx)
     assert _check(d, "sizing").max_quantity == pytest.approx(100_000)
+
+
+def test_unit_cap_configured_by_alias_still_binds() -> None:
+    ctx = context("XAUUSD", 2300.0, limits=limits(max_position_units={"gold": 1.5}))
+    assert evaluate(proposal("XAUUSD", quantity=4.0), ctx).approved_quantity == pytest.approx(1.5)
+
+
+def test_positions_are_valued_at_their_own_market_price_when_no_price_is_passed() -> None:
+    # 500 AAPL marked at 200 is 100,000 of the 150,000 gross limit: 500 GOOG at 100 fit.
+    ctx = context(
+        "GOOG",
+        100.0,
+        positions=[position("AAPL", 500, 200.0)],
+        limits=limits(max_gross_exposure=150_000),
+    )
+    assert evaluate(proposal("GOOG", quantity=2_000), ctx).approved_quantity == 500
+
+
+def test_drawdown_without_a_recorded_peak_measures_from_the_day_start() -> None:
+    ctx = context(
+        account=account(88_000.0, start_of_day_equity=100_000.0, peak_equity=None),
+        limits=limits(max_daily_loss_pct=0.5),
+    )
+    d = evaluate(proposal(), ctx)
+    assert not _check(d, "drawdown").passed
+    assert "12.00%" in _check(d, "drawdown").reason

@@ -8,8 +8,6 @@ it; a placement whose outcome is unknown is looked up by that comment before any
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -38,6 +36,7 @@ from tradecrew.brokers.mt5_constants import (
     SymbolFilling,
     TradeAction,
 )
+from tradecrew.brokers.mt5_mapping import KIND_OF, PENDING_TYPES, STATE_MAP, load_module, short_id
 from tradecrew.config import Settings, get_settings
 from tradecrew.instruments import get_instrument, normalize_symbol
 from tradecrew.models import (
@@ -53,57 +52,6 @@ from tradecrew.models import (
     TimeInForce,
     utcnow,
 )
-
-_STATE_MAP = {
-    OrderState.STARTED: OrderStatus.SUBMITTED,
-    OrderState.REQUEST_ADD: OrderStatus.SUBMITTED,
-    OrderState.REQUEST_MODIFY: OrderStatus.ACCEPTED,
-    OrderState.REQUEST_CANCEL: OrderStatus.ACCEPTED,
-    OrderState.PLACED: OrderStatus.ACCEPTED,
-    OrderState.PARTIAL: OrderStatus.PARTIALLY_FILLED,
-    OrderState.FILLED: OrderStatus.FILLED,
-    OrderState.CANCELED: OrderStatus.CANCELLED,
-    OrderState.REJECTED: OrderStatus.REJECTED,
-    OrderState.EXPIRED: OrderStatus.EXPIRED,
-}
-_PENDING_TYPES = {
-    (OrderType.LIMIT, Side.BUY): Mt5OrderType.BUY_LIMIT,
-    (OrderType.LIMIT, Side.SELL): Mt5OrderType.SELL_LIMIT,
-    (OrderType.STOP, Side.BUY): Mt5OrderType.BUY_STOP,
-    (OrderType.STOP, Side.SELL): Mt5OrderType.SELL_STOP,
-    (OrderType.STOP_LIMIT, Side.BUY): Mt5OrderType.BUY_STOP_LIMIT,
-    (OrderType.STOP_LIMIT, Side.SELL): Mt5OrderType.SELL_STOP_LIMIT,
-}
-_KIND_OF = {
-    Mt5OrderType.BUY: OrderType.MARKET,
-    Mt5OrderType.SELL: OrderType.MARKET,
-    **{mt: kind for (kind, _side), mt in _PENDING_TYPES.items()},
-}
-
-
-def short_id(client_order_id: str) -> str:
-    """A 16-character id for MT5's 31-character comment, the same for the same client id."""
-    return "tc" + hashlib.sha1(client_order_id.encode()).hexdigest()[:14]
-
-
-def load_module(host: str, port: int) -> Any:
-    """The MetaTrader5 module on Windows, else an mt5linux bridge on a loopback host only."""
-    try:
-        import MetaTrader5  # type: ignore[import-not-found]
-
-        return MetaTrader5
-    except ImportError:
-        pass
-    if not _is_loopback(host):
-        raise BrokerError(f"refusing MT5 bridge host {host!r}: only loopback hosts are allowed")
-    try:
-        from mt5linux import MetaTrader5 as Bridge  # type: ignore[import-not-found]
-    except ImportError:
-        raise BrokerError(
-            "MetaTrader 5 needs the MetaTrader5 package (Windows) or mt5linux: "
-            "install tradecrew[mt5]"
-        ) from None
-    return Bridge(host=host, port=port)
 
 
 class Mt5Broker:
@@ -328,7 +276,7 @@ class Mt5Broker:
         else:
             req.update(
                 action=int(TradeAction.PENDING),
-                type=int(_PENDING_TYPES[(order.order_type, order.side)]),
+                type=int(PENDING_TYPES[(order.order_type, order.side)]),
             )
             if order.order_type is OrderType.LIMIT:
                 req["price"] = order.limit_price
@@ -392,7 +340,7 @@ class Mt5Broker:
         return None
 
     def _order(self, o: Any) -> Order:
-        kind = _KIND_OF.get(Mt5OrderType(o.type))
+        kind = KIND_OF.get(Mt5OrderType(o.type))
         if kind is None:
             raise NotSupported(f"MT5 order type {o.type} has no desk equivalent")
         cs = self._contract(o.symbol)
@@ -412,7 +360,7 @@ class Mt5Broker:
             stop_price=pending_price if kind in (OrderType.STOP, OrderType.STOP_LIMIT) else None,
             stop_loss=float(o.sl) or None,
             take_profit=float(o.tp) or None,
-            status=_STATE_MAP[OrderState(o.state)],
+            status=STATE_MAP[OrderState(o.state)],
             filled_quantity=filled,
             broker=self.name,
             broker_order_id=str(o.ticket),
@@ -476,12 +424,3 @@ class Mt5Broker:
             return f"{code} {message}"
         except Exception:
             return "no detail"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

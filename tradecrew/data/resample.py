@@ -102,7 +102,8 @@ def completed_bars(df: pd.DataFrame, timeframe: Timeframe | str, asof: TimeLike)
     _check_frame(df)
     at = to_utc(asof, "asof")
     native = infer_timeframe(df.index)
-    if native is not None and native.minutes < tf.minutes:
+    # A lone bar's timeframe is unknown; binning it is right whether it is finer or not.
+    if native is None or native.minutes < tf.minutes:
         before = df.loc[(df.index < at)]
         if before.empty:
             return before.copy()

@@ -73,7 +73,11 @@ def _read_arch_file(module: str, filename: str) -> pd.DataFrame:
     path = Path(spec.origin).parent / "data" / module / filename
     if path.is_file():
         raw = pd.read_csv(path)
-        raw.index = pd.to_datetime(raw.pop("Date"), format="%m/%d/%Y")
+        dates = raw.pop("Date")
+        try:
+            raw.index = pd.to_datetime(dates, format="%m/%d/%Y")
+        except ValueError:  # a newer arch may write ISO dates
+            raw.index = pd.to_datetime(dates)
         return raw.apply(pd.to_numeric, errors="coerce")
     loaded = importlib.import_module(f"arch.data.{module}").load()  # layout changed upstream
     return loaded

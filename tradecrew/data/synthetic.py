@@ -22,7 +22,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter  # scipy comes with arch
 
 from tradecrew.instruments import find_instrument
 from tradecrew.models import AssetClass, Regime, Timeframe
@@ -334,6 +333,14 @@ def _log_path(
 
 
 def _ar1(innovations: np.ndarray, phi: float, start: float = 0.0) -> np.ndarray:
-    """x[t] = phi * x[t-1] + e[t] with x[-1] = start (a linear filter, no Python loop)."""
-    zi = np.array([phi * start])
-    return lfilter([1.0], [1.0, -phi], innovations, zi=zi)[0]
+    """x[t] = phi * x[t-1] + e[t] with x[-1] = start.
+
+    A plain loop over floats: a few thousand steps take well under a millisecond, while
+    importing scipy.signal for its linear filter costs seconds at start-up.
+    """
+    out = np.empty(len(innovations))
+    x = start
+    for i, e in enumerate(innovations.tolist()):
+        x = phi * x + e
+        out[i] = x
+    return out

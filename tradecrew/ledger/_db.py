@@ -14,9 +14,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
+
+from tradecrew.ledger.errors import LedgerError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BEGIN_OPTION = "tradecrew_begin"
@@ -78,7 +81,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        try:
+            command.upgrade(cfg, revision)
+        except CommandError as exc:
+            # Typically a database written by a newer tradecrew: refuse rather than guess.
+            raise LedgerError(f"cannot migrate the ledger database: {exc}") from exc
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -75,7 +75,7 @@ def create_order(tx: Tx, order: Order, actor: str) -> Order:
         value = getattr(order, name)
         if value is not None and (not math.isfinite(value) or value <= 0):
             raise ValueError(f"order {name} must be a finite number above zero, got {value}")
-    for name, limit in (("symbol", 32), ("broker", 32), ("broker_order_id", 128)):
+    for name, limit in (("id", 40), ("symbol", 32), ("broker", 32), ("broker_order_id", 128)):
         require_length(getattr(order, name), name, limit)
     require_aware(order.created_at, "created_at")
     require_aware(order.updated_at, "updated_at")
@@ -116,6 +116,8 @@ def update_order(
 ) -> Order:
     """Move an order through ORDER_TRANSITIONS and/or attach the broker's id."""
     actor = require_actor(actor)
+    if status is None and broker_order_id is None and not reason:
+        raise ValueError("update_order needs a status, a broker_order_id or a reason")
     row = get_or_raise(tx.session, OrderRow, order_id, "order")
     before = to_model(Order, row)
     if status is not None:
@@ -145,6 +147,7 @@ def _check_fill_matches(fill: Fill, row: OrderRow) -> None:
             raise ValueError(f"fill {name} must be finite, got {getattr(fill, name)}")
     require_aware(fill.timestamp, "fill timestamp")
     require_length(fill.broker_fill_id, "broker_fill_id", 128)
+    require_length(fill.id, "fill id", 40)
     if fill.client_order_id != row.client_order_id:
         raise ValueError(
             f"fill names client order {fill.client_order_id!r} but order {row.id} is "

@@ -49,22 +49,21 @@ def kill_switch(view: OrderView) -> RiskCheck:
 def trading_state(view: OrderView) -> RiskCheck:
     state, p = view.ctx.trading_state, view.proposal
     held = view.position
+    ok, reason = allows(state, p, held)
+    if state is TradingState.HALTED:
+        return failed("trading_state", reason)
     opposite = held != 0 and p.side.sign != (1 if held > 0 else -1)
     if p.reduce_only and not opposite:
+        wanted = "short" if p.side.sign > 0 else "long"
         return failed(
-            "trading_state",
-            f"reduce-only order but no {p.side.opposite.value} position in {view.symbol} to reduce",
+            "trading_state", f"reduce-only {p.side.value} but no {wanted} {view.symbol} to reduce"
         )
-    ok, reason = allows(state, p, held)
-    if not ok and opposite and state is TradingState.REDUCING:
-        # A flip is a reduction plus a new position: keep the reduction part.
-        return passed("trading_state", f"reducing: shrinks to the {abs(held):.6g} held", abs(held))
+    if opposite and p.quantity > abs(held) and (p.reduce_only or not ok):
+        # A flip is a reduction plus a new position: keep only the reduction part.
+        why = "reduce-only" if p.reduce_only else "reducing"
+        return passed("trading_state", f"{why}: shrinks to the {abs(held):.6g} held", abs(held))
     if not ok:
         return failed("trading_state", reason)
-    if p.reduce_only and p.quantity > abs(held):
-        return passed(
-            "trading_state", f"reduce-only: shrinks to the {abs(held):.6g} held", abs(held)
-        )
     return passed("trading_state", reason)
 
 

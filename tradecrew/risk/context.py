@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tradecrew.config import RiskSettings
-from tradecrew.instruments import Instrument
+from tradecrew.instruments import Instrument, normalize_symbol
 from tradecrew.models import Account, Order, Position, Quote, TradingState
 
 
@@ -69,7 +69,7 @@ class RiskContext(BaseModel):
     @field_validator("prices", "correlations")
     @classmethod
     def _upper_keys(cls, value: dict[str, float]) -> dict[str, float]:
-        return {k.strip().upper(): v for k, v in value.items()}
+        return {normalize_symbol(k): v for k, v in value.items()}
 
     @property
     def current_equity(self) -> float:
@@ -89,7 +89,3 @@ class RiskContext(BaseModel):
             return self.account.peak_equity
         start = self.day_start_equity
         return self.current_equity if start is None else max(self.current_equity, start)
-
-    def position_quantity(self, symbol: str) -> float:
-        """The signed units held in ``symbol`` (0 when flat)."""
-        return sum(p.quantity for p in self.positions if p.symbol.upper() == symbol)

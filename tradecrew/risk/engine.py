@@ -45,6 +45,8 @@ CHECKS: dict[str, Check] = {
 
 #: The check added after the caps are combined: the rounded size must reach the minimum.
 MIN_QUANTITY = "min_quantity"
+#: The lone check of a decision on a proposal too malformed to check at all.
+ENGINE = "engine"
 
 
 def run_check(name: str, check: Check, view: OrderView) -> RiskCheck:
@@ -98,7 +100,40 @@ def evaluate(
     rounded down to the instrument's step, and never above the request. ``order_hash``
     binds the approved size; ``trading_state`` is the state the desk must be in afterwards
     (REDUCING after a loss trip, which the caller applies and only a human clears).
+    Never raises for a RiskContext: whatever cannot be evaluated is a denial.
     """
+    try:
+        return _evaluate(proposal, ctx, decision_id)
+    except Exception as exc:
+        return _unevaluable(proposal, ctx, decision_id, exc)
+
+
+def _unevaluable(
+    proposal: ProposalRequest, ctx: RiskContext, decision_id: str | None, exc: Exception
+) -> RiskDecision:
+    """A denial for a proposal the checks could not even look at (a malformed object)."""
+    proposal_id = str(getattr(proposal, "id", ""))
+    reason = f"{ENGINE}: {type(exc).__name__}: {exc}"
+    try:
+        requested = float(proposal.quantity)
+    except Exception:
+        requested = math.nan
+    return RiskDecision(
+        id=decision_id or derive_decision_id(proposal_id, ctx.now, "", reason),
+        proposal_id=proposal_id,
+        approved=False,
+        requested_quantity=requested,
+        approved_quantity=0.0,
+        checks=[RiskCheck(name=ENGINE, passed=False, reason=reason[len(ENGINE) + 2 :])],
+        reasons=[reason],
+        order_hash="",
+        decided_at=ctx.now,
+        expires_at=ctx.now,
+        trading_state=TradingState(ctx.trading_state),
+    )
+
+
+def _evaluate(proposal: ProposalRequest, ctx: RiskContext, decision_id: str | None) -> RiskDecision:
     view = OrderView(proposal, ctx)
     results = [run_check(name, check, view) for name, check in CHECKS.items()]
     quantity, size_check = _size(view, results)

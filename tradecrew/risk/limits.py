@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from tradecrew.config import RiskSettings
+from tradecrew.instruments import normalize_symbol
 from tradecrew.models import RiskCheck, TradingState
 from tradecrew.risk.checks import capped, failed, passed
 from tradecrew.risk.context import RiskContext
@@ -33,12 +35,20 @@ def max_position(view: OrderView) -> RiskCheck:
     current = view.book.notionals.get(view.instrument.symbol, 0.0)
     cap = linear_cap(current, view.sign * view.unit.notional, limits.max_position_notional)
     what = f"position limit {limits.max_position_notional:,.0f} {ccy}{_approx(view)}"
-    unit_limit = limits.max_position_units.get(view.instrument.symbol)
+    unit_limit = unit_limit_for(limits, view.instrument.symbol)
     if unit_limit is not None:
         unit_cap = linear_cap(view.held_units, float(view.sign), unit_limit)
         if unit_cap < cap:
             cap, what = unit_cap, f"position limit {unit_limit:g} units"
     return capped("max_position", view, cap, what)
+
+
+def unit_limit_for(limits: RiskSettings, symbol: str) -> float | None:
+    """The per-symbol unit cap, whether configured by symbol or alias (``GOLD``)."""
+    for key, value in limits.max_position_units.items():
+        if normalize_symbol(key) == symbol:
+            return value
+    return None
 
 
 def gross_exposure(view: OrderView) -> RiskCheck:

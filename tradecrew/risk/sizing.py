@@ -11,7 +11,7 @@ import math
 from decimal import ROUND_FLOOR, Decimal, localcontext
 
 from tradecrew.config import RiskSettings
-from tradecrew.instruments import Instrument
+from tradecrew.instruments import Instrument, find_instrument
 
 
 def _positive(value: float, name: str) -> float:
@@ -87,7 +87,10 @@ def suggest_quantity(
     )
     if instrument is None:
         return units
-    unit_cap = limits.max_position_units.get(instrument.symbol)
+    unit_cap = next(
+        (v for k, v in limits.max_position_units.items() if find_instrument(k) == instrument),
+        None,
+    )
     if unit_cap is not None:
         units = min(units, unit_cap)
     rounded = round_down(units, instrument.quantity_step)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,7 +27,7 @@ class AgentVerdict(BaseModel):
     agent: str = "risk_agent"
 
 
-def _denied(decision: RiskDecision, reason: str, check: RiskCheck) -> dict[str, object]:
+def _denied(decision: RiskDecision, reason: str, check: RiskCheck) -> dict[str, Any]:
     return {
         "approved": False,
         "approved_quantity": 0.0,
@@ -49,8 +49,9 @@ def apply_agent_verdict(
     proposal: ProposalRequest,
     instrument: Instrument | None = None,
 ) -> RiskDecision:
-    """The decision after the agent's verdict: veto denies; shrink lowers the approved size to
-    at most the agent's quantity (a larger one is ignored with a note); the hash follows.
+    """The decision after the agent's verdict: veto denies; shrink (or approve with a quantity)
+    lowers the approved size to at most the agent's quantity, floored to the instrument's
+    step (a larger one is ignored with a note); the hash follows the size.
 
     ``proposal`` must be the one decided (its hash at the approved size must match), because
     the new hash is computed from it. Returns a new decision with a new derived id.
@@ -58,7 +59,7 @@ def apply_agent_verdict(
     who = verdict.agent or "agent"
     note = f"{who}: {verdict.reason}" if verdict.reason else who
     instrument = instrument or find_instrument(proposal.symbol)
-    updates: dict[str, object]
+    updates: dict[str, Any]
     proposal_id = str(getattr(proposal, "id", ""))
     if proposal_id != decision.proposal_id or not _same_order(decision, proposal):
         reason = f"{who}: verdict applied to a proposal that is not the one decided"
@@ -75,7 +76,7 @@ def apply_agent_verdict(
     else:
         updates = _shrink(decision, verdict, note, instrument)
     approved = bool(updates.get("approved", decision.approved))
-    quantity = float(updates.get("approved_quantity", decision.approved_quantity))  # type: ignore[arg-type]
+    quantity = float(updates.get("approved_quantity", decision.approved_quantity))
     updates["order_hash"] = proposal_hash(proposal, quantity if approved else 0.0)
     updates["id"] = derive_decision_id(
         decision.proposal_id,
@@ -88,7 +89,7 @@ def apply_agent_verdict(
 
 def _shrink(
     decision: RiskDecision, verdict: AgentVerdict, note: str, instrument: Instrument | None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     current = decision.approved_quantity
     asked = verdict.quantity
     if asked is None:

@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -315,7 +316,18 @@ def default_events() -> list[EconomicEvent]:
     from tradecrew.config import get_settings
 
     configured = get_settings().components.calendar.file
-    return load_events(configured if configured is not None else sample_calendar_path())
+    path = Path(configured if configured is not None else sample_calendar_path())
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return load_events(path)  # raises the loader's clear error
+    return list(_load_cached(str(path), stamp))
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str, mtime_ns: int) -> tuple[EconomicEvent, ...]:
+    """Parsed once per file version: a calendar is read on every analysis."""
+    return tuple(load_events(path))
 
 
 # --------------------------------------------------------------------------- blackout

@@ -96,6 +96,22 @@ def rolling_correlation(
     return corr.rename("correlation")
 
 
+def _recent_correlation(base: pd.Series, peer: pd.Series, window: int, lookback: int) -> pd.Series:
+    """The rolling correlation over the last ``lookback`` shared bars (and before, if flat).
+
+    Only the tail can change the latest and mean values, so the full history is correlated
+    only when the tail has no defined value at all; this keeps a check on long series cheap.
+    """
+    shared = base.index.intersection(peer.index)
+    tail = window + lookback + 1
+    if len(shared) > tail:
+        start = shared[-tail]
+        corr = rolling_correlation(base.loc[start:], peer.loc[start:], window)
+        if corr.notna().any():
+            return corr
+    return rolling_correlation(base, peer, window)
+
+
 def _settings_defaults(window: int | None, max_correlation: float | None) -> tuple[int, float]:
     if window is None or max_correlation is None:
         from tradecrew.config import get_settings
@@ -130,8 +146,8 @@ def correlation_check(
     rows: list[PeerCorrelation] = []
     for name, frame in peers.items():
         peer = _closes(frame, name)
-        corr = rolling_correlation(base, peer, window)
-        overlap = len(corr)
+        corr = _recent_correlation(base, peer, window, lookback)
+        overlap = len(base.index.intersection(peer.index))
         valid = corr.dropna()
         if valid.empty:
             need = window + 1
