@@ -159,3 +159,11 @@ def test_a_database_from_an_unknown_newer_schema_is_refused(db_url: str) -> None
     engine.dispose()
     with pytest.raises(LedgerError, match="ffff_future"):
         Ledger(db_url)
+
+
+def test_unusable_urls_are_refused_without_echoing_them() -> None:
+    with pytest.raises(LedgerError, match="malformed") as info:
+        Ledger("not a url with pa55word")
+    assert "pa55word" not in str(info.value)
+    with pytest.raises(LedgerError, match="no database driver"):
+        Ledger("nosuchdb://user:pa55word@host/db")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -276,3 +277,31 @@ def test_repr_hides_passwords() -> None:
     with Ledger("sqlite://") as ledger:
         ledger.url = "postgresql://desk:s3cret@db/ledger"
         assert "s3cret" not in repr(ledger)
+
+
+def test_racing_consumers_get_the_approval_exactly_once(ledger: Ledger) -> None:
+    proposal_id, order_hash = _approve(ledger)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def consume(n: int) -> None:
+        barrier.wait()
+        try:
+            ledger.consume_approval(proposal_id, order_hash, f"gate-{n}")
+            outcomes.append("ok")
+        except ApprovalError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=consume, args=(n,)) for n in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(outcomes) == ["ok"] + ["refused"] * 7
+    assert ledger.verify_audit_chain().ok
+
+
+def test_from_settings_defaults_to_the_process_settings(tradecrew_home: Path) -> None:
+    with Ledger.from_settings() as ledger:
+        ledger.set_trading_state("reducing", "drawdown", "risk")
+    assert (tradecrew_home / "tradecrew.db").is_file()

@@ -17,6 +17,7 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from tradecrew.ledger.errors import LedgerError
@@ -28,9 +29,15 @@ _ADVISORY_LOCK_KEY = 727_274_001
 
 def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
     """An engine for ``url``; on SQLite with the pragmas above and an explicit BEGIN."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise LedgerError("the ledger database URL is malformed") from None  # may hold a secret
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        try:
+            return create_engine(parsed, pool_pre_ping=True)
+        except NoSuchModuleError as exc:
+            raise LedgerError(f"no database driver for {parsed.drivername!r}") from exc
     database = parsed.database or ""
     in_memory = database in ("", ":memory:") or "mode=memory" in str(parsed.query)
     kwargs: dict[str, Any] = {

@@ -69,12 +69,21 @@ if TYPE_CHECKING:
 
 
 class Ledger:
-    """Open (and migrate to the latest schema) the ledger at any SQLAlchemy URL."""
+    """Open (and migrate to the latest schema) the ledger at any SQLAlchemy URL.
+
+    One instance is safe to share between threads of a process, and any number of processes
+    may open the same SQLite file. ``sqlite://`` (in memory) is one connection: for quick,
+    single-threaded use only.
+    """
 
     def __init__(self, url: str, *, busy_timeout: float = 30.0) -> None:
         self.url = url
         self._engine = make_engine(url, busy_timeout=busy_timeout)
-        upgrade(self._engine)
+        try:
+            upgrade(self._engine)
+        except BaseException:
+            self._engine.dispose()
+            raise
         self._reads = sessionmaker(self._engine, expire_on_commit=False)
         self._writes = sessionmaker(writer(self._engine), expire_on_commit=False)
 

@@ -1,0 +1,20 @@
+"""The desk: the one place where proposals become orders, through the risk gate."""
+
+from tradecrew.desk.outcomes import (
+    CancelOutcome,
+    Explanation,
+    ProposalOutcome,
+    ReconcileReport,
+    RiskStatus,
+)
+from tradecrew.desk.service import Desk, DeskError
+
+__all__ = [
+    "CancelOutcome",
+    "Desk",
+    "DeskError",
+    "Explanation",
+    "ProposalOutcome",
+    "ReconcileReport",
+    "RiskStatus",
+]

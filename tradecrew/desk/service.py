@@ -1,0 +1,404 @@
+"""The desk: proposals in, risk decisions, approvals, and orders out through the one gate.
+
+CLI, MCP and the crew all call these methods; none of them reaches a broker another way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from tradecrew.brokers import Broker, BrokerError
+from tradecrew.config import Settings, get_settings
+from tradecrew.desk.context import build_context
+from tradecrew.desk.outcomes import (
+    CancelOutcome,
+    Explanation,
+    ProposalOutcome,
+    ReconcileReport,
+    RiskStatus,
+)
+from tradecrew.errors import TradecrewError
+from tradecrew.instruments import get_instrument
+from tradecrew.ledger import Ledger
+from tradecrew.models import (
+    AccountMode,
+    Order,
+    Proposal,
+    ProposalRequest,
+    ProposalStatus,
+    RiskDecision,
+    TradingState,
+    utcnow,
+)
+from tradecrew.risk import (
+    AgentVerdict,
+    RiskContext,
+    apply_agent_verdict,
+    currency_exposures,
+    evaluate,
+    state_after,
+    transition,
+)
+from tradecrew.risk.gate import AUTO_CHANNEL, GateRefusal, OrderGate
+
+
+class DeskError(TradecrewError):
+    """A request the desk refuses; the message says why."""
+
+
+class Desk:
+    """One broker account, one ledger, one gate."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        broker: Broker,
+        settings: Settings | None = None,
+        *,
+        source: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.ledger = ledger
+        self.broker = broker
+        self.settings = settings or get_settings()
+        self.source = source
+        self._clock = clock
+        self.gate = OrderGate(
+            ledger,
+            broker,
+            self._context,
+            human_required=self.human_approval_required,
+            clock=clock,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, *, live: bool = False) -> Desk:
+        """The configured ledger and broker; live accounts need ``live=True`` and the setting."""
+        from tradecrew.brokers import make_broker
+
+        settings = settings or get_settings()
+        settings.ensure_home()
+        if live and not settings.broker.live_trading:
+            raise DeskError(
+                "live trading needs both TRADECREW_BROKER__LIVE_TRADING=true and the --live "
+                "start flag"
+            )
+        broker = make_broker(settings.broker.name, live=live)
+        return cls(Ledger.from_settings(settings), broker, settings)
+
+    def close(self) -> None:
+        self.ledger.close()
+        closer = getattr(self.broker, "close", None)
+        if callable(closer):
+            closer()
+
+    # ------------------------------------------------------------------ facts
+
+    @property
+    def mode(self) -> AccountMode:
+        return self.broker.mode
+
+    @property
+    def human_approval_required(self) -> bool:
+        """Live accounts always; paper unless the user turned auto-approval on."""
+        return self.broker.mode is AccountMode.LIVE or not self.settings.broker.auto_approve_paper
+
+    def _context(self, proposal: Proposal, now: datetime) -> RiskContext:
+        return build_context(
+            proposal,
+            broker=self.broker,
+            ledger=self.ledger,
+            settings=self.settings,
+            now=now,
+            source=self.source,
+        )
+
+    def _outcome(self, proposal: Proposal, message: str = "") -> ProposalOutcome:
+        decision = self.ledger.latest_decision(proposal.id)
+        orders = self.ledger.orders(proposal_id=proposal.id)
+        order = orders[0] if orders else None
+        reasons = [] if decision is None else list(decision.reasons)
+        return ProposalOutcome(
+            proposal_id=proposal.id,
+            status=proposal.status,
+            mode=self.mode,
+            proposal=proposal,
+            decision=decision,
+            approved_quantity=decision.approved_quantity if decision else None,
+            reasons=reasons,
+            requires_human_approval=self.human_approval_required,
+            order=order,
+            fills=self.ledger.fills(order.id) if order else [],
+            message=message,
+        )
+
+    # ------------------------------------------------------------------ proposals
+
+    def propose(self, request: ProposalRequest, actor: str = "cli") -> ProposalOutcome:
+        """Persist the proposal, run the risk engine on it, and persist the decision.
+
+        Approved proposals wait for a human (or, on paper with auto-approval, go straight
+        through the gate); denied ones end VETOED with the engine's reasons.
+        """
+        get_instrument(request.symbol)  # unknown symbols are refused before anything is stored
+        now = self._clock()
+        proposal = Proposal(
+            **request.model_dump(),
+            created_at=now,
+            expires_at=now + timedelta(seconds=self.settings.risk.proposal_ttl_seconds),
+        )
+        proposal = self.ledger.add_proposal(proposal, actor)
+        self._record_account()
+        ctx = self._context(proposal, now)
+        decision = self.ledger.record_decision(evaluate(proposal, ctx))
+        self._apply_required_state(ctx)
+        if not decision.approved:
+            proposal = self.ledger.transition_proposal(
+                proposal.id, ProposalStatus.VETOED, "; ".join(decision.reasons), "risk_engine"
+            )
+            return self._outcome(proposal, "vetoed by the risk engine")
+        if not self.human_approval_required:
+            return self._approve(proposal, decision, "auto", AUTO_CHANNEL)
+        message = "awaiting human approval"
+        if decision.approved_quantity < proposal.quantity:
+            message = (
+                f"risk shrank the quantity from {proposal.quantity:g} to "
+                f"{decision.approved_quantity:g}; awaiting human approval"
+            )
+        return self._outcome(proposal, message)
+
+    def _record_account(self) -> None:
+        # On failure the risk context reads the account again and fails closed there.
+        with contextlib.suppress(BrokerError):
+            self.ledger.record_account_snapshot(self.broker.account())
+
+    def _apply_required_state(self, ctx: RiskContext) -> None:
+        target = state_after(ctx)
+        current = self.ledger.get_trading_state().state
+        if target is not current:
+            transition(current, target, "system", "risk limit tripped")
+            self.ledger.set_trading_state(
+                target,
+                "risk limit tripped (daily loss or drawdown)",
+                "system",
+                tripped_by="risk_engine",
+            )
+
+    def _pending(self, proposal_id: str) -> Proposal:
+        proposal = self.ledger.get_proposal(proposal_id)
+        now = self._clock()
+        if (
+            proposal.status is ProposalStatus.PENDING
+            and proposal.expires_at
+            and (proposal.expires_at <= now)
+        ):
+            self.ledger.transition_proposal(
+                proposal.id, ProposalStatus.EXPIRED, "expired", "system"
+            )
+            raise DeskError(f"proposal {proposal_id} has expired; propose it again")
+        if proposal.status is not ProposalStatus.PENDING:
+            raise DeskError(
+                f"proposal {proposal_id} is {proposal.status.value}; only pending proposals "
+                "can be approved or rejected"
+            )
+        return proposal
+
+    def approve(
+        self, proposal_id: str, actor: str = "cli", channel: str = "cli"
+    ) -> ProposalOutcome:
+        """A human approves the exact order the risk engine approved; it goes through the gate."""
+        proposal = self._pending(proposal_id)
+        decision = self.ledger.latest_decision(proposal.id)
+        if decision is None or not decision.approved:
+            raise DeskError(f"proposal {proposal_id} has no risk approval")
+        if decision.expires_at <= self._clock():
+            decision = self._redecide(proposal)
+        return self._approve(proposal, decision, actor, channel)
+
+    def _redecide(self, proposal: Proposal) -> RiskDecision:
+        """A stale risk approval is re-decided; a changed size needs a new look by the human."""
+        old = self.ledger.latest_decision(proposal.id)
+        fresh = self.ledger.record_decision(
+            evaluate(proposal, self._context(proposal, self._clock()))
+        )
+        if not fresh.approved:
+            self.ledger.transition_proposal(
+                proposal.id, ProposalStatus.VETOED, "; ".join(fresh.reasons), "risk_engine"
+            )
+            raise DeskError("the risk engine now denies it: " + "; ".join(fresh.reasons))
+        if old is not None and fresh.order_hash != old.order_hash:
+            raise DeskError(
+                f"the risk engine now allows {fresh.approved_quantity:g} instead of "
+                f"{old.approved_quantity:g}; review the proposal and approve again"
+            )
+        return fresh
+
+    def _approve(
+        self, proposal: Proposal, decision: RiskDecision, actor: str, channel: str
+    ) -> ProposalOutcome:
+        self.ledger.record_approval(
+            proposal.id, decision.order_hash, actor, channel, decision.expires_at
+        )
+        self.ledger.transition_proposal(proposal.id, ProposalStatus.APPROVED, f"by {actor}", actor)
+        try:
+            self.gate.submit(proposal.id, actor)
+        except GateRefusal as refusal:
+            current = self.ledger.get_proposal(proposal.id)
+            if current.status is ProposalStatus.APPROVED:
+                target = (
+                    ProposalStatus.VETOED
+                    if refusal.rule in ("risk", "veto")
+                    else (
+                        ProposalStatus.FAILED
+                        if refusal.rule == "broker"
+                        else ProposalStatus.REJECTED
+                    )
+                )
+                current = self.ledger.transition_proposal(proposal.id, target, str(refusal), "gate")
+            return self._outcome(current, f"not sent: {refusal}")
+        return self._outcome(self.ledger.get_proposal(proposal.id), "sent to the broker")
+
+    def reject(self, proposal_id: str, actor: str = "cli", reason: str = "") -> ProposalOutcome:
+        proposal = self._pending(proposal_id)
+        proposal = self.ledger.transition_proposal(
+            proposal.id, ProposalStatus.REJECTED, reason or f"rejected by {actor}", actor
+        )
+        return self._outcome(proposal, "rejected")
+
+    def record_agent_verdict(self, proposal_id: str, verdict: AgentVerdict) -> ProposalOutcome:
+        """A crew agent may veto or shrink a pending proposal, never enlarge it."""
+        proposal = self._pending(proposal_id)
+        self.ledger.record_verdict(
+            proposal.id, verdict.agent, verdict.action, verdict.quantity, verdict.reason
+        )
+        decision = self.ledger.latest_decision(proposal.id)
+        if decision is None:
+            raise DeskError(f"proposal {proposal_id} has no risk decision")
+        updated = self.ledger.record_decision(
+            apply_agent_verdict(decision, verdict, proposal, get_instrument(proposal.symbol)),
+            actor=verdict.agent,
+        )
+        if not updated.approved:
+            proposal = self.ledger.transition_proposal(
+                proposal.id, ProposalStatus.VETOED, "; ".join(updated.reasons), verdict.agent
+            )
+        return self._outcome(proposal, f"{verdict.agent}: {verdict.action}")
+
+    def get(self, proposal_id: str) -> ProposalOutcome:
+        return self._outcome(self.ledger.get_proposal(proposal_id))
+
+    def proposals(self, status: str | None = None, limit: int = 50) -> list[Proposal]:
+        return self.ledger.list_proposals(status, limit)
+
+    def explain(self, proposal_id: str) -> Explanation:
+        proposal = self.ledger.get_proposal(proposal_id)
+        decisions = self.ledger.decisions(proposal.id)
+        last = decisions[-1] if decisions else None
+        if last is None:
+            summary = "no risk decision yet"
+        elif last.approved:
+            shrunk = last.approved_quantity < proposal.quantity
+            summary = (
+                f"approved for {last.approved_quantity:g}"
+                + (f" (shrunk from {proposal.quantity:g})" if shrunk else "")
+                + (": " + "; ".join(last.reasons) if last.reasons else "")
+            )
+        else:
+            summary = "vetoed: " + "; ".join(last.reasons)
+        return Explanation(
+            proposal=proposal,
+            decisions=decisions,
+            verdicts=self.ledger.verdicts(proposal.id),
+            approvals=self.ledger.approvals(proposal.id),
+            orders=self.ledger.orders(proposal_id=proposal.id),
+            audit=self.ledger.audit_log(50, entity="proposal", entity_id=proposal.id),
+            summary=f"{proposal.status.value}; {summary}",
+            mode=self.mode,
+        )
+
+    # ------------------------------------------------------------------ orders
+
+    def orders(self, open_only: bool = False) -> list[Order]:
+        return self.ledger.orders(open_only=open_only, broker=self.broker.name)
+
+    def cancel_order(self, order_id: str, actor: str = "cli") -> CancelOutcome:
+        """Cancel one order (by desk, client or broker id); works even when halted."""
+        order = self._find_order(order_id)
+        return self._cancel([order], actor)
+
+    def cancel_all(self, symbol: str | None = None, actor: str = "cli") -> CancelOutcome:
+        orders = [o for o in self.orders(open_only=True) if symbol is None or o.symbol == symbol]
+        return self._cancel(orders, actor)
+
+    def _find_order(self, order_id: str) -> Order:
+        from tradecrew.ledger import NotFound
+
+        try:
+            return self.ledger.get_order(order_id)
+        except NotFound:
+            return self.ledger.get_order_by_client_id(order_id)
+
+    def _cancel(self, orders: list[Order], actor: str) -> CancelOutcome:
+        from tradecrew.risk.gate import sync_order
+
+        out = CancelOutcome(mode=self.mode)
+        for order in orders:
+            try:
+                self.broker.cancel(order.client_order_id)
+                seen = self.broker.get_order_by_client_id(order.client_order_id)
+                if seen is not None:
+                    sync_order(self.ledger, self.broker, order, seen, actor)
+                out.cancelled.append(order.id)
+            except BrokerError as exc:
+                out.failed[order.id] = str(exc)
+        return out
+
+    # ------------------------------------------------------------------ state
+
+    def set_kill_switch(self, enabled: bool, reason: str, actor: str = "cli") -> RiskStatus:
+        """On: HALTED and every open order cancelled. Off: ACTIVE again, by a human only."""
+        if not reason.strip():
+            raise DeskError("a reason is required to change the kill switch")
+        current = self.ledger.get_trading_state().state
+        target = TradingState.HALTED if enabled else TradingState.ACTIVE
+        if target is not current:
+            transition(current, target, actor, reason)
+            self.ledger.set_trading_state(
+                target, reason, actor, tripped_by="kill_switch" if enabled else None
+            )
+        if enabled:
+            self.cancel_all(actor=actor)
+        return self.risk_status()
+
+    def reconcile(self) -> ReconcileReport:
+        """Make the ledger agree with the broker (run on start and periodically)."""
+        from tradecrew.desk.reconcile import reconcile
+
+        return reconcile(self)
+
+    def risk_status(self) -> RiskStatus:
+        state = self.ledger.get_trading_state()
+        account = self.broker.account()
+        positions = self.broker.positions()
+        prices = {p.symbol: p.market_price for p in positions if p.market_price}
+        holdings = {p.symbol: p.quantity for p in positions}
+        exposure = currency_exposures(holdings, prices, account.currency)
+        notionals = [abs(p.quantity) * (p.market_price or p.average_price) for p in positions]
+        signed = [p.quantity * (p.market_price or p.average_price) for p in positions]
+        return RiskStatus(
+            trading_state=state.state,
+            kill_switch=state.state is TradingState.HALTED,
+            reason=state.reason,
+            changed_by=state.changed_by,
+            mode=self.mode,
+            broker=self.broker.name,
+            account=account,
+            positions=positions,
+            open_orders=len(self.orders(open_only=True)),
+            exposure=exposure,
+            gross_exposure=sum(notionals),
+            net_exposure=sum(signed),
+            limits=self.settings.risk.model_dump(),
+        )

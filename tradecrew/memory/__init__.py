@@ -1,0 +1,9 @@
+"""Long-term memory of the desk (chromadb): reports, decisions, outcomes, reflections.
+
+``DeskMemory`` imports chromadb only when constructed, so importing tradecrew stays fast.
+"""
+
+from tradecrew.memory.hashing import hash_embed
+from tradecrew.memory.store import DeskMemory, MemoryItem, MemoryKind
+
+__all__ = ["DeskMemory", "MemoryItem", "MemoryKind", "hash_embed"]
