@@ -79,8 +79,12 @@ class FusionSettings(_Section):
 
     weights: dict[str, float] = Field(
         default_factory=lambda: {
-            "trend": 0.25, "momentum": 0.20, "regime": 0.20, "volume": 0.10,
-            "sentiment": 0.10, "mtf": 0.15,
+            "trend": 0.25,
+            "momentum": 0.20,
+            "regime": 0.20,
+            "volume": 0.10,
+            "sentiment": 0.10,
+            "mtf": 0.15,
         }
     )
     timeframe_weights: dict[str, float] = Field(

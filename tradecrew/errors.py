@@ -14,8 +14,13 @@ def known_user_errors() -> tuple[type[BaseException], ...]:
     from tradecrew.models import IllegalTransition
 
     kinds: list[type[BaseException]] = [
-        TradecrewError, CrewFileError, UnknownSymbol, IllegalTransition, FileNotFoundError,
-        ValueError, LookupError,
+        TradecrewError,
+        CrewFileError,
+        UnknownSymbol,
+        IllegalTransition,
+        FileNotFoundError,
+        ValueError,
+        LookupError,
     ]
     try:
         from tradecrew.data import DataError

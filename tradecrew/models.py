@@ -62,10 +62,28 @@ class Timeframe(StrEnum):
             return value
         text = str(value).strip().upper()
         aliases = {
-            "1M": "M1", "1MIN": "M1", "5M": "M5", "5MIN": "M5", "15M": "M15", "15MIN": "M15",
-            "30M": "M30", "30MIN": "M30", "60M": "H1", "1H": "H1", "4H": "H4", "240M": "H4",
-            "1D": "D1", "D": "D1", "DAY": "D1", "DAILY": "D1", "1W": "W1", "W": "W1",
-            "WEEKLY": "W1", "MN": "MN1", "1MO": "MN1", "MONTHLY": "MN1",
+            "1M": "M1",
+            "1MIN": "M1",
+            "5M": "M5",
+            "5MIN": "M5",
+            "15M": "M15",
+            "15MIN": "M15",
+            "30M": "M30",
+            "30MIN": "M30",
+            "60M": "H1",
+            "1H": "H1",
+            "4H": "H4",
+            "240M": "H4",
+            "1D": "D1",
+            "D": "D1",
+            "DAY": "D1",
+            "DAILY": "D1",
+            "1W": "W1",
+            "W": "W1",
+            "WEEKLY": "W1",
+            "MN": "MN1",
+            "1MO": "MN1",
+            "MONTHLY": "MN1",
         }
         text = aliases.get(text, text)
         try:
@@ -76,13 +94,25 @@ class Timeframe(StrEnum):
 
 
 _TIMEFRAME_MINUTES = {
-    Timeframe.M1: 1, Timeframe.M5: 5, Timeframe.M15: 15, Timeframe.M30: 30,
-    Timeframe.H1: 60, Timeframe.H4: 240, Timeframe.D1: 1440, Timeframe.W1: 10080,
+    Timeframe.M1: 1,
+    Timeframe.M5: 5,
+    Timeframe.M15: 15,
+    Timeframe.M30: 30,
+    Timeframe.H1: 60,
+    Timeframe.H4: 240,
+    Timeframe.D1: 1440,
+    Timeframe.W1: 10080,
     Timeframe.MN1: 43200,
 }
 _TIMEFRAME_RULES = {
-    Timeframe.M1: "1min", Timeframe.M5: "5min", Timeframe.M15: "15min", Timeframe.M30: "30min",
-    Timeframe.H1: "1h", Timeframe.H4: "4h", Timeframe.D1: "1D", Timeframe.W1: "W-FRI",
+    Timeframe.M1: "1min",
+    Timeframe.M5: "5min",
+    Timeframe.M15: "15min",
+    Timeframe.M30: "30min",
+    Timeframe.H1: "1h",
+    Timeframe.H4: "4h",
+    Timeframe.D1: "1D",
+    Timeframe.W1: "W-FRI",
     Timeframe.MN1: "MS",
 }
 
@@ -189,16 +219,29 @@ class IllegalTransition(ValueError):
 
 PROPOSAL_TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
     ProposalStatus.PENDING: frozenset(
-        {ProposalStatus.APPROVED, ProposalStatus.REJECTED, ProposalStatus.EXPIRED,
-         ProposalStatus.VETOED}
+        {
+            ProposalStatus.APPROVED,
+            ProposalStatus.REJECTED,
+            ProposalStatus.EXPIRED,
+            ProposalStatus.VETOED,
+        }
     ),
     ProposalStatus.APPROVED: frozenset(
-        {ProposalStatus.SUBMITTED, ProposalStatus.EXPIRED, ProposalStatus.REJECTED,
-         ProposalStatus.VETOED, ProposalStatus.FAILED}
+        {
+            ProposalStatus.SUBMITTED,
+            ProposalStatus.EXPIRED,
+            ProposalStatus.REJECTED,
+            ProposalStatus.VETOED,
+            ProposalStatus.FAILED,
+        }
     ),
     ProposalStatus.SUBMITTED: frozenset(
-        {ProposalStatus.PARTIALLY_FILLED, ProposalStatus.FILLED, ProposalStatus.CANCELLED,
-         ProposalStatus.FAILED}
+        {
+            ProposalStatus.PARTIALLY_FILLED,
+            ProposalStatus.FILLED,
+            ProposalStatus.CANCELLED,
+            ProposalStatus.FAILED,
+        }
     ),
     ProposalStatus.PARTIALLY_FILLED: frozenset(
         {ProposalStatus.PARTIALLY_FILLED, ProposalStatus.FILLED, ProposalStatus.CANCELLED}
@@ -213,20 +256,40 @@ PROPOSAL_TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
 
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.NEW: frozenset(
-        {OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.REJECTED,
-         OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED}
+        {
+            OrderStatus.SUBMITTED,
+            OrderStatus.ACCEPTED,
+            OrderStatus.REJECTED,
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.CANCELLED,
+        }
     ),
     OrderStatus.SUBMITTED: frozenset(
-        {OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED,
-         OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+        {
+            OrderStatus.ACCEPTED,
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.CANCELLED,
+            OrderStatus.REJECTED,
+            OrderStatus.EXPIRED,
+        }
     ),
     OrderStatus.ACCEPTED: frozenset(
-        {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED,
-         OrderStatus.EXPIRED}
+        {
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.CANCELLED,
+            OrderStatus.EXPIRED,
+        }
     ),
     OrderStatus.PARTIALLY_FILLED: frozenset(
-        {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED,
-         OrderStatus.EXPIRED}
+        {
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.CANCELLED,
+            OrderStatus.EXPIRED,
+        }
     ),
     OrderStatus.FILLED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),

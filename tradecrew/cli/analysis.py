@@ -59,7 +59,9 @@ def regime(
     symbol: Annotated[str, typer.Argument(help="symbol or alias")],
     timeframe: TimeframeOpt = "D1",
     source: SourceOpt = None,
-    history: Annotated[bool, typer.Option("--history", help="every bar, not just the last")] = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="every bar, not just the last")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Market regime of SYMBOL (trending_bull, trending_bear, ranging, volatile), causal."""
@@ -84,9 +86,10 @@ def regime(
         return
     from rich.table import Table
 
-    table = Table(title=f"{symbol.upper()} {tf.value} regime" + (
-        " (synthetic data)" if bars.attrs.get("synthetic") else ""
-    ))
+    table = Table(
+        title=f"{symbol.upper()} {tf.value} regime"
+        + (" (synthetic data)" if bars.attrs.get("synthetic") else "")
+    )
     for col in ("timestamp", "regime", "confidence"):
         table.add_column(col)
     for row in rows[-50:]:
@@ -151,8 +154,7 @@ def sentiment(
         for r in results:
             sys.stdout.write(
                 json.dumps(
-                    {"text": r.text, "label": r.label, "score": r.score,
-                     "confidence": r.confidence}
+                    {"text": r.text, "label": r.label, "score": r.score, "confidence": r.confidence}
                 )
                 + "\n"
             )

@@ -41,9 +41,13 @@ def run_demo(watchlist: list[str], as_json: bool = False) -> list[AnalysisReport
     intraday = analyze_symbol(AnalyzeQuery(symbol=watchlist[0], timeframe="M5", source="sample"))
     elapsed = time.perf_counter() - started
     if as_json:
-        emit_json({"daily": [r.model_dump(mode="json") for r in reports],
-                   "intraday": intraday.model_dump(mode="json"),
-                   "seconds": round(elapsed, 3)})
+        emit_json(
+            {
+                "daily": [r.model_dump(mode="json") for r in reports],
+                "intraday": intraday.model_dump(mode="json"),
+                "seconds": round(elapsed, 3),
+            }
+        )
         return reports
     console.print(
         "[bold]tradecrew demo[/] - offline analysis on the embedded sample data "
@@ -70,6 +74,6 @@ def run_demo(watchlist: list[str], as_json: bool = False) -> list[AnalysisReport
     console.print(
         f"[dim]{len(reports) + 1} analyses in {elapsed:.2f}s. Next: "
         "`tradecrew analyze XAUUSD`, `tradecrew regime SPX --history`, "
-        "`tradecrew sentiment \"Profit rose to $12m from $10m\"`.[/]"
+        '`tradecrew sentiment "Profit rose to $12m from $10m"`.[/]'
     )
     return reports

@@ -1,9 +1,360 @@
-"""Trading commands: proposals, approvals, orders, positions, account, risk, audit."""
+"""Trading commands: propose, proposals, orders, positions, account, risk, audit.
+
+Every order goes through the desk's gate; these commands only ask it. Bad input gets one
+line on stderr, exit code 2, and changes nothing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+from rich.table import Table
+
+from tradecrew.cli.common import console, emit_json, fail, user_errors
+
+if TYPE_CHECKING:
+    from tradecrew.desk import Desk, ProposalOutcome
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
+EXIT_NOT_SENT = 1
+
+
+@contextmanager
+def open_desk(reconcile: bool = True) -> Iterator[Desk]:
+    """The configured desk, reconciled with its broker first, closed afterwards."""
+    from tradecrew.desk import Desk
+
+    with user_errors():
+        desk = Desk.from_settings()
+    try:
+        if reconcile:
+            report = desk.reconcile()
+            if report.position_mismatches or report.external_orders:
+                console.print(f"[yellow]reconcile:[/] {report.message}", highlight=False)
+        yield desk
+    finally:
+        desk.close()
+
+
+def _print_outcome(outcome: ProposalOutcome) -> None:
+    p = outcome.proposal
+    price = f" limit {p.limit_price:g}" if p.limit_price else ""
+    price += f" stop {p.stop_price:g}" if p.stop_price else ""
+    console.print(
+        f"[bold]{outcome.proposal_id}[/] {p.side.value} {p.quantity:g} {p.symbol} "
+        f"{p.order_type.value}{price} -> [bold]{outcome.status.value}[/] "
+        f"({outcome.mode.value}) {outcome.message}",
+        highlight=False,
+    )
+    if outcome.approved_quantity is not None and outcome.approved_quantity != p.quantity:
+        console.print(f"  risk-approved quantity: {outcome.approved_quantity:g}")
+    for reason in outcome.reasons:
+        console.print(f"  - {reason}", highlight=False)
+    if outcome.order:
+        o = outcome.order
+        console.print(
+            f"  order {o.id} {o.status.value}: filled {o.filled_quantity:g}"
+            + (f" @ {o.average_fill_price:.5g}" if o.average_fill_price else "")
+        )
+    if outcome.status.value == "pending" and outcome.requires_human_approval:
+        console.print(f"  approve with: tradecrew proposals approve {outcome.proposal_id}")
+
+
+def propose(
+    symbol: Annotated[str, typer.Argument(help="symbol or alias")],
+    side: Annotated[str, typer.Argument(help="buy or sell")],
+    quantity: Annotated[str, typer.Argument(help="units: shares, ounces, currency units, coins")],
+    limit: Annotated[float | None, typer.Option("--limit", help="limit price")] = None,
+    stop: Annotated[float | None, typer.Option("--stop", help="stop (trigger) price")] = None,
+    sl: Annotated[float | None, typer.Option("--sl", help="stop-loss price")] = None,
+    tp: Annotated[float | None, typer.Option("--tp", help="take-profit price")] = None,
+    tif: Annotated[str, typer.Option("--tif", help="day | gtc | ioc | fok")] = "gtc",
+    rationale: Annotated[str, typer.Option("--rationale", help="why")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Propose a trade; the risk engine decides at once, a human approves it after."""
+    from tradecrew.instruments import normalize_symbol
+    from tradecrew.models import OrderType, ProposalRequest
+
+    with user_errors():
+        qty = float(quantity)
+        order_type = (
+            OrderType.STOP_LIMIT
+            if limit and stop
+            else OrderType.LIMIT
+            if limit
+            else OrderType.STOP
+            if stop
+            else OrderType.MARKET
+        )
+        request = ProposalRequest(
+            symbol=normalize_symbol(symbol),
+            side=side.strip().lower(),
+            quantity=qty,
+            order_type=order_type,
+            limit_price=limit,
+            stop_price=stop,
+            stop_loss=sl,
+            take_profit=tp,
+            time_in_force=tif.strip().lower(),
+            rationale=rationale,
+        )
+    with open_desk() as desk, user_errors():
+        outcome = desk.propose(request, actor="cli")
+    emit_json(outcome) if as_json else _print_outcome(outcome)
+
+
+proposals_app = typer.Typer(help="list, show, approve or reject proposals", no_args_is_help=False)
+
+
+@proposals_app.callback(invoke_without_command=True)
+def proposals_default(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List recent proposals (the default)."""
+    if ctx.invoked_subcommand is None:
+        proposals_list(status=None, limit=50, as_json=as_json)
+
+
+@proposals_app.command("list")
+def proposals_list(
+    status: Annotated[str | None, typer.Option("--status", help="e.g. pending")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recent proposals, newest first."""
+    with open_desk(reconcile=False) as desk, user_errors():
+        items = desk.proposals(status, limit)
+    if as_json:
+        emit_json(items)
+        return
+    table = Table(title="proposals")
+    table.add_column("id", no_wrap=True)
+    for col in ("created", "symbol", "side", "qty", "type", "status", "origin"):
+        table.add_column(col)
+    for p in items:
+        table.add_row(
+            p.id,
+            f"{p.created_at:%Y-%m-%d %H:%M:%S}",
+            p.symbol,
+            p.side.value,
+            f"{p.quantity:g}",
+            p.order_type.value,
+            p.status.value,
+            p.origin.value,
+        )
+    console.print(table)
+
+
+@proposals_app.command("show")
+def proposals_show(proposal_id: Annotated[str, typer.Argument()], as_json: JsonOpt = False) -> None:
+    """Why a proposal was approved or vetoed: decisions, verdicts, approvals, orders."""
+    with open_desk(reconcile=False) as desk, user_errors():
+        explanation = desk.explain(proposal_id)
+    if as_json:
+        emit_json(explanation)
+        return
+    p = explanation.proposal
+    console.print(
+        f"[bold]{p.id}[/] {p.side.value} {p.quantity:g} {p.symbol} ({explanation.mode.value}): "
+        f"{explanation.summary}",
+        highlight=False,
+    )
+    for d in explanation.decisions:
+        console.print(f"  decision {d.id}: approved={d.approved} qty={d.approved_quantity:g}")
+        for check in d.checks:
+            mark = "ok " if check.passed else "NO "
+            console.print(f"    {mark}{check.name}: {check.reason}", highlight=False)
+    for o in explanation.orders:
+        console.print(f"  order {o.id} {o.status.value} filled {o.filled_quantity:g}")
+
+
+@proposals_app.command("approve")
+def proposals_approve(
+    proposal_id: Annotated[str, typer.Argument()], as_json: JsonOpt = False
+) -> None:
+    """Approve a pending proposal as a human; it goes through the risk gate to the broker."""
+    with open_desk() as desk, user_errors():
+        outcome = desk.approve(proposal_id, actor="cli", channel="cli")
+    emit_json(outcome) if as_json else _print_outcome(outcome)
+    if outcome.order is None:
+        raise typer.Exit(EXIT_NOT_SENT)
+
+
+@proposals_app.command("reject")
+def proposals_reject(
+    proposal_id: Annotated[str, typer.Argument()],
+    reason: Annotated[str, typer.Option("--reason")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Reject a pending proposal."""
+    with open_desk(reconcile=False) as desk, user_errors():
+        outcome = desk.reject(proposal_id, actor="cli", reason=reason)
+    emit_json(outcome) if as_json else _print_outcome(outcome)
+
+
+def orders(
+    open_only: Annotated[bool, typer.Option("--open", help="only working orders")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Orders the desk placed (and external ones found at the broker)."""
+    with open_desk() as desk, user_errors():
+        items = desk.orders(open_only=open_only)
+    if as_json:
+        emit_json(items)
+        return
+    table = Table(title=f"orders ({desk.mode.value})")
+    table.add_column("id", no_wrap=True)
+    for col in ("symbol", "side", "qty", "type", "status", "filled", "avg price"):
+        table.add_column(col)
+    for o in items:
+        table.add_row(
+            o.id,
+            o.symbol,
+            o.side.value,
+            f"{o.quantity:g}",
+            o.order_type.value,
+            o.status.value,
+            f"{o.filled_quantity:g}",
+            f"{o.average_fill_price:.6g}" if o.average_fill_price else "-",
+        )
+    console.print(table)
+
+
+def positions(as_json: JsonOpt = False) -> None:
+    """Open positions at the broker."""
+    with open_desk() as desk, user_errors():
+        items = desk.broker.positions()
+    if as_json:
+        emit_json(items)
+        return
+    table = Table(title=f"positions ({desk.mode.value})")
+    for col in ("symbol", "quantity", "avg price", "mark", "unrealized", "realized"):
+        table.add_column(col)
+    for p in items:
+        table.add_row(
+            p.symbol,
+            f"{p.quantity:g}",
+            f"{p.average_price:.6g}",
+            f"{p.market_price:.6g}" if p.market_price else "-",
+            f"{p.unrealized_pnl:,.2f}",
+            f"{p.realized_pnl:,.2f}",
+        )
+    console.print(table)
+
+
+def account(as_json: JsonOpt = False) -> None:
+    """Cash, equity and buying power at the broker."""
+    with open_desk() as desk, user_errors():
+        acct = desk.broker.account()
+    if as_json:
+        emit_json(acct)
+        return
+    console.print(
+        f"{acct.broker} {acct.account_id} ({acct.mode.value}): equity {acct.equity:,.2f} "
+        f"{acct.currency}, cash {acct.cash:,.2f}, buying power {acct.buying_power:,.2f}",
+        highlight=False,
+    )
+
+
+risk_app = typer.Typer(help="risk status and the kill switch", no_args_is_help=False)
+
+
+@risk_app.callback(invoke_without_command=True)
+def risk_default(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Show the risk status (the default)."""
+    if ctx.invoked_subcommand is None:
+        risk_status(as_json=as_json)
+
+
+@risk_app.command("status")
+def risk_status(as_json: JsonOpt = False) -> None:
+    """Trading state, kill switch, exposure and limits."""
+    with open_desk() as desk, user_errors():
+        status = desk.risk_status()
+    if as_json:
+        emit_json(status)
+        return
+    console.print(
+        f"trading state [bold]{status.trading_state.value}[/] ({status.mode.value}, "
+        f"{status.broker}); kill switch {'ON' if status.kill_switch else 'off'}"
+        + (f" - {status.reason}" if status.reason else ""),
+        highlight=False,
+    )
+    console.print(
+        f"gross exposure {status.gross_exposure:,.0f}, net {status.net_exposure:,.0f}, "
+        f"open orders {status.open_orders}"
+    )
+    for ccy, value in status.exposure.items():
+        console.print(f"  {ccy}: {value:,.0f}")
+
+
+@risk_app.command("kill-switch")
+def risk_kill_switch(
+    state: Annotated[str, typer.Argument(help="on | off")],
+    reason: Annotated[str, typer.Option("--reason", help="why (required)")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Halt all trading (cancels open orders) or, as a human, resume it."""
+    value = state.strip().lower()
+    if value not in ("on", "off"):
+        fail("kill-switch takes 'on' or 'off'")
+    if not reason.strip():
+        fail("--reason is required to change the kill switch")
+    with open_desk(reconcile=False) as desk, user_errors():
+        status = desk.set_kill_switch(value == "on", reason, actor="cli")
+    if as_json:
+        emit_json(status)
+        return
+    console.print(
+        f"kill switch {'ON' if status.kill_switch else 'off'}: trading {status.trading_state.value}"
+    )
+
+
+audit_app = typer.Typer(help="the hash-chained audit log", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: JsonOpt = False) -> None:
+    """Check the audit chain; exit 1 if any row was altered or removed."""
+    with open_desk(reconcile=False) as desk, user_errors():
+        result = desk.ledger.verify_audit_chain()
+    if as_json:
+        emit_json(result)
+    elif result.ok:
+        console.print(f"audit chain intact: {result.rows_checked} rows verified")
+    else:
+        console.print(f"[red]audit chain BROKEN at seq {result.first_bad_seq}: {result.reason}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("log")
+def audit_log(
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """The most recent audit rows."""
+    with open_desk(reconcile=False) as desk, user_errors():
+        rows = desk.ledger.audit_log(limit)
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        console.print(
+            f"{r.seq:>6} {r.timestamp:%Y-%m-%d %H:%M:%S} {r.actor:<12} {r.action} "
+            f"{r.entity} {r.entity_id}",
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:
-    """Trading commands are added here as the desk's hands land."""
+    # Negative numbers must reach the validator as values, not look like options.
+    app.command(context_settings={"ignore_unknown_options": True})(propose)
+    app.add_typer(proposals_app, name="proposals")
+    app.command()(orders)
+    app.command()(positions)
+    app.command()(account)
+    app.add_typer(risk_app, name="risk")
+    app.add_typer(audit_app, name="audit")

@@ -33,8 +33,9 @@ def signal_text(report: AnalysisReport) -> Text:
 def analysis_tables(report: AnalysisReport) -> list[Table | Text]:
     """A header line, the fused signal's components, and one row per analyzer."""
     header = Text(
-        f"{report.symbol} {report.timeframe} · {report.bars} bars to {report.timestamp:%Y-%m-%d %H:%M} "
-        f"UTC · last {_num(report.last_price, 5 if report.last_price < 10 else 2)} · "
+        f"{report.symbol} {report.timeframe} · {report.bars} bars to "
+        f"{report.timestamp:%Y-%m-%d %H:%M} UTC · "
+        f"last {_num(report.last_price, 5 if report.last_price < 10 else 2)} · "
         f"source {report.source}" + (" (SYNTHETIC)" if report.synthetic else ""),
         style="bold",
     )
@@ -43,8 +44,12 @@ def analysis_tables(report: AnalysisReport) -> list[Table | Text]:
         comps.add_column(col, justify="right" if col not in ("component", "detail") else "left")
     for c in report.signal.components:
         comps.add_row(
-            c.name, f"{c.score:+.2f}", f"{c.confidence:.2f}", f"{c.weight:.2f}",
-            f"{c.contribution:+.3f}", c.detail,
+            c.name,
+            f"{c.score:+.2f}",
+            f"{c.confidence:.2f}",
+            f"{c.weight:.2f}",
+            f"{c.contribution:+.3f}",
+            c.detail,
         )
     views = Table(title="Analyzers", title_justify="left", show_header=True)
     views.add_column("analyzer")
@@ -73,7 +78,9 @@ def analysis_tables(report: AnalysisReport) -> list[Table | Text]:
             "sessions",
             ("open: " + ", ".join(s.open_sessions + s.overlaps))
             if s.market_open and s.open_sessions
-            else "no session open" if s.market_open else "market closed",
+            else "no session open"
+            if s.market_open
+            else "market closed",
         )
     if report.session_activity:
         views.add_row(

@@ -143,6 +143,7 @@ class Desk:
         through the gate); denied ones end VETOED with the engine's reasons.
         """
         get_instrument(request.symbol)  # unknown symbols are refused before anything is stored
+        self._check_price_band(request)
         now = self._clock()
         proposal = Proposal(
             **request.model_dump(),
@@ -168,6 +169,26 @@ class Desk:
                 f"{decision.approved_quantity:g}; awaiting human approval"
             )
         return self._outcome(proposal, message)
+
+    def _check_price_band(self, request: ProposalRequest) -> None:
+        """A price far from the market is a typing error, refused before it is stored (the
+        gate's fat-finger check still stands behind this for every other path)."""
+        prices = [p for p in (request.limit_price, request.stop_price) if p is not None]
+        if not prices:
+            return
+        try:
+            last = self.broker.quote(request.symbol).last
+        except BrokerError as exc:
+            raise DeskError(
+                f"no quote for {request.symbol} to check the price against: {exc}"
+            ) from None
+        band = self.settings.risk.price_band_pct
+        for price in prices:
+            if last > 0 and abs(price / last - 1.0) > band:
+                raise DeskError(
+                    f"price {price:g} is {abs(price / last - 1.0):.1%} from the last "
+                    f"{request.symbol} price {last:g} (allowed band {band:.0%})"
+                )
 
     def _record_account(self) -> None:
         # On failure the risk context reads the account again and fails closed there.

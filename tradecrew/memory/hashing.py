@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def features(text: str) -> Counter[str]:
     """Unigram and bigram counts of ``text``; bigrams join their words with a space."""
     words = tokens(text)
     grams = Counter(words)
-    grams.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    grams.update(f"{a} {b}" for a, b in pairwise(words))
     return grams
 
 

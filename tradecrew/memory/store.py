@@ -288,9 +288,7 @@ class DeskMemory:
         )
         return self._query(text, where, _k(k))
 
-    def similar_situations(
-        self, symbol: str, regime: Regime | str, k: int = 3
-    ) -> list[MemoryItem]:
+    def similar_situations(self, symbol: str, regime: Regime | str, k: int = 3) -> list[MemoryItem]:
         """Past decisions, outcomes and reflections in ``regime``, this symbol's first."""
         sym, reg, n = _symbol(_required(symbol)), _regime(regime), _k(k)
         if reg is None:
@@ -334,9 +332,8 @@ class DeskMemory:
         )
         ids = res["ids"][0]
         docs, metas, dists = res["documents"][0], res["metadatas"][0], res["distances"][0]
-        return [
-            _item(i, d, m, float(dist)) for i, d, m, dist in zip(ids, docs, metas, dists, strict=True)
-        ]
+        rows = zip(ids, docs, metas, dists, strict=True)
+        return [_item(i, d, m, float(dist)) for i, d, m, dist in rows]
 
 
 def _context(kind: MemoryKind, symbol: str | None, regime: str | None, text: str) -> str:

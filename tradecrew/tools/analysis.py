@@ -158,8 +158,10 @@ def analyze_frames(
 
     instrument = find_instrument(symbol)
     session = activity = None
-    if comps.session.enabled and instrument is not None and instrument.asset_class in (
-        _SESSION_CLASSES
+    if (
+        comps.session.enabled
+        and instrument is not None
+        and instrument.asset_class in (_SESSION_CLASSES)
     ):
         session = active_sessions(now)
         if timeframe.minutes <= _MTF_MAX_MINUTES:
@@ -206,9 +208,7 @@ def analyze_frames(
             threshold=comps.sentiment.threshold,
         )
         sentiment = summarize(results)
-        vote = _component(
-            "sentiment", sentiment.mean_score, sentiment.mean_confidence, "headlines"
-        )
+        vote = _component("sentiment", sentiment.mean_score, sentiment.mean_confidence, "headlines")
         if vote is not None:
             votes.append(vote)
 
@@ -240,4 +240,3 @@ def analyze_frames(
         signal=signal,
         notes=notes,
     )
-

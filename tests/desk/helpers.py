@@ -1,0 +1,100 @@
+"""Building blocks for desk tests: a desk on real files, a broker that counts, a clock."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tradecrew.brokers.paper import PaperBroker
+from tradecrew.config import BrokerSettings, RiskSettings, Settings
+from tradecrew.desk import Desk
+from tradecrew.ledger import AuditEntry, Ledger
+from tradecrew.models import Order
+
+#: A fixed instant for deterministic decisions (a weekday, away from the sample calendar).
+T0 = datetime(2025, 3, 12, 15, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A settable clock for ``Desk(clock=...)``; thread-safe so workers can share it."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> datetime:
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+            return self._now
+
+
+@dataclass
+class SubmitLog:
+    """Every client order id the desk tried to send, and those the venue took."""
+
+    attempts: list[str] = field(default_factory=list)
+    accepted: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def duplicates(self) -> list[str]:
+        return [cid for cid, n in Counter(self.attempts).items() if n > 1]
+
+
+class CountingPaperBroker(PaperBroker):
+    """The real paper venue, noting each ``submit`` call in a log that outlives restarts."""
+
+    def __init__(self, *args: Any, log: SubmitLog, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.log = log
+
+    def submit(self, order: Order) -> Order:
+        with self.log.lock:
+            self.log.attempts.append(order.client_order_id)
+        placed = super().submit(order)
+        with self.log.lock:
+            self.log.accepted.append(order.client_order_id)
+        return placed
+
+
+def make_settings(home: Path, *, auto_approve: bool = False, **risk: Any) -> Settings:
+    """Settings under ``home``; the per-minute order cap is lifted unless a test sets it."""
+    risk.setdefault("max_orders_per_minute", 1_000_000)
+    return Settings(
+        home=home,
+        risk=RiskSettings(**risk),
+        broker=BrokerSettings(auto_approve_paper=auto_approve),
+    )
+
+
+def build_desk(
+    home: Path,
+    settings: Settings,
+    *,
+    log: SubmitLog | None = None,
+    clock: Clock | None = None,
+    broker_cls: type[PaperBroker] = PaperBroker,
+) -> Desk:
+    """A desk whose ledger and paper venue live in ``home``; the same home after a restart
+    reopens the same files."""
+    kwargs: dict[str, Any] = {"settings": settings.broker}
+    if log is not None:
+        broker_cls = CountingPaperBroker
+        kwargs["log"] = log
+    broker = broker_cls(home / "paper.db", **kwargs)
+    ledger = Ledger(f"sqlite:///{home / 'l.db'}")
+    if clock is None:
+        return Desk(ledger, broker, settings)
+    return Desk(ledger, broker, settings, clock=clock)
+
+
+def full_audit(ledger: Ledger) -> list[AuditEntry]:
+    """Every audit row, oldest first."""
+    return list(reversed(ledger.audit_log(max(ledger.audit_count(), 1))))
