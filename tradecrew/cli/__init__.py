@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from tradecrew.cli import analysis, desk
+from tradecrew.cli import analysis, desk, mcp, research
 
 app = typer.Typer(
     name="tradecrew",
@@ -19,6 +19,8 @@ app = typer.Typer(
 )
 analysis.register(app)
 desk.register(app)
+mcp.register(app)
+research.register(app)
 
 
 def main() -> None:

@@ -80,7 +80,7 @@ def _correlations(
         if other == symbol:
             continue
         try:
-            peer = load_bars(other, Timeframe.D1, source, None, CORRELATION_BARS)
+            peer = load_bars(other, Timeframe.D1, source, None, CORRELATION_BARS, exact=True)
             corr = rolling_correlation(base, peer, window).dropna()
         except (ValueError, LookupError):
             continue

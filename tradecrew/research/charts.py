@@ -77,6 +77,9 @@ def price_chart(bars: pd.DataFrame, ind: pd.DataFrame, title: str) -> bytes:
     vol.bar(x[up], volume[up], width=width, color="#66bb6a", linewidth=0)
     vol.bar(x[~up], volume[~up], width=width, color="#ef5350", linewidth=0)
     vol.set_ylabel("volume", fontsize=8)
+    from matplotlib.ticker import EngFormatter
+
+    vol.yaxis.set_major_formatter(EngFormatter())
     if not np.any(volume > 0):
         vol.text(
             0.5,

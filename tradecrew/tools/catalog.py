@@ -108,13 +108,24 @@ def provider_for(source: str | None = None) -> Provider:
 
 
 def load_bars(
-    symbol: str, timeframe: Timeframe, source: str | None, asof: datetime | None, max_bars: int
+    symbol: str,
+    timeframe: Timeframe,
+    source: str | None,
+    asof: datetime | None,
+    max_bars: int,
+    *,
+    exact: bool = False,
 ) -> pd.DataFrame:
-    """Bars closed by ``asof`` (all when None), the most recent ``max_bars`` of them."""
+    """Bars closed by ``asof`` (all when None), the most recent ``max_bars`` of them.
+
+    ``exact`` refuses the single-csv-file fallback: peers must be the symbols they name.
+    """
     provider = provider_for(source)
     try:
         df = provider.bars(symbol, timeframe)
     except UnknownSymbolError:
+        if exact:
+            raise
         # A single csv file holds one symbol whatever its name: the user is naming that data.
         only = getattr(provider, "symbols", [])
         single_file = Path(getattr(provider, "path", "")).is_file()
@@ -137,7 +148,7 @@ def _peers(q: SymbolQuery, names: list[str], tf: Timeframe) -> dict[str, pd.Data
         if name.upper() == q.symbol.upper():
             continue
         try:
-            out[name] = load_bars(name, tf, q.source, q.asof, q.max_bars)
+            out[name] = load_bars(name, tf, q.source, q.asof, q.max_bars, exact=True)
         except (DataError, LookupError):
             continue  # a peer the source lacks is simply not compared
     return out

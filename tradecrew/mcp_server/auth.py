@@ -1,0 +1,48 @@
+"""Bearer-token auth for the streamable HTTP transport; the token comes from the environment."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+
+from mcp.server.auth.provider import AccessToken
+
+TOKEN_ENV = "TRADECREW_MCP_TOKEN"
+MIN_TOKEN_LENGTH = 16
+
+
+class HttpAuthError(ValueError):
+    """The HTTP transport cannot start safely with the given settings."""
+
+
+class StaticTokenVerifier:
+    """Accepts exactly one bearer token, compared in constant time."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token.encode()
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        if hmac.compare_digest(token.encode(), self._token):
+            return AccessToken(token="redacted", client_id="tradecrew-user", scopes=[])
+        return None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def token_from_env() -> str:
+    """The bearer token the HTTP transport requires; refuses to start without a strong one."""
+    token = os.environ.get(TOKEN_ENV, "")
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise HttpAuthError(
+            f"the http transport needs a bearer token of at least {MIN_TOKEN_LENGTH} characters "
+            f"in the environment variable {TOKEN_ENV}"
+        )
+    return token

@@ -1,0 +1,142 @@
+"""``trade_command``: a trader's sentence -> a typed intent -> a proposal or an answer.
+
+The deterministic parser decides; the configured LLM is asked only when the parser cannot,
+and its answer is parsed again as data. No path here submits an order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tradecrew.mcp_server.intent import parse_command
+from tradecrew.mcp_server.schemas import envelope, untrusted
+from tradecrew.models import Origin, ProposalRequest
+
+if TYPE_CHECKING:
+    from tradecrew.desk import Desk
+    from tradecrew.mcp_server.bulk import BulkActions
+
+
+def _quote_lookup(desk: Desk):  # type: ignore[no-untyped-def]
+    def lookup(symbol: str) -> float:
+        return desk.broker.quote(symbol).last
+
+    return lookup
+
+
+def _answer(desk: Desk, topic: str, currency: str | None, symbol: str | None) -> dict[str, Any]:
+    if topic in ("exposure", "risk"):
+        status = desk.risk_status()
+        data: dict[str, Any] = {
+            "trading_state": status.trading_state.value,
+            "exposure": status.exposure,
+            "gross_exposure": status.gross_exposure,
+            "net_exposure": status.net_exposure,
+        }
+        if currency:
+            value = status.exposure.get(currency.upper(), 0.0)
+            data["currency"] = currency.upper()
+            data["currency_exposure"] = value
+            data["answer"] = (
+                f"net {currency.upper()} exposure is {value:,.2f} {status.account.currency}"
+                if status.account
+                else f"net {currency.upper()} exposure is {value:,.2f}"
+            )
+        return data
+    if topic == "positions":
+        return {"positions": [p.model_dump(mode="json") for p in desk.broker.positions()]}
+    if topic == "orders":
+        return {"orders": [o.model_dump(mode="json") for o in desk.orders(open_only=True)]}
+    if topic == "account":
+        return {"account": desk.broker.account().model_dump(mode="json")}
+    if topic == "quote" and symbol:
+        return {"quote": desk.broker.quote(symbol).model_dump(mode="json")}
+    if topic == "analysis" and symbol:
+        from tradecrew.tools.registry import get_tool
+
+        return {
+            "analysis": get_tool("analyze_symbol").run({"symbol": symbol}).model_dump(mode="json")
+        }
+    return {
+        "answer": f"I can report exposure, positions, orders, account, quotes and analysis; "
+        f"{topic!r} needs a symbol"
+    }
+
+
+def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
+    """Turn ``text`` into a proposal, a bulk proposal or an answer."""
+    from tradecrew.mcp_server.trade_tools import closing_proposal, proposal_result
+
+    intent = parse_command(text, quote_lookup=_quote_lookup(desk))
+    echo = {"command": untrusted(text), "intent": intent.model_dump(mode="json")}
+    kind = intent.kind
+    if kind == "trade":
+        request = ProposalRequest(
+            symbol=intent.symbol,
+            side=intent.side,
+            quantity=intent.quantity,
+            order_type=intent.order_type,
+            limit_price=intent.limit_price,
+            stop_price=intent.stop_price,
+            stop_loss=intent.stop_loss,
+            take_profit=intent.take_profit,
+            origin=Origin.MCP,
+            rationale="trade_command",
+            **({"time_in_force": intent.time_in_force} if intent.time_in_force else {}),
+        )
+        return {**proposal_result(desk.propose(request, actor="mcp")), **echo}
+    if kind == "close":
+        if intent.symbol is None:
+            return {**bulk.propose_close_all(), **echo}
+        fraction = intent.fraction if intent.fraction is not None else 1.0
+        if intent.quantity is not None:
+            held = {p.symbol: abs(p.quantity) for p in desk.broker.positions()}
+            fraction = (
+                min(1.0, intent.quantity / held[intent.symbol]) if held.get(intent.symbol) else 1.0
+            )
+        return {**closing_proposal(desk, intent.symbol, fraction), **echo}
+    if kind == "cancel":
+        if intent.order_id:
+            return {
+                **envelope(desk.mode, desk.cancel_order(intent.order_id, actor="mcp-user")),
+                "status": "cancelled",
+                **echo,
+            }
+        return {**bulk.propose_cancel_all(intent.symbol), **echo}
+    if kind == "query":
+        return {
+            **envelope(
+                desk.mode,
+                {
+                    "status": "answered",
+                    **_answer(desk, intent.topic, intent.currency, intent.symbol),
+                },
+            ),
+            **echo,
+        }
+    if kind == "kill_switch":
+        if intent.enabled:
+            status = desk.set_kill_switch(True, f"trade_command: {text[:80]}", actor="mcp-user")
+            return {**envelope(desk.mode, status), "status": "halted", **echo}
+        return {
+            **envelope(
+                desk.mode,
+                {
+                    "status": "confirmation_required",
+                    "message": "resuming trading is a human decision: call set_kill_switch with "
+                    "enabled=false and a reason",
+                },
+            ),
+            **echo,
+        }
+    return {
+        **envelope(
+            desk.mode,
+            {
+                "status": "unparsed",
+                "message": intent.message,
+                "missing": intent.missing,
+            },
+        ),
+        **echo,
+    }
