@@ -47,6 +47,15 @@ SIZES = (0.3, 1.0, 2.0, 7.0, 50.0, 1e3, 1e5, 1e8)
 OFFSETS = (-0.3, -0.04, -0.01, 0.0, 0.01, 0.04, 0.3)
 
 
+ORDER_ARGS = st.tuples(
+    st.sampled_from(SYMBOLS),
+    st.sampled_from(Side),
+    st.sampled_from(SIZES),
+    st.booleans(),
+    st.sampled_from(OFFSETS),
+)
+
+
 class DeskMachine(RuleBasedStateMachine):
     """Drives a real desk (ledger + paper venue on disk) with everything a user, an agent, the
     market, a crash or the reconciler can do, and checks the rule after every step."""
@@ -61,11 +70,13 @@ class DeskMachine(RuleBasedStateMachine):
         self.auto = False
         self.rng = random.Random(0)
 
-    @initialize(auto=st.booleans())
-    def open_desk(self, auto: bool) -> None:
+    @initialize(auto=st.booleans(), first=st.lists(ORDER_ARGS, min_size=1, max_size=3))
+    def open_desk(self, auto: bool, first: list[tuple[str, Side, float, bool, float]]) -> None:
         self.auto = auto
         self.settings = make_settings(self.home, auto_approve=auto)
         self.desk = self._build()
+        for args in first:
+            self.propose(args)
 
     def _build(self) -> Desk:
         return build_desk(self.home, self.settings, log=self.log, clock=self.clock)
@@ -90,14 +101,9 @@ class DeskMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ rules
 
-    @rule(
-        symbol=st.sampled_from(SYMBOLS),
-        side=st.sampled_from(Side),
-        size=st.sampled_from(SIZES),
-        limit=st.booleans(),
-        offset=st.sampled_from(OFFSETS),
-    )
-    def propose(self, symbol: str, side: Side, size: float, limit: bool, offset: float) -> None:
+    @rule(args=ORDER_ARGS)
+    def propose(self, args: tuple[str, Side, float, bool, float]) -> None:
+        symbol, side, size, limit, offset = args
         inst = get_instrument(symbol)
         quantity = inst.min_quantity * size
         request = ProposalRequest(symbol=symbol, side=side, quantity=quantity)
@@ -128,7 +134,14 @@ class DeskMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.proposals)
     @rule(pick=st.integers(0, 10_000), channel=st.sampled_from(["cli", "mcp"]))
     def approve(self, pick: int, channel: str) -> None:
-        pid = self._pick(pick)
+        self._approve(self._pick(pick), channel)
+
+    @precondition(lambda self: self.proposals)
+    @rule(channel=st.sampled_from(["cli", "mcp"]))
+    def approve_newest(self, channel: str) -> None:
+        self._approve(self.proposals[-1], channel)
+
+    def _approve(self, pid: str, channel: str) -> None:
         before = self.d.ledger.get_proposal(pid).status
         halted = self.d.ledger.get_trading_state().state is TradingState.HALTED
         try:
@@ -159,7 +172,7 @@ class DeskMachine(RuleBasedStateMachine):
     def agent_verdict(self, pick: int, action: str, factor: float | None) -> None:
         pid = self._pick(pick)
         proposal = self.d.ledger.get_proposal(pid)
-        before = self.d.ledger.latest_decision(pid)
+        before = self.d.ledger.decisions(pid)
         quantity = None if factor is None or action == "veto" else proposal.quantity * factor
         verdict = AgentVerdict(action=action, quantity=quantity, reason="desk test")
         try:
@@ -169,13 +182,15 @@ class DeskMachine(RuleBasedStateMachine):
         except ValueError:
             # The ledger refuses an enlarging or malformed verdict; nothing may change.
             assert quantity is None or quantity > proposal.quantity or action == "shrink"
-            assert self.d.ledger.latest_decision(pid) == before
+            assert self.d.ledger.decisions(pid) == before
             return
-        after = self.d.ledger.latest_decision(pid)
-        assert before is not None and after is not None
-        assert after.approved_quantity <= before.approved_quantity, "an agent enlarged an order"
+        # The decision the verdict produced (found by id: see test_decisions for ordering).
+        added = [d for d in self.d.ledger.decisions(pid) if d not in before]
+        assert len(added) == 1 and before
+        ceiling = max(d.approved_quantity for d in before)
+        assert added[0].approved_quantity <= ceiling, "an agent enlarged an order"
         if action == "veto":
-            assert not after.approved
+            assert not added[0].approved
             assert self.d.ledger.get_proposal(pid).status is ProposalStatus.VETOED
 
     @rule(on=st.booleans())

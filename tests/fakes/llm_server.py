@@ -75,6 +75,7 @@ class ScriptedLLMServer:
         self._lock = threading.Lock()
         self._counter = 0
         self._httpd: ThreadingHTTPServer | None = None
+        self._port: int | None = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -82,6 +83,7 @@ class ScriptedLLMServer:
         handler = _handler_for(self)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
+        self._port = int(self._httpd.server_address[1])
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -100,8 +102,9 @@ class ScriptedLLMServer:
 
     @property
     def port(self) -> int:
-        assert self._httpd is not None, "server not started"
-        return int(self._httpd.server_address[1])
+        """The port it listens (or, once stopped, listened) on."""
+        assert self._port is not None, "server never started"
+        return self._port
 
     @property
     def base_url(self) -> str:

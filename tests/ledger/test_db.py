@@ -167,3 +167,11 @@ def test_unusable_urls_are_refused_without_echoing_them() -> None:
     assert "pa55word" not in str(info.value)
     with pytest.raises(LedgerError, match="no database driver"):
         Ledger("nosuchdb://user:pa55word@host/db")
+
+
+def test_head_revision_constant_matches_the_migrations():
+    from alembic.script import ScriptDirectory
+
+    from tradecrew.ledger._db import HEAD_REVISION, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION

@@ -210,7 +210,7 @@ def test_exposure_question_is_answered_not_traded(home: Path):
                            "order_type": "limit", "limit_price": 9999}, "from the last"),
         ("approve_proposal", {"proposal_id": "prp_nope"}, "not found"),
         ("get_quote", {}, "symbol"),
-        ("close_position", {"symbol": "XAUUSD"}, "no open XAUUSD position"),
+        ("close_position", {"symbol": "XAUUSD"}, "no open xauusd position"),
     ],
 )
 def test_bad_arguments_are_clear_errors(home: Path, tool: str, args: dict, needle: str):

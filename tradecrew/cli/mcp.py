@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 from tradecrew.cli.common import fail, user_errors
+
+if TYPE_CHECKING:
+    from tradecrew.desk import Desk
+
+
+def _open_desk(live: bool) -> Desk:
+    from tradecrew.desk import Desk
+
+    desk = Desk.from_settings(live=live)
+    report = desk.reconcile()
+    if report.position_mismatches or report.external_orders or report.never_sent:
+        print(f"tradecrew: reconcile on start: {report.message}", file=sys.stderr)
+    return desk
 
 
 def mcp(
@@ -25,23 +38,23 @@ def mcp(
     """Start the MCP server (stdio by default; http needs TRADECREW_MCP_TOKEN)."""
     if transport not in ("stdio", "http"):
         fail("--transport takes stdio or http")
-    from tradecrew.desk import Desk
+    from tradecrew.config import get_settings
     from tradecrew.mcp_server import build_server
     from tradecrew.mcp_server.auth import HttpAuthError
+    from tradecrew.mcp_server.lazy import LazyDesk
 
+    if live and not get_settings().broker.live_trading:
+        fail("live trading needs both TRADECREW_BROKER__LIVE_TRADING=true and --live")
+    desk = LazyDesk(lambda: _open_desk(live))
     with user_errors(HttpAuthError):
-        desk = Desk.from_settings(live=live)
         server = build_server(
-            desk,
+            cast("Desk", desk),
             read_only=read_only,
-            transport=transport,
+            transport=transport,  # type: ignore[arg-type]
             host=host,
-            port=port,  # type: ignore[arg-type]
+            port=port,
         )
     try:
-        report = desk.reconcile()
-        if report.position_mismatches or report.external_orders or report.never_sent:
-            print(f"tradecrew: reconcile on start: {report.message}", file=sys.stderr)
         server.run("stdio" if transport == "stdio" else "streamable-http")
     finally:
         desk.close()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradecrew.ledger import _governance, _proposals, _trading
 from tradecrew.ledger import audit as _audit
 from tradecrew.ledger._convert import to_model, to_row
-from tradecrew.ledger._db import make_engine, upgrade, writer
+from tradecrew.ledger._db import ensure_schema, make_engine, writer
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
     AuditRow,
@@ -80,7 +80,7 @@ class Ledger:
         self.url = url
         self._engine = make_engine(url, busy_timeout=busy_timeout)
         try:
-            upgrade(self._engine)
+            ensure_schema(self._engine)
         except BaseException:
             self._engine.dispose()
             raise

@@ -24,18 +24,22 @@ class SymbolHit:
     end: int
 
 
-def find_symbols(t: lx.Text) -> list[SymbolHit]:
-    """Every instrument named in the text (pairs like eur/usd, tickers, aliases), blanked."""
-    hits: list[SymbolHit] = []
+def take_pairs(t: lx.Text) -> None:
+    """Currency pairs written apart ("eur/usd", "gbp jpy"), read before anything else."""
     taken_until = -1
     for m in lx.PAIR.finditer(t.w):
         start, end = m.span("all")
         sym = (m["a"] + m["b"]).upper()
         if start >= taken_until and sym in CATALOGUE:
-            hits.append(SymbolHit(sym, t.w[start:end], start, end))
+            t.symbols.append((sym, t.w[start:end]))
             taken_until = end
-    for h in hits:
-        t.blank(h.start, h.end)
+            t.blank(start, end)
+
+
+def find_symbols(t: lx.Text) -> list[SymbolHit]:
+    """Every instrument named in the text (pairs like eur/usd, tickers, aliases), blanked."""
+    take_pairs(t)
+    hits = [SymbolHit(sym, said, -1, -1) for sym, said in t.symbols]
     for m in lx.SYMBOLS.finditer(t.w):
         key = " ".join(m.group().split())
         hits.append(SymbolHit(lx.SYMBOL_PHRASES[key], key, m.start(), m.end()))
@@ -109,7 +113,9 @@ _UNIT_FITS = {
 def default_unit(inst: Instrument) -> str:
     """What a bare number means for this instrument."""
     return {
-        AssetClass.EQUITY: "shares", AssetClass.METAL: "ounces", AssetClass.CRYPTO: "coins",
+        AssetClass.EQUITY: "shares",
+        AssetClass.METAL: "ounces",
+        AssetClass.CRYPTO: "coins",
     }.get(inst.asset_class, "units")
 
 
@@ -132,6 +138,12 @@ def round_down(value: Decimal, step: float) -> Decimal:
     return (value / s).to_integral_value(rounding=ROUND_DOWN) * s
 
 
+def currency_is_unit(code: str, inst: Instrument) -> bool:
+    """True when an amount in this currency is itself the quantity (10,000 EUR of EURUSD)."""
+    holds_base = inst.asset_class in (AssetClass.FOREX, AssetClass.METAL, AssetClass.CRYPTO)
+    return holds_base and code == inst.base_currency
+
+
 def symbol_from_currency(code: str) -> str | None:
     """The USD pair whose base is this currency ("100 euros" -> EURUSD), if any."""
     sym = code + "USD"
@@ -144,8 +156,8 @@ _KNOWN_NAMES = sorted({*CATALOGUE, *ALIASES, *(p.upper() for p in lx.EXTRA_ALIAS
 def suggestions_for(word: str) -> list[str]:
     """Close matches among symbols and aliases, as canonical symbols (best first)."""
     out: list[str] = []
-    for name in difflib.get_close_matches(word.upper(), _KNOWN_NAMES, n=6, cutoff=0.6):
-        sym = CATALOGUE.get(name) and name or lx.SYMBOL_PHRASES.get(name.lower())
+    for name in difflib.get_close_matches(word.upper(), _KNOWN_NAMES, n=6, cutoff=0.7):
+        sym = (CATALOGUE.get(name) and name) or lx.SYMBOL_PHRASES.get(name.lower())
         if sym and sym not in out:
             out.append(sym)
     return out[:3]
@@ -155,17 +167,23 @@ def unknown_symbol(words: list[str], understood: str, partial: Partial) -> Parse
     """A failure naming the word that looks most like an instrument, or None if none does."""
     if not words:
         return None
-    scored = [(max([*(_ratio(w, s) for s in _KNOWN_NAMES)], default=0.0), -i, w)
-              for i, w in enumerate(words[:20])]
-    word = max(scored)[2]
-    sugg = suggestions_for(word)
-    hint = f"; did you mean {' or '.join(sugg)}?" if sugg else "; say a symbol like XAUUSD, EURUSD or AAPL"
+    # The first word that resembles a known name, else the first unknown word at all.
+    word, sugg = words[0], []
+    for candidate in words[:12]:
+        found = suggestions_for(candidate)
+        if found:
+            word, sugg = candidate, found
+            break
+    hint = (
+        f"; did you mean {' or '.join(sugg)}?"
+        if sugg
+        else "; say a symbol like XAUUSD, EURUSD or AAPL"
+    )
     lead = f"I understood {understood} but " if understood else ""
     return ParseFailure(
         message=f"{lead}I do not know the instrument {word!r}{hint}",
-        problem="unknown_symbol", missing=["symbol"], partial=partial, suggestions=sugg,
+        problem="unknown_symbol",
+        missing=["symbol"],
+        partial=partial,
+        suggestions=sugg,
     )
-
-
-def _ratio(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a.upper(), b).ratio()

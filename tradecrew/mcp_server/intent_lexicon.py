@@ -17,18 +17,27 @@ from tradecrew.instruments import ALIASES, CATALOGUE
 MAX_CHARS = 1000
 MAX_NUMBER = Decimal("1e12")
 
+
+def _table(text: str) -> dict[str, str]:
+    """``phrase: VALUE`` items separated by commas or new lines, as a dict."""
+    items = (item.split(":") for item in re.split(r"[,\n]", text) if item.strip())
+    return {key.strip(): value.strip() for key, value in items}
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\S+", text)
+
+
 # Extra phrases on top of the catalogue's aliases (multi-word names, company names).
-EXTRA_ALIASES: dict[str, str] = {
-    "s&p 500": "SPX", "s & p 500": "SPX", "s & p": "SPX", "sp 500": "SPX", "spx500": "SPX",
-    "us500": "SPX", "s and p 500": "SPX", "s and p": "SPX", "nasdaq 100": "NDX",
-    "nasdaq composite": "NDX", "nas100": "NDX", "nas 100": "NDX", "us100": "NDX",
-    "ustec": "NDX", "crude oil": "WTI", "wti crude": "WTI", "us oil": "WTI", "usoil": "WTI",
-    "dollar index": "DXY", "us dollar index": "DXY", "ether": "ETHUSD", "xbt": "BTCUSD",
-    "apple": "AAPL", "microsoft": "MSFT", "google": "GOOG", "amazon": "AMZN",
-    "nvidia": "NVDA", "tesla": "TSLA", "sterling": "GBPUSD", "pound sterling": "GBPUSD",
-    "spot gold": "XAUUSD", "gold spot": "XAUUSD", "spot silver": "XAGUSD", "fibre": "EURUSD",
-    "fiber": "EURUSD", "volatility index": "VIX",
-}
+EXTRA_ALIASES = _table("""
+s&p 500: SPX, s & p 500: SPX, s & p: SPX, sp 500: SPX, spx500: SPX, us500: SPX, s and p: SPX,
+s and p 500: SPX, nasdaq 100: NDX, nasdaq composite: NDX, nas100: NDX, nas 100: NDX,
+us100: NDX, ustec: NDX, crude oil: WTI, wti crude: WTI, us oil: WTI, usoil: WTI,
+dollar index: DXY, us dollar index: DXY, volatility index: VIX, ether: ETHUSD, xbt: BTCUSD,
+apple: AAPL, microsoft: MSFT, google: GOOG, amazon: AMZN, nvidia: NVDA, tesla: TSLA,
+sterling: GBPUSD, pound sterling: GBPUSD, fibre: EURUSD, fiber: EURUSD,
+spot gold: XAUUSD, gold spot: XAUUSD, spot silver: XAGUSD
+""")
 SYMBOL_PHRASES: dict[str, str] = {
     **{s.lower(): s for s in CATALOGUE},
     **{a.lower(): s for a, s in ALIASES.items() if s in CATALOGUE},
@@ -37,16 +46,13 @@ SYMBOL_PHRASES: dict[str, str] = {
 # A friendlier word for examples in messages.
 FRIENDLY = {"XAUUSD": "gold", "XAGUSD": "silver"}
 
-CURRENCY_WORDS: dict[str, str] = {
-    "usd": "USD", "us dollars": "USD", "us dollar": "USD", "dollars": "USD", "dollar": "USD",
-    "bucks": "USD", "$": "USD", "eur": "EUR", "euros": "EUR", "euro": "EUR", "€": "EUR",
-    "gbp": "GBP", "pounds": "GBP", "pound": "GBP", "sterling": "GBP", "quid": "GBP",
-    "£": "GBP", "jpy": "JPY", "yen": "JPY", "chf": "CHF", "swiss francs": "CHF",
-    "swiss franc": "CHF", "francs": "CHF", "franc": "CHF", "cad": "CAD", "loonie": "CAD",
-    "aud": "AUD", "aussie": "AUD", "nzd": "NZD", "kiwi": "NZD", "xau": "XAU", "xag": "XAG",
-    "btc": "BTC", "bitcoins": "BTC", "bitcoin": "BTC", "eth": "ETH", "ether": "ETH",
-    "ethereum": "ETH",
-}
+CURRENCY_WORDS = _table("""
+usd: USD, us dollars: USD, us dollar: USD, dollars: USD, dollar: USD, bucks: USD, $: USD,
+eur: EUR, euros: EUR, euro: EUR, €: EUR, gbp: GBP, pounds: GBP, pound: GBP, sterling: GBP,
+quid: GBP, £: GBP, jpy: JPY, yen: JPY, chf: CHF, swiss francs: CHF, swiss franc: CHF,
+francs: CHF, franc: CHF, cad: CAD, loonie: CAD, aud: AUD, aussie: AUD, nzd: NZD, kiwi: NZD,
+xau: XAU, xag: XAG, btc: BTC, bitcoins: BTC, bitcoin: BTC, eth: ETH, ether: ETH, ethereum: ETH
+""")
 
 
 def _alternation(phrases: list[str]) -> str:
@@ -69,9 +75,11 @@ NUMBER = re.compile(
     rf"(?!\d|\.\d|/\d|,\d)(?=(?:{UNIT_WORDS}|{_CUR_ALT})\b|[^\w]|$)"
 )
 SCALE = {
-    "k": Decimal(1000), "thousand": Decimal(1000), "m": Decimal(10**6), "mm": Decimal(10**6),
-    "mn": Decimal(10**6), "million": Decimal(10**6), "bn": Decimal(10**9), "b": Decimal(10**9),
-    "billion": Decimal(10**9),
+    word: Decimal(value)
+    for word, value in _table(
+        "k: 1e3, thousand: 1e3, m: 1e6, mm: 1e6, mn: 1e6, million: 1e6, bn: 1e9, b: 1e9,"
+        " billion: 1e9"
+    ).items()
 }
 CURRENCY_AFTER = re.compile(rf"\s*(?P<cur>{_CUR_ALT}|[$€£])(?![\w])")
 UNIT_AFTER = re.compile(
@@ -79,9 +87,10 @@ UNIT_AFTER = re.compile(
     r"|(?P<oz>troy\s+ounces?|ounces?|ozs?)|(?P<shares>shares?|shs)|(?P<units>units?)"
     r"|(?P<coins>coins?|tokens?)|(?P<contracts>contracts?))\b"
 )
-LOT_KIND = {
-    None: Decimal(1), "standard": Decimal(1), "std": Decimal(1), "full": Decimal(1),
-    "mini": Decimal("0.1"), "micro": Decimal("0.01"), "nano": Decimal("0.001"),
+LOT_KIND: dict[str | None, Decimal] = {
+    None: Decimal(1),
+    **{k: Decimal(v) for k, v in _table("standard: 1, std: 1, full: 1, mini: 0.1").items()},
+    **{k: Decimal(v) for k, v in _table("micro: 0.01, nano: 0.001").items()},
 }
 PERCENT_AFTER = re.compile(r"\s*(?:%|percent\b|per\s*cent\b|pct\b)")
 # What precedes a price: the keyword decides which price it is.
@@ -103,8 +112,13 @@ TIF = [
     (re.compile(r"\b(?:gtc|good[\s-]*(?:till?|until)[\s-]*cancel+(?:ed|led)?)\b"), "gtc"),
     (re.compile(r"\b(?:ioc|immediate[\s-]*or[\s-]*cancel)\b"), "ioc"),
     (re.compile(r"\b(?:fok|fill[\s-]*or[\s-]*kill)\b"), "fok"),
-    (re.compile(r"\b(?:day\s+order|for\s+the\s+day|good\s+for\s+(?:the\s+)?day|tif\s*:?\s*day"
-                r"|day\s+only)\b|\bday\s*[.!]*\s*$"), "day"),
+    (
+        re.compile(
+            r"\b(?:day\s+order|for\s+the\s+day|good\s+for\s+(?:the\s+)?day|tif\s*:?\s*day"
+            r"|day\s+only)\b|\bday\s*[.!]*\s*$"
+        ),
+        "day",
+    ),
 ]
 MARKET = re.compile(r"\b(?:at\s+(?:the\s+)?market|market(?:\s+order)?|mkt)\b")
 
@@ -113,17 +127,16 @@ DESK_ORDER_ID = re.compile(r"(?<![\w-])ord_[a-z0-9][a-z0-9_-]*")
 BROKER_ORDER_ID = re.compile(
     r"\border\s*(?:id\s*)?[#:]?\s*(?P<id>#?[a-z0-9_-]*\d[a-z0-9_-]*)(?![\w-])"
 )
-NOISE = str.maketrans({c: " " for c in "`*_#{}[]<>|~^=;\"\\"})
-PUNCT_FOLD = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201b": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
-    "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
-})
-NUMBER_WORDS = re.compile(
-    r"\b(?P<w>one|two|three|four|five|six|seven|eight|nine|ten)\b(?=\s+(?:"
-    + UNIT_WORDS + r")\b)"
+NOISE = str.maketrans({c: " " for c in '`*_#{}[]<>|~^=;"\\'})
+PUNCT_FOLD = str.maketrans(
+    "\u2018\u2019\u201b\u201c\u201d\u2013\u2014\u2212\u2010\u2011", "'''\"\"-----"
 )
-WORD_DIGIT = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten".split())}
+NUMBER_WORDS = re.compile(
+    r"\b(?P<w>one|two|three|four|five|six|seven|eight|nine|ten)\b(?=\s+(?:" + UNIT_WORDS + r")\b)"
+)
+WORD_DIGIT = {
+    w: str(i) for i, w in enumerate(_words("zero one two three four five six seven eight nine ten"))
+}
 SCALE_WORDS = re.compile(r"\b(?:hundred|thousand|million|billion|grand|dozen|lakh|crore)\b")
 
 POLITE_LEAD = re.compile(
@@ -134,7 +147,8 @@ POLITE_LEAD = re.compile(
     r"|we\s+need\s+to|let\s*'?\s*s|go\s+ahead\s+and|just|i\s*'?\s*ll|i\s+will)\b[\s,]*)?"
     r"(?:(?:please|pls|plz|kindly)\b[\s,]*)?"
 )
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    _words("""
 a about after again all also am an and another any are as asap at away be before both but by
 can cheers could current currently do does for from get go going gonna good hello hey hi how i
 i'd i'll i'm id im immediately in into is it it's its just kindly let let's lets like make me
@@ -146,15 +160,14 @@ buy buying sell selling long short shorting purchase stop loss limit lmt take pr
 gtc day ioc fok lot lots standard std full mini micro nano oz ozs ounce ounces troy share shares
 shs unit units coin coins token tokens contract contracts around about per cent percent pct
 close cancel flatten everything half quarter third thirds quarters k m mm mn bn b s
-""".split())
+""")
+)
 
 
 def normalize(text: str) -> str:
     """NFKC, plain quotes and dashes, no control or zero-width characters."""
     text = unicodedata.normalize("NFKC", text).translate(PUNCT_FOLD)
-    return "".join(
-        " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text
-    )
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
 
 
 def lower_same_length(text: str) -> str:
@@ -163,6 +176,9 @@ def lower_same_length(text: str) -> str:
     if len(low) == len(text):
         return low
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+_WORD = re.compile(r"[^\W\d_][\w&'./-]*")
 
 
 @dataclass
@@ -188,6 +204,7 @@ class Text:
     raw: str
     w: str
     notes: dict[str, str] = field(default_factory=dict)
+    symbols: list[tuple[str, str]] = field(default_factory=list)  # pairs taken early
 
     def blank(self, start: int, end: int) -> None:
         self.w = self.w[:start] + " " * (end - start) + self.w[end:]
@@ -197,10 +214,12 @@ class Text:
 
     def words(self) -> list[str]:
         """The words left after everything understood has been blanked out."""
-        return [
-            t.strip("'.,/-&") for t in re.findall(r"[a-z][\w&'./-]*", self.w)
-            if t.strip("'.,/-&") not in STOPWORDS
-        ]
+        out = []
+        for m in _WORD.finditer(self.w):
+            word = m.group().strip("'.,/-&")
+            if word and word not in STOPWORDS:
+                out.append(self.raw[m.start() : m.start() + len(word)].strip())
+        return out
 
 
 def to_decimal(body: str, scale: str | None) -> Decimal | None:
@@ -218,6 +237,5 @@ PAIR = re.compile(
 )
 SYMBOLS = re.compile(r"(?<![\w&])(?:" + _alternation(list(SYMBOL_PHRASES)) + r")(?![\w&])")
 CURRENCY_ONLY = re.compile(
-    r"(?<![\w&])(?:" + _alternation([w for w in CURRENCY_WORDS if w not in "$€£"])
-    + r")(?![\w&])"
+    r"(?<![\w&])(?:" + _alternation([w for w in CURRENCY_WORDS if w not in "$€£"]) + r")(?![\w&])"
 )

@@ -176,7 +176,13 @@ def _describe_close(c: CloseIntent) -> str:
         return f"close {format_quantity(c.quantity)} of {target}"
     if c.fraction == 1:
         return f"close {target}" if c.symbol else "close all positions"
-    names = {0.5: "half", 0.25: "a quarter", 0.75: "three quarters"}
+    names = {
+        0.5: "half",
+        0.25: "a quarter",
+        0.75: "three quarters",
+        1 / 3: "a third",
+        2 / 3: "two thirds",
+    }
     amount = names.get(c.fraction or 0, f"{(c.fraction or 0) * 100:.4g}%")
     return f"close {amount} of {target}"
 
@@ -203,5 +209,9 @@ def describe(intent: Intent) -> str:
         about = intent.currency or intent.symbol
         return f"show {intent.topic}" + (f" for {about}" if about else "")
     if isinstance(intent, KillSwitchIntent):
-        return "kill switch ON: halt all trading" if intent.enabled else "kill switch OFF: resume trading"
+        return (
+            "kill switch ON: halt all trading"
+            if intent.enabled
+            else "kill switch OFF: resume trading"
+        )
     return f"not understood: {intent.message}"

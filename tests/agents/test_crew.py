@@ -1,0 +1,74 @@
+"""Building the crew from crew.yaml: tools by registry name, output models, task order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.llm_server import ScriptedLLMServer
+from tradecrew.agents.crew import (
+    CrewBuildError,
+    SymbolContext,
+    build_crew,
+    task_order,
+    validate_crew,
+)
+from tradecrew.agents.deterministic import deterministic_decision
+from tradecrew.agents.gateway import LLMGateway
+from tradecrew.agents.llm import make_llm
+from tradecrew.agents.recorder import RunRecorder
+from tradecrew.agents.schemas import RiskReview, TradePlan
+from tradecrew.config import get_settings
+from tradecrew.crewfile import CrewFile, load_crew_file
+from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
+
+
+def _crew(**tasks) -> CrewFile:
+    return CrewFile.model_validate({
+        "agents": {"a": {"role": "A", "goal": "g", "tools": ["indicators"]}},
+        "tasks": {name: {"description": "d", "expected_output": "e", "agent": "a",
+                         "context": ctx} for name, ctx in tasks.items()},
+    })
+
+
+def test_unknown_tool_name_is_a_clear_error() -> None:
+    crew = _crew(t=[])
+    crew.agents["a"].tools.append("crystal_ball")
+    with pytest.raises(CrewBuildError, match="agent 'a'.*unknown tool 'crystal_ball'"):
+        validate_crew(crew)
+
+
+def test_unknown_output_model_is_a_clear_error() -> None:
+    crew = _crew(t=[])
+    crew.tasks["t"].output = "Horoscope"
+    with pytest.raises(CrewBuildError, match="unknown output model 'Horoscope'"):
+        validate_crew(crew)
+
+
+def test_tasks_run_after_their_context() -> None:
+    crew = _crew(plan=["brief"], brief=[], review=["plan"])
+    assert task_order(crew) == ["brief", "plan", "review"]
+
+
+def test_standard_crew_has_typed_outputs_and_registry_tools(home: Path) -> None:
+    crew_file = load_crew_file()
+    settings = get_settings()
+    analysis = analyze_symbol(AnalyzeQuery(symbol="XAUUSD", headlines=["{symbol} rallies"]))
+    baseline = deterministic_decision(analysis, equity=100_000, settings=settings)
+    ctx = SymbolContext("XAUUSD", "D1", analysis, baseline, ["{symbol} rallies"])
+    with ScriptedLLMServer() as srv:
+        gateway = LLMGateway(cache_dir=home / "c", base_url=srv.base_url,
+                             recorder=RunRecorder(), max_tokens=10, max_cost=1,
+                             max_concurrency=1, max_retries=0)
+        crew = build_crew(ctx, crew_file=crew_file, model="m", base_url=srv.base_url,
+                          llm_factory=lambda cfg: make_llm(cfg, gateway, "XAUUSD"))
+    by_name = {t.name: t for t in crew.tasks}
+    assert by_name["trade_plan"].output_pydantic is TradePlan
+    assert by_name["risk_review"].output_pydantic is RiskReview
+    assert [t.name for t in by_name["risk_review"].context] == ["trade_plan"]
+    risk = next(a for a in crew.agents if a.role == "Risk manager")
+    assert sorted(t.name for t in risk.tools) == ["economic_calendar", "forex_sessions"]
+    # Untrusted text is not template-expanded and sits in its labelled block.
+    sentiment = by_name["sentiment_assessment"].description
+    assert '["{symbol} rallies"]' in sentiment.split("UNTRUSTED headlines", 1)[1]

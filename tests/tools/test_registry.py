@@ -1,0 +1,78 @@
+"""The one tool registry: every entry describes itself and runs on validated arguments."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from tradecrew.tools.registry import get_tool, tool_registry
+
+ARGS = {
+    "analyze_symbol": {"symbol": "EURUSD"},
+    "indicators": {"symbol": "XAUUSD"},
+    "market_regime": {"symbol": "SPX"},
+    "multi_timeframe": {"symbol": "EURUSD", "timeframe": "M5"},
+    "correlation": {"symbol": "XAUUSD", "peers": ["DXY", "SPX"]},
+    "news_sentiment": {"texts": ["Profit rises 20%"]},
+    "forex_sessions": {"timestamp": "2024-03-12T13:00:00Z"},
+    "economic_calendar": {"symbol": "EURUSD", "timestamp": "2024-03-12T13:00:00Z"},
+    "get_quote": {"symbol": "BTCUSD"},
+    "get_bars": {"symbol": "NDX", "max_bars": 5},
+    "order_book": {"symbol": "XAUUSD"},
+    "slippage_estimate": {"symbol": "XAUUSD", "side": "buy", "quantity": 50},
+    "time_and_sales": {"symbol": "EURUSD"},
+}
+
+
+def test_every_tool_has_a_name_description_and_json_schema():
+    registry = tool_registry()
+    assert set(ARGS) <= set(registry)
+    for name, spec in registry.items():
+        described = spec.describe()
+        assert described["name"] == name and len(described["description"]) > 20
+        assert described["parameters"]["type"] == "object"
+        json.dumps(described)  # serialisable as frameworks need it
+
+
+@pytest.mark.parametrize("name", sorted(ARGS))
+def test_each_tool_runs_and_returns_its_output_model(name: str):
+    spec = get_tool(name)
+    out = spec.run(ARGS[name])
+    assert isinstance(out, spec.output_model)
+    json.loads(out.model_dump_json())
+
+
+def test_tools_import_no_framework():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import tradecrew.tools.catalog as c; c.build_registry(); "
+        "bad=[m for m in ('crewai','mcp','langchain_core','alpaca','chromadb') if m in sys.modules];"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("indicators", {}),
+        ("indicators", {"symbol": "XAUUSD", "timeframe": "H7"}),
+        ("news_sentiment", {"texts": []}),
+        ("slippage_estimate", {"symbol": "XAUUSD", "side": "buy", "quantity": -1}),
+        ("get_bars", {"symbol": "XAUUSD", "max_bars": 0}),
+        ("analyze_symbol", {"symbol": "XAUUSD", "unexpected": 1}),
+    ],
+)
+def test_bad_arguments_are_rejected_before_running(name: str, args: dict):
+    with pytest.raises(ValidationError):
+        get_tool(name).run(args)
+
+
+def test_unknown_tool_names_the_available_ones():
+    with pytest.raises(KeyError, match="analyze_symbol"):
+        get_tool("nope")
