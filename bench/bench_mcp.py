@@ -43,8 +43,10 @@ async def main() -> None:
                 result = await session.call_tool(tool, args)
                 times.append(time.perf_counter() - t)
                 assert not result.isError, result.content
-            print(f"{tool:16s} median {statistics.median(times) * 1e3:6.2f} ms, "
-                  f"p95 {sorted(times)[int(ROUNDS * 0.95)] * 1e3:6.2f} ms (target median < 20 ms)")
+            print(
+                f"{tool:16s} median {statistics.median(times) * 1e3:6.2f} ms, "
+                f"p95 {sorted(times)[int(ROUNDS * 0.95)] * 1e3:6.2f} ms (target median < 20 ms)"
+            )
 
 
 if __name__ == "__main__":

@@ -76,15 +76,20 @@ def test_regime_without_history_prints_one_line():
     lines = result.stdout.splitlines()
     assert result.exit_code == 0 and len(lines) == 1
     assert json.loads(lines[0])["regime"] in {
-        "trending_bull", "trending_bear", "ranging", "volatile"
+        "trending_bull",
+        "trending_bear",
+        "ranging",
+        "volatile",
     }
 
 
 def test_sentiment_json_lines_keep_input_order(tmp_path: Path):
     jsonl = tmp_path / "news.jsonl"
     jsonl.write_text(
-        json.dumps({"text": "Profit rose to $12m from $10m"}) + "\n\n"
-        + json.dumps({"text": "Company X shares slump after profit warning"}) + "\n"
+        json.dumps({"text": "Profit rose to $12m from $10m"})
+        + "\n\n"
+        + json.dumps({"text": "Company X shares slump after profit warning"})
+        + "\n"
     )
     result = invoke("sentiment", "Revenue beats forecasts", "--file", str(jsonl), "--json")
     assert result.exit_code == 0, result.output
@@ -101,7 +106,11 @@ def test_sentiment_json_lines_keep_input_order(tmp_path: Path):
 def test_sentiment_reads_plain_lines(tmp_path: Path):
     plain = tmp_path / "news.txt"
     plain.write_text("Shares jump on record sales\nBank fined over misconduct\n")
-    rows = [json.loads(x) for x in invoke("sentiment", "-f", str(plain), "--json").stdout.split("\n") if x]
+    rows = [
+        json.loads(x)
+        for x in invoke("sentiment", "-f", str(plain), "--json").stdout.split("\n")
+        if x
+    ]
     assert [r["label"] for r in rows] == ["positive", "negative"]
 
 

@@ -32,7 +32,9 @@ def http_server(tmp_path: Path) -> Iterator[str]:
     env = server_env(tmp_path / "home", TRADECREW_MCP_TOKEN=TOKEN)
     proc = subprocess.Popen(
         [sys.executable, "-m", "tradecrew", "mcp", "--transport", "http", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}/mcp"
     deadline = time.monotonic() + 30
@@ -62,8 +64,11 @@ def test_a_foreign_host_header_is_refused(http_server: str):
     r = httpx.post(
         http_server,
         json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
-        headers={"Authorization": f"Bearer {TOKEN}", "Host": "evil.example:80",
-                 "Accept": "application/json, text/event-stream"},
+        headers={
+            "Authorization": f"Bearer {TOKEN}",
+            "Host": "evil.example:80",
+            "Accept": "application/json, text/event-stream",
+        },
     )
     assert r.status_code in (403, 421)
 
@@ -71,10 +76,12 @@ def test_a_foreign_host_header_is_refused(http_server: str):
 def test_the_token_opens_a_real_session(http_server: str):
     async def main() -> set[str]:
         headers = {"Authorization": f"Bearer {TOKEN}"}
-        async with streamablehttp_client(http_server, headers=headers) as (read, write, _):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                return {t.name for t in (await session.list_tools()).tools}
+        async with (
+            streamablehttp_client(http_server, headers=headers) as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            return {t.name for t in (await session.list_tools()).tools}
 
     assert "get_quote" in anyio.run(main)
 
@@ -84,7 +91,10 @@ def test_http_without_a_token_does_not_start(tmp_path: Path, host: str):
     env = server_env(tmp_path / "home")
     out = subprocess.run(
         [sys.executable, "-m", "tradecrew", "mcp", "--transport", "http", "--host", host],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 2
     assert "TRADECREW_MCP_TOKEN" in out.stderr

@@ -15,7 +15,6 @@ from tradecrew.tools.mtf import mtf_series
 from tradecrew.tools.regime import regime_series, warmup_bars
 
 
-
 def test_analysis_at_a_cut_point_uses_only_bars_up_to_it(xauusd_d1: pd.DataFrame):
     bars = xauusd_d1.copy()
     bars.attrs["symbol"] = "XAUUSD"
@@ -64,9 +63,11 @@ def test_contributions_add_up_to_the_fused_score():
 
 
 def test_headlines_add_a_sentiment_vote():
-    report = analyze_symbol(AnalyzeQuery(
-        symbol="XAUUSD", headlines=["Gold miner profit jumps to record", "Shares surge"]
-    ))
+    report = analyze_symbol(
+        AnalyzeQuery(
+            symbol="XAUUSD", headlines=["Gold miner profit jumps to record", "Shares surge"]
+        )
+    )
     assert report.sentiment is not None and report.sentiment.n == 2
     assert "sentiment" in {c.name for c in report.signal.components}
 

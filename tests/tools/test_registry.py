@@ -50,7 +50,8 @@ def test_tools_import_no_framework():
 
     code = (
         "import sys; import tradecrew.tools.catalog as c; c.build_registry(); "
-        "bad=[m for m in ('crewai','mcp','langchain_core','alpaca','chromadb') if m in sys.modules];"
+        "names=('crewai','mcp','langchain_core','alpaca','chromadb');"
+        "bad=[m for m in names if m in sys.modules];"
         "print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

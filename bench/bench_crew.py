@@ -1,0 +1,70 @@
+"""Crew figures: a deterministic run over 10 symbols (target < 2 s) and the crew's own
+overhead per symbol in LLM mode against the scripted local server (target < 200 ms).
+
+Run: ``.venv/bin/python bench/bench_crew.py``. Uses a temporary TRADECREW_HOME; the LLM
+answers instantly, so LLM-mode wall time is CrewAI plus the desk, not model time (the
+recorded request latency is subtracted too).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SYMBOLS = ["XAUUSD", "EURUSD", "GBPUSD", "USDJPY", "AUDUSD", "SPX", "NDX", "BTCUSD", "ETHUSD",
+           "XAGUSD"]
+
+
+def deterministic_seconds(repeats: int = 5) -> float:
+    from tradecrew.agents import run_crew
+
+    run_crew(SYMBOLS[:1], dry_run=True)  # imports and provider caches
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = run_crew(SYMBOLS, dry_run=True)
+        times.append(time.perf_counter() - start)
+        assert all(o.status == "ok" for o in result.outcomes), result.outcomes
+    return statistics.median(times)
+
+
+def llm_overhead_ms(symbols: int = 5) -> tuple[float, float]:
+    from tests.agents.scripts import DeskScript
+    from tests.fakes.llm_server import ScriptedLLMServer
+    from tradecrew.agents import run_crew
+    from tradecrew.config import get_settings
+
+    os.environ["TRADECREW_LLM__MAX_CONCURRENCY"] = "1"
+    get_settings.cache_clear()
+    with ScriptedLLMServer(responder=DeskScript()) as srv:
+        kw = {"llm": "scripted-model", "base_url": srv.base_url, "dry_run": True,
+              "use_cache": False}
+        run_crew(SYMBOLS[:1], **kw)  # import CrewAI once
+        start = time.perf_counter()
+        result = run_crew(SYMBOLS[:symbols], **kw)
+        wall = time.perf_counter() - start
+    assert all(o.status == "ok" for o in result.outcomes), [o.message for o in result.outcomes]
+    llm_ms = sum(c.latency_ms for c in result.llm_calls)
+    per_symbol = wall * 1000 / symbols
+    return per_symbol, per_symbol - llm_ms / symbols
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["TRADECREW_HOME"] = home
+        os.environ["TRADECREW_CREW_FILE"] = str(Path(__file__).resolve().parents[1] / "crew.yaml")
+        det = deterministic_seconds()
+        print(f"deterministic run, {len(SYMBOLS)} symbols: {det:.3f} s (target < 2 s)")
+        wall, overhead = llm_overhead_ms()
+        print(f"LLM mode per symbol: {wall:.0f} ms wall, {overhead:.0f} ms excluding LLM "
+              "requests (target < 200 ms)")
+
+
+if __name__ == "__main__":
+    main()
