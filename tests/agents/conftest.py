@@ -37,8 +37,13 @@ class ProposalBox:
 @pytest.fixture
 def home(tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty home with the repository's crew.yaml and no LLM from the environment."""
-    for key in ("TRADECREW_LLM__MODEL", "TRADECREW_LLM__BASE_URL", "OPENAI_API_KEY",
-                "OPENAI_BASE_URL", "TRADECREW_LLM__API_KEY"):
+    for key in (
+        "TRADECREW_LLM__MODEL",
+        "TRADECREW_LLM__BASE_URL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "TRADECREW_LLM__API_KEY",
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("TRADECREW_CREW_FILE", str(Path(__file__).parents[2] / "crew.yaml"))
     return tradecrew_home

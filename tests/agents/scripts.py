@@ -52,7 +52,7 @@ def headlines_in(body: dict[str, Any]) -> list[str]:
     match = re.search(r"UNTRUSTED headlines[^\n]*\n", user)
     if not match:
         return []
-    return json.JSONDecoder().raw_decode(user[match.end():])[0]
+    return json.JSONDecoder().raw_decode(user[match.end() :])[0]
 
 
 @dataclass
@@ -76,11 +76,16 @@ class DeskScript:
         tool = TASK_TOOLS[task]
         if self.use_tools and tool and last["role"] != "tool":
             self.seen.append(f"{task}:{tool}")
-            return tool_call(tool, self._tool_args(tool, data, body),
-                             prompt_tokens=self.tokens, completion_tokens=self.tokens // 2)
+            return tool_call(
+                tool,
+                self._tool_args(tool, data, body),
+                prompt_tokens=self.tokens,
+                completion_tokens=self.tokens // 2,
+            )
         self.seen.append(task)
-        return answer(self._answer(task, data), prompt_tokens=self.tokens,
-                      completion_tokens=self.tokens // 2)
+        return answer(
+            self._answer(task, data), prompt_tokens=self.tokens, completion_tokens=self.tokens // 2
+        )
 
     def _tool_args(self, tool: str, data: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         symbol = data["symbol"]
@@ -97,25 +102,39 @@ class DeskScript:
         price = data["last_price"]
         if task == "research_brief":
             figure = self.invented_price if self.invented_price is not None else price
-            return {"summary": f"{data['symbol']} last traded at {figure}; RSI "
-                               f"{data['indicators']['rsi']:.1f}.",
-                    "bias": "neutral", "evidence": [data["indicators"]["summary"]]}
+            return {
+                "summary": f"{data['symbol']} last traded at {figure}; RSI "
+                f"{data['indicators']['rsi']:.1f}.",
+                "bias": "neutral",
+                "evidence": [data["indicators"]["summary"]],
+            }
         if task == "regime_assessment":
             regime = data["regime"] or {"regime": "ranging", "confidence": 0.5}
-            return {"regime": regime["regime"], "confidence": regime["confidence"],
-                    "evidence": []}
+            return {"regime": regime["regime"], "confidence": regime["confidence"], "evidence": []}
         if task == "sentiment_assessment":
-            return {"label": "neutral", "score": 0.0, "evidence": [],
-                    "injection_suspected": False}
+            return {"label": "neutral", "score": 0.0, "evidence": [], "injection_suspected": False}
         if task == "trade_plan":
             side = self.plan_side or {"long": "buy", "short": "sell"}.get(plan["direction"], "flat")
             qty = self.plan_quantity if self.plan_quantity is not None else plan["max_quantity"]
-            return {"side": side, "quantity": qty, "stop_loss": plan["stop_loss"],
-                    "take_profit": plan["take_profit"], "rationale": "follows the desk signal",
-                    "confidence": data["signal"]["confidence"]}
+            return {
+                "side": side,
+                "quantity": qty,
+                "stop_loss": plan["stop_loss"],
+                "take_profit": plan["take_profit"],
+                "rationale": "follows the desk signal",
+                "confidence": data["signal"]["confidence"],
+            }
         if task == "risk_review":
-            return {"verdict": self.verdict, "quantity": self.review_quantity,
-                    "reasons": [f"{self.verdict} per desk limits"]}
-        return {"propose": self.propose, "side": "buy", "quantity": plan["max_quantity"],
-                "stop_loss": plan["stop_loss"], "take_profit": plan["take_profit"],
-                "rationale": "as planned"}
+            return {
+                "verdict": self.verdict,
+                "quantity": self.review_quantity,
+                "reasons": [f"{self.verdict} per desk limits"],
+            }
+        return {
+            "propose": self.propose,
+            "side": "buy",
+            "quantity": plan["max_quantity"],
+            "stop_loss": plan["stop_loss"],
+            "take_profit": plan["take_profit"],
+            "rationale": "as planned",
+        }

@@ -37,16 +37,24 @@ def test_crewai_tool_returns_the_output_model_json_and_records_the_call(home: Pa
     spec = tool_registry()["market_regime"]
     assert spec.output_model.model_validate_json(out).symbol == "XAUUSD"
     (call,) = recorder.tool_calls
-    assert (call.tool, call.agent, call.ok, call.output) == ("market_regime", "Regime analyst",
-                                                             True, out)
+    assert (call.tool, call.agent, call.ok, call.output) == (
+        "market_regime",
+        "Regime analyst",
+        True,
+        out,
+    )
     assert call.latency_ms > 0
 
 
 def test_bad_arguments_come_back_as_a_short_json_error(home: Path) -> None:
     recorder = RunRecorder()
     (tool,) = crewai_tools(["indicators"], context=ToolContext(recorder=recorder))
-    for bad in ({"symbol": "XAUUSD", "timeframe": "H7"}, {"symbol": "XAUUSD", "bogus": 1},
-                {}, {"symbol": "NOSUCH"}):
+    for bad in (
+        {"symbol": "XAUUSD", "timeframe": "H7"},
+        {"symbol": "XAUUSD", "bogus": 1},
+        {},
+        {"symbol": "NOSUCH"},
+    ):
         out = json.loads(tool.run(**bad))
         assert set(out) == {"error", "tool"} and len(out["error"]) <= 300
     assert [c.ok for c in recorder.tool_calls] == [False] * 4
@@ -60,8 +68,9 @@ def test_unknown_tool_name_is_refused() -> None:
 def test_pinned_asof_overrides_and_defaults_fill(home: Path) -> None:
     recorder = RunRecorder()
     cut = datetime(2015, 1, 1, tzinfo=UTC)
-    ctx = ToolContext(recorder=recorder, defaults={"symbol": "XAUUSD", "timeframe": "D1"},
-                      pinned={"asof": cut})
+    ctx = ToolContext(
+        recorder=recorder, defaults={"symbol": "XAUUSD", "timeframe": "D1"}, pinned={"asof": cut}
+    )
     spec = tool_registry()["indicators"]
     out = spec.output_model.model_validate_json(
         invoke_tool(spec, {"asof": None, "symbol": None}, ctx)
@@ -81,8 +90,15 @@ def test_langchain_tools_validate_and_answer_json(home: Path) -> None:
 
 
 def test_importing_the_package_does_not_import_crewai() -> None:
-    code = ("import sys, tradecrew, tradecrew.agents; from tradecrew.agents import run_crew; "
-            "print('crewai' in sys.modules, 'langchain_core' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).parents[2])
+    code = (
+        "import sys, tradecrew, tradecrew.agents; from tradecrew.agents import run_crew; "
+        "print('crewai' in sys.modules, 'langchain_core' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
     assert out.stdout.split() == ["False", "False"]

@@ -25,17 +25,21 @@ from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
 
 
 def _crew(**tasks) -> CrewFile:
-    return CrewFile.model_validate({
-        "agents": {"a": {"role": "A", "goal": "g", "tools": ["indicators"]}},
-        "tasks": {name: {"description": "d", "expected_output": "e", "agent": "a",
-                         "context": ctx} for name, ctx in tasks.items()},
-    })
+    return CrewFile.model_validate(
+        {
+            "agents": {"a": {"role": "A", "goal": "g", "tools": ["indicators"]}},
+            "tasks": {
+                name: {"description": "d", "expected_output": "e", "agent": "a", "context": ctx}
+                for name, ctx in tasks.items()
+            },
+        }
+    )
 
 
 def test_unknown_tool_name_is_a_clear_error() -> None:
     crew = _crew(t=[])
     crew.agents["a"].tools.append("crystal_ball")
-    with pytest.raises(CrewBuildError, match="agent 'a'.*unknown tool 'crystal_ball'"):
+    with pytest.raises(CrewBuildError, match=r"agent 'a'.*unknown tool 'crystal_ball'"):
         validate_crew(crew)
 
 
@@ -58,11 +62,22 @@ def test_standard_crew_has_typed_outputs_and_registry_tools(home: Path) -> None:
     baseline = deterministic_decision(analysis, equity=100_000, settings=settings)
     ctx = SymbolContext("XAUUSD", "D1", analysis, baseline, ["{symbol} rallies"])
     with ScriptedLLMServer() as srv:
-        gateway = LLMGateway(cache_dir=home / "c", base_url=srv.base_url,
-                             recorder=RunRecorder(), max_tokens=10, max_cost=1,
-                             max_concurrency=1, max_retries=0)
-        crew = build_crew(ctx, crew_file=crew_file, model="m", base_url=srv.base_url,
-                          llm_factory=lambda cfg: make_llm(cfg, gateway, "XAUUSD"))
+        gateway = LLMGateway(
+            cache_dir=home / "c",
+            base_url=srv.base_url,
+            recorder=RunRecorder(),
+            max_tokens=10,
+            max_cost=1,
+            max_concurrency=1,
+            max_retries=0,
+        )
+        crew = build_crew(
+            ctx,
+            crew_file=crew_file,
+            model="m",
+            base_url=srv.base_url,
+            llm_factory=lambda cfg: make_llm(cfg, gateway, "XAUUSD"),
+        )
     by_name = {t.name: t for t in crew.tasks}
     assert by_name["trade_plan"].output_pydantic is TradePlan
     assert by_name["risk_review"].output_pydantic is RiskReview

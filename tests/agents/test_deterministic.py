@@ -28,8 +28,13 @@ def test_direction_stop_target_and_size_follow_signal_atr_and_risk(gold) -> None
     distance = settings.risk.atr_stop_multiple * gold.indicators.atr
     assert decision.stop_loss == pytest.approx(gold.last_price - sign * distance, abs=0.01)
     assert decision.take_profit == pytest.approx(gold.last_price + sign * 2 * distance, abs=0.01)
-    expected = suggest_quantity(100_000, gold.last_price, atr=gold.indicators.atr,
-                                limits=settings.risk, instrument=get_instrument("XAUUSD"))
+    expected = suggest_quantity(
+        100_000,
+        gold.last_price,
+        atr=gold.indicators.atr,
+        limits=settings.risk,
+        instrument=get_instrument("XAUUSD"),
+    )
     assert decision.quantity == expected > 0
     assert decision.mode == "deterministic" and decision.grounded
 
@@ -40,8 +45,11 @@ def test_low_confidence_or_veto_goes_flat(gold, monkeypatch: pytest.MonkeyPatch)
     decision = deterministic_decision(gold, equity=100_000, settings=get_settings())
     assert decision.direction is Direction.FLAT and decision.quantity == 0
     assert "below the minimum" in decision.rationale
-    vetoed = gold.model_copy(update={"signal": gold.signal.model_copy(
-        update={"vetoes": ["correlation above 0.80 with DXY"]})})
+    vetoed = gold.model_copy(
+        update={
+            "signal": gold.signal.model_copy(update={"vetoes": ["correlation above 0.80 with DXY"]})
+        }
+    )
     get_settings.cache_clear()
     decision = deterministic_decision(vetoed, equity=100_000, settings=get_settings())
     assert decision.direction is Direction.FLAT and decision.risk_verdict == "veto"
@@ -50,8 +58,9 @@ def test_low_confidence_or_veto_goes_flat(gold, monkeypatch: pytest.MonkeyPatch)
 def test_calendar_risk_reduction_shrinks_the_size(gold) -> None:
     settings = get_settings()
     full = deterministic_decision(gold, equity=100_000, settings=settings)
-    halved = gold.model_copy(update={"signal": gold.signal.model_copy(
-        update={"risk_reduction": 0.5})})
+    halved = gold.model_copy(
+        update={"signal": gold.signal.model_copy(update={"risk_reduction": 0.5})}
+    )
     decision = deterministic_decision(halved, equity=100_000, settings=settings)
     assert decision.risk_verdict == "shrink"
     assert 0 < decision.quantity <= full.quantity / 2

@@ -22,9 +22,16 @@ BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
 def _gateway(tmp_path: Path, srv: ScriptedLLMServer | None = None, **kw) -> LLMGateway:
     sleeps: list[float] = []
-    values = {"cache_dir": tmp_path / "cache", "base_url": srv.base_url if srv else None,
-              "recorder": RunRecorder(), "max_tokens": 10_000, "max_cost": 1.0,
-              "max_concurrency": 2, "max_retries": 2, "sleep": sleeps.append} | kw
+    values = {
+        "cache_dir": tmp_path / "cache",
+        "base_url": srv.base_url if srv else None,
+        "recorder": RunRecorder(),
+        "max_tokens": 10_000,
+        "max_cost": 1.0,
+        "max_concurrency": 2,
+        "max_retries": 2,
+        "sleep": sleeps.append,
+    } | kw
     gateway = LLMGateway(**values)
     gateway.sleeps = sleeps  # type: ignore[attr-defined]
     return gateway

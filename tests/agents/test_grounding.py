@@ -7,8 +7,10 @@ from hypothesis import strategies as st
 
 from tradecrew.agents.grounding import EvidencePool, numbers_in, ungrounded_numbers
 
-EVIDENCE = ['{"last_price": 2239.03, "atr": 25.26910490736952, "confidence": 0.8959}',
-            '{"summary": "RSI 69.5 (neutral)", "obv": -57806226.0}']
+EVIDENCE = [
+    '{"last_price": 2239.03, "atr": 25.26910490736952, "confidence": 0.8959}',
+    '{"summary": "RSI 69.5 (neutral)", "obv": -57806226.0}',
+]
 
 
 def test_invented_price_is_listed() -> None:

@@ -54,8 +54,12 @@ def test_key_comes_from_the_environment_and_never_prints(
     assert missing_key_reason(config) is None
     monkeypatch.delenv("OPENAI_API_KEY")
     assert "OPENAI_API_KEY" in missing_key_reason(resolve_llm(model="gpt-4o", crew=_crew()))
-    assert missing_key_reason(resolve_llm(model="llama3", base_url="http://127.0.0.1:1/v1",
-                                          crew=_crew())) is None
+    assert (
+        missing_key_reason(
+            resolve_llm(model="llama3", base_url="http://127.0.0.1:1/v1", crew=_crew())
+        )
+        is None
+    )
 
 
 def test_crewai_telemetry_tracing_and_version_check_are_off(
@@ -73,8 +77,15 @@ def test_crewai_telemetry_tracing_and_version_check_are_off(
 
 def test_built_llm_targets_only_the_configured_endpoint(home: Path) -> None:
     config = resolve_llm(model="local-model", base_url="http://127.0.0.1:9/v1", crew=_crew())
-    gateway = LLMGateway(cache_dir=home / "c", base_url=config.base_url, recorder=RunRecorder(),
-                         max_tokens=1, max_cost=0, max_concurrency=1, max_retries=0)
+    gateway = LLMGateway(
+        cache_dir=home / "c",
+        base_url=config.base_url,
+        recorder=RunRecorder(),
+        max_tokens=1,
+        max_cost=0,
+        max_concurrency=1,
+        max_retries=0,
+    )
     llm = make_llm(config, gateway=gateway, symbol="XAUUSD")
     assert llm.model == "local-model" and llm.stream is False
     client = llm._get_sync_client()

@@ -9,16 +9,30 @@ from tradecrew.agents.merge import evidence_texts, merge_decision
 from tradecrew.agents.schemas import DeskDecision, ExecutionProposal, RiskReview, TradePlan
 from tradecrew.models import Direction
 
-BASE = DeskDecision(symbol="XAUUSD", direction=Direction.LONG, quantity=19.78,
-                    entry_price=2239.03, stop_loss=2188.49, take_profit=2340.11,
-                    rationale="desk", confidence=0.9, risk_verdict="approve",
-                    mode="deterministic")
+BASE = DeskDecision(
+    symbol="XAUUSD",
+    direction=Direction.LONG,
+    quantity=19.78,
+    entry_price=2239.03,
+    stop_loss=2188.49,
+    take_profit=2340.11,
+    rationale="desk",
+    confidence=0.9,
+    risk_verdict="approve",
+    mode="deterministic",
+)
 POOL = EvidencePool(['{"stop": 2188.49, "target": 2340.11, "price": 2239.03}'])
 
 
 def _plan(**kw) -> TradePlan:
-    values = {"side": "buy", "quantity": 19.78, "stop_loss": 2188.49,
-              "take_profit": 2340.11, "rationale": "trend", "confidence": 0.8} | kw
+    values = {
+        "side": "buy",
+        "quantity": 19.78,
+        "stop_loss": 2188.49,
+        "take_profit": 2340.11,
+        "rationale": "trend",
+        "confidence": 0.8,
+    } | kw
     return TradePlan(**values)
 
 
@@ -58,8 +72,9 @@ def test_wider_stop_is_replaced_by_the_desk_stop_and_tighter_one_kept() -> None:
 def test_missing_plan_means_no_trade_and_trader_can_decline() -> None:
     decision, propose = _merge(None, RiskReview(verdict="approve"))
     assert decision.direction is Direction.FLAT and not propose
-    declined, propose = _merge(_plan(), RiskReview(verdict="approve"),
-                               ExecutionProposal(propose=False))
+    declined, propose = _merge(
+        _plan(), RiskReview(verdict="approve"), ExecutionProposal(propose=False)
+    )
     assert declined.direction is Direction.LONG and not propose
 
 

@@ -3,6 +3,7 @@ the venue holds at most the one order, the ledger agrees once, and nothing is se
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -119,9 +120,7 @@ def test_kill_after_the_venue_took_the_order_is_recovered_once(tmp_path: Path) -
     assert order.status is at_venue[0].status
     assert order.filled_quantity == at_venue[0].filled_quantity
     fills = desk.ledger.fills(order.id)
-    assert sorted(f.broker_fill_id for f in fills) == sorted(
-        f.broker_fill_id for f in venue_fills
-    )
+    assert sorted(f.broker_fill_id for f in fills) == sorted(f.broker_fill_id for f in venue_fills)
     assert first.fills_recorded == len(venue_fills) and second.fills_recorded == 0
     assert not first.external_orders and not second.external_orders
     assert not second.position_mismatches
@@ -153,10 +152,8 @@ def test_kill_before_the_broker_call_is_closed_as_never_sent(tmp_path: Path) -> 
     assert desk.ledger.fills(order.id) == []
     assert desk.ledger.get_proposal(proposal_id).status in TERMINAL_PROPOSAL_STATUSES
 
-    try:
+    with contextlib.suppress(GateRefusal):
         desk.gate.submit(proposal_id, "alice")
-    except GateRefusal:
-        pass
     assert log.attempts == [] and desk.broker.orders() == []
     desk.close()
     _check_everything(tmp_path, log)

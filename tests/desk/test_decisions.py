@@ -3,6 +3,7 @@ approvals, expiry, auto-approval on paper and agent verdicts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,14 +22,13 @@ GOLD = ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=1.0)
 
 def _desk(home: Path, clock: Clock | None = None, **overrides: object) -> Desk:
     auto = bool(overrides.pop("auto_approve", False))
-    desk = build_desk(
+    return build_desk(
         home, make_settings(home, auto_approve=auto, **overrides), clock=clock or Clock()
     )
-    return desk
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Desk:
+def desk(tmp_path: Path) -> Iterator[Desk]:
     d = _desk(tmp_path)
     yield d
     d.close()
@@ -270,8 +270,9 @@ def test_agent_shrink_is_what_gets_sent(desk: Desk) -> None:
 
 @settings(max_examples=15, deadline=None)
 @given(factor=st.floats(0.001, 1.0), symbol=st.sampled_from(["XAUUSD", "BTCUSD", "SPX"]))
-def test_agent_shrink_never_enlarges(tmp_path_factory: pytest.TempPathFactory, factor: float,
-                                     symbol: str) -> None:
+def test_agent_shrink_never_enlarges(
+    tmp_path_factory: pytest.TempPathFactory, factor: float, symbol: str
+) -> None:
     home = tmp_path_factory.mktemp("shrink")
     d = _desk(home)
     try:

@@ -27,7 +27,17 @@ _EXPORTS = {
     "SymbolOutcome": "tradecrew.agents.schemas",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "CrewRunResult",
+    "DeskDecision",
+    "SymbolOutcome",
+    "build_crew",
+    "crewai_tools",
+    "langchain_tools",
+    "load_run",
+    "replay",
+    "run_crew",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -66,12 +66,16 @@ def analysis_digest(ctx: SymbolContext, settings: Settings) -> dict[str, Any]:
             "components": {c.name: c.score for c in a.signal.components},
         },
         "indicators": {
-            "rsi": ind.rsi, "macd_hist": ind.macd_hist, "atr": ind.atr, "adx": ind.adx,
+            "rsi": ind.rsi,
+            "macd_hist": ind.macd_hist,
+            "atr": ind.atr,
+            "adx": ind.adx,
             "summary": getattr(ind, "summary", ""),
         },
         "regime": (
             {"regime": a.regime.regime.value, "confidence": a.regime.confidence}
-            if a.regime else None
+            if a.regime
+            else None
         ),
         "news": a.sentiment.model_dump() if a.sentiment else None,
         "desk_plan": {
@@ -170,17 +174,25 @@ def build_crew(
     tf = Timeframe.parse(ctx.timeframe)
     clock = ctx.asof or bar_close_time(ctx.analysis.timestamp, tf)
     defaults = {
-        "symbol": ctx.symbol, "timeframe": ctx.timeframe,
-        "source": ctx.analysis.source, "timestamp": clock,
+        "symbol": ctx.symbol,
+        "timeframe": ctx.timeframe,
+        "source": ctx.analysis.source,
+        "timestamp": clock,
     }
     agents: dict[str, Any] = {}
     for name, spec in crew_file.agents.items():
-        config = resolve_llm(model=model, base_url=base_url, crew=crew_file, agent=spec,
-                             settings=settings)
+        config = resolve_llm(
+            model=model, base_url=base_url, crew=crew_file, agent=spec, settings=settings
+        )
         if config is None:
             raise CrewBuildError(f"agent {name!r} has no model configured")
-        tool_ctx = ToolContext(symbol=ctx.symbol, agent=spec.role, recorder=recorder,
-                               defaults=defaults, pinned={"asof": clock})
+        tool_ctx = ToolContext(
+            symbol=ctx.symbol,
+            agent=spec.role,
+            recorder=recorder,
+            defaults=defaults,
+            pinned={"asof": clock},
+        )
         agents[name] = Agent(
             role=spec.role,
             goal=_fill(spec.goal, ctx),

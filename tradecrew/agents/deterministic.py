@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
-from tradecrew.config import Settings
 from tradecrew.agents.schemas import DeskDecision
+from tradecrew.config import Settings
 from tradecrew.instruments import Instrument, find_instrument
 from tradecrew.models import Direction
 from tradecrew.risk import FxUnavailable, fx_rate, suggest_quantity
@@ -122,15 +122,14 @@ def _rationale(
 ) -> str:
     signal = analysis.signal
     votes = ", ".join(f"{c.name} {c.score:+.2f}" for c in signal.components) or "no votes"
-    head = (
-        f"fused score {signal.score:+.2f} (confidence {signal.confidence:.2f}) from {votes}"
-    )
+    head = f"fused score {signal.score:+.2f} (confidence {signal.confidence:.2f}) from {votes}"
     if direction is Direction.FLAT:
         return f"flat: {'; '.join(why_flat) or 'no edge'}; {head}"
+    atr = analysis.indicators.atr
     return (
-        f"{direction.value} {quantity:g} at {analysis.last_price:.{decimals}f}, stop "
-        f"{stop:.{decimals}f}, target {target:.{decimals}f} (ATR {analysis.indicators.atr:.{decimals}f}); "
-        f"{head}"
+        f"{direction.value} {quantity:g} at {analysis.last_price:.{decimals}f}, "
+        f"stop {stop:.{decimals}f}, target {target:.{decimals}f} "
+        f"(ATR {atr:.{decimals}f}); {head}"
     )
 
 
@@ -147,8 +146,7 @@ def render_report(decision: DeskDecision, analysis: AnalysisReport) -> str:
     ]
     if analysis.regime is not None:
         lines.append(
-            f"Regime: {analysis.regime.regime.value} (confidence "
-            f"{analysis.regime.confidence:.2f})"
+            f"Regime: {analysis.regime.regime.value} (confidence {analysis.regime.confidence:.2f})"
         )
     if analysis.sentiment is not None:
         s = analysis.sentiment

@@ -202,7 +202,10 @@ class LLMGateway:
             payload = json.loads(path.read_text(encoding="utf-8"))
             usage = payload.get("usage") or {}
             self._record(
-                body, key, cached=True, status=200,
+                body,
+                key,
+                cached=True,
+                status=200,
                 prompt_tokens=int(usage.get("prompt_tokens") or 0),
                 completion_tokens=int(usage.get("completion_tokens") or 0),
                 latency_ms=round((time.perf_counter() - start) * 1000, 3),
@@ -221,8 +224,14 @@ class LLMGateway:
         content = response.read()
         latency = round((time.perf_counter() - start) * 1000, 3)
         if response.status_code != 200:
-            self._record(body, key, cached=False, status=response.status_code,
-                         latency_ms=latency, attempts=attempts)
+            self._record(
+                body,
+                key,
+                cached=False,
+                status=response.status_code,
+                latency_ms=latency,
+                attempts=attempts,
+            )
             if response.status_code in _NO_RETRY_DOWN or response.status_code >= 429:
                 self._mark_down(f"LLM server answered HTTP {response.status_code}")
                 raise LLMUnavailable(self.down_reason or "LLM server error")
@@ -235,9 +244,17 @@ class LLMGateway:
         with self._lock:
             self.tokens_spent += prompt + completion
             self.cost_spent += cost
-        self._record(body, key, cached=False, status=200, prompt_tokens=prompt,
-                     completion_tokens=completion, cost=round(cost, 8), latency_ms=latency,
-                     attempts=attempts)
+        self._record(
+            body,
+            key,
+            cached=False,
+            status=200,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            cost=round(cost, 8),
+            latency_ms=latency,
+            attempts=attempts,
+        )
         if cacheable and payload.get("choices"):
             _write_atomic(path, json.dumps(payload))
         headers = {"content-type": response.headers.get("content-type", "application/json")}

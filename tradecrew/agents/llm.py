@@ -128,8 +128,9 @@ def _desk_llm_class() -> type[Any]:
             params["max_retries"] = 0
             return AsyncOpenAI(**params, http_client=httpx.AsyncClient(transport=_NoAsync()))
 
-        def get_input_tokens_count(self, messages: Any, tools: Any = None,
-                                   response_model: Any = None) -> int:
+        def get_input_tokens_count(
+            self, messages: Any, tools: Any = None, response_model: Any = None
+        ) -> int:
             # OpenAI's counting endpoint would be one more request per call: estimate one
             # token per four characters, as CrewAI's fallback does (without its warning).
             text = json.dumps([messages, tools], default=str)

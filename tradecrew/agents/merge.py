@@ -27,8 +27,13 @@ def _first(outputs: Mapping[str, Any], model: type[BaseModel]) -> Any:
     return next((o for o in outputs.values() if isinstance(o, model)), None)
 
 
-def _bracket_ok(direction: Direction, price: float | None, stop: float | None,
-                target: float | None, max_distance: float | None) -> bool:
+def _bracket_ok(
+    direction: Direction,
+    price: float | None,
+    stop: float | None,
+    target: float | None,
+    max_distance: float | None,
+) -> bool:
     if price is None or stop is None or target is None or max_distance is None:
         return False
     sign = 1.0 if direction is Direction.LONG else -1.0
@@ -109,12 +114,15 @@ def merge_decision(
                 if baseline.entry_price is not None and baseline.stop_loss is not None
                 else None
             )
-            if _bracket_ok(direction, baseline.entry_price, plan.stop_loss, plan.take_profit,
-                           max_distance):
+            if _bracket_ok(
+                direction, baseline.entry_price, plan.stop_loss, plan.take_profit, max_distance
+            ):
                 stop, target = plan.stop_loss, plan.take_profit
             elif plan.stop_loss is not None or plan.take_profit is not None:
-                notes.append("plan stop/target wider than the desk's or on the wrong side: "
-                             "desk stop and target kept")
+                notes.append(
+                    "plan stop/target wider than the desk's or on the wrong side: "
+                    "desk stop and target kept"
+                )
 
     verdict = baseline.risk_verdict
     if review is None:
@@ -127,8 +135,10 @@ def merge_decision(
         quantity = round_down(review.quantity, step)
         verdict = "shrink"
         rationale += " | shrunk by the risk manager: " + "; ".join(review.reasons)
-    elif review.quantity is not None and review.quantity > quantity and direction is not (
-        Direction.FLAT
+    elif (
+        review.quantity is not None
+        and review.quantity > quantity
+        and direction is not (Direction.FLAT)
     ):
         notes.append(
             f"risk review quantity {review.quantity:g} is above the plan's {quantity:g}: "
@@ -145,8 +155,9 @@ def merge_decision(
 
     missing = ungrounded_numbers(claims_of(outputs), pool, baseline.symbol)
     if missing:
-        notes.append("ungrounded figures (no tool output of this run states them): "
-                     + ", ".join(missing))
+        notes.append(
+            "ungrounded figures (no tool output of this run states them): " + ", ".join(missing)
+        )
     confidence = min(plan.confidence, baseline.confidence) if plan else 0.0
     decision = DeskDecision(
         symbol=baseline.symbol,

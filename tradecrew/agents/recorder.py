@@ -50,9 +50,7 @@ class RunRecorder:
         prompt = sum(c.prompt_tokens for c in calls)
         completion = sum(c.completion_tokens for c in calls)
         missing = sorted(set(unpriced))
-        note = (
-            f"no price known for {', '.join(missing)}: counted at 0" if missing else ""
-        )
+        note = f"no price known for {', '.join(missing)}: counted at 0" if missing else ""
         return RunSummary(
             total_tokens=prompt + completion,
             prompt_tokens=prompt,

@@ -162,8 +162,9 @@ def _in_new_loop(coro_factory: Callable[[], Any]) -> Any:
         return pool.submit(lambda: asyncio.run(coro_factory())).result()
 
 
-def _execute(plan: RunPlan, *, progress: bool, write: bool, replay_of: str | None = None
-             ) -> CrewRunResult:
+def _execute(
+    plan: RunPlan, *, progress: bool, write: bool, replay_of: str | None = None
+) -> CrewRunResult:
     started = utcnow()
     t0 = time.perf_counter()
     outcomes = _in_new_loop(lambda: _run_all(plan, progress))
@@ -222,9 +223,17 @@ def run_crew(
     """
     settings = settings or get_settings()
     plan = _plan(
-        symbols, asof=asof, llm=llm, base_url=base_url, timeframe=timeframe,
-        headlines=headlines, equity=equity, crew=crew, settings=settings,
-        offline=False, use_cache=use_cache,
+        symbols,
+        asof=asof,
+        llm=llm,
+        base_url=base_url,
+        timeframe=timeframe,
+        headlines=headlines,
+        equity=equity,
+        crew=crew,
+        settings=settings,
+        offline=False,
+        use_cache=use_cache,
     )
     close: Callable[[], None] = lambda: None  # noqa: E731
     if not dry_run:
@@ -246,8 +255,9 @@ def load_run(run_id: str, *, settings: Settings | None = None) -> CrewRunResult:
     return CrewRunResult.model_validate_json(path.read_text(encoding="utf-8"))
 
 
-def replay(run_id: str, *, settings: Settings | None = None, progress: bool = False
-           ) -> CrewRunResult:
+def replay(
+    run_id: str, *, settings: Settings | None = None, progress: bool = False
+) -> CrewRunResult:
     """Re-run a recorded run from the LLM cache alone: no server, no proposals, no record.
 
     Raises ``ReplayCacheMiss`` (inside the outcomes' messages) when the crew, settings or data
@@ -257,9 +267,16 @@ def replay(run_id: str, *, settings: Settings | None = None, progress: bool = Fa
     original = load_run(run_id, settings=settings)
     inputs = original.inputs
     plan = _plan(
-        inputs.symbols, asof=inputs.asof, llm=inputs.model, base_url=inputs.base_url,
-        timeframe=inputs.timeframe, headlines=inputs.headlines, equity=inputs.equity,
-        crew=CrewFile.model_validate(inputs.crew), settings=settings, offline=True,
+        inputs.symbols,
+        asof=inputs.asof,
+        llm=inputs.model,
+        base_url=inputs.base_url,
+        timeframe=inputs.timeframe,
+        headlines=inputs.headlines,
+        equity=inputs.equity,
+        crew=CrewFile.model_validate(inputs.crew),
+        settings=settings,
+        offline=True,
         use_cache=True,
     )
     if inputs.model is not None and plan.config is None:
@@ -268,4 +285,3 @@ def replay(run_id: str, *, settings: Settings | None = None, progress: bool = Fa
         if outcome.decision is not None and outcome.decision.timestamp is not None:
             plan.clocks[outcome.symbol] = outcome.decision.timestamp
     return _execute(plan, progress=progress, write=False, replay_of=run_id)
-

@@ -116,16 +116,17 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
     try:
         query = AnalyzeQuery(symbol=symbol, timeframe=tf.value, asof=asof, headlines=headlines)
         analysis = analyze_symbol(query)
-        baseline = deterministic_decision(
-            analysis, equity=inputs.equity, settings=plan.settings
-        )
+        baseline = deterministic_decision(analysis, equity=inputs.equity, settings=plan.settings)
     except Exception as exc:  # unknown symbol, missing data: this symbol only
         return SymbolOutcome(symbol=symbol, status="error", message=f"analysis failed: {exc}")
     payload = analysis.model_dump_json()
     sha = hashlib.sha256(payload.encode()).hexdigest()
     fallback = SymbolOutcome(
-        symbol=symbol, status="ok", decision=baseline,
-        report=render_report(baseline, analysis), analysis_sha256=sha,
+        symbol=symbol,
+        status="ok",
+        decision=baseline,
+        report=render_report(baseline, analysis),
+        analysis_sha256=sha,
     )
     gateway = plan.gateway
     if plan.config is None or gateway is None:
@@ -164,9 +165,7 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
 
     outputs = _task_outputs(crew)
     digest = json.dumps(analysis_digest(ctx, plan.settings), default=str)
-    pool = EvidencePool(
-        evidence_texts(plan.recorder.tool_outputs(symbol), [payload, digest])
-    )
+    pool = EvidencePool(evidence_texts(plan.recorder.tool_outputs(symbol), [payload, digest]))
     decision, wants_proposal = merge_decision(baseline, outputs, pool)
     outcome = SymbolOutcome(
         symbol=symbol,

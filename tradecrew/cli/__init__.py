@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from tradecrew.cli import analysis, desk, mcp, research
+from tradecrew.cli import analysis, crew, desk, mcp, research
 
 app = typer.Typer(
     name="tradecrew",
@@ -21,6 +21,7 @@ analysis.register(app)
 desk.register(app)
 mcp.register(app)
 research.register(app)
+crew.register(app)
 
 
 def main() -> None:

@@ -159,6 +159,7 @@ def sentiment(
                 + "\n"
             )
         return
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"sentiment ({chosen})")
@@ -167,7 +168,10 @@ def sentiment(
     style = {"positive": "green", "negative": "red", "neutral": "yellow"}
     for r in results:
         table.add_row(
-            f"[{style[r.label]}]{r.label}[/]", f"{r.score:+.2f}", f"{r.confidence:.2f}", r.text
+            f"[{style[r.label]}]{r.label}[/]",
+            f"{r.score:+.2f}",
+            f"{r.confidence:.2f}",
+            escape(r.text),
         )
     console.print(table)
 

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tradecrew.cli.common import console, emit_json, fail, user_errors
@@ -33,7 +34,7 @@ def open_desk(reconcile: bool = True) -> Iterator[Desk]:
         if reconcile:
             report = desk.reconcile()
             if report.position_mismatches or report.external_orders:
-                console.print(f"[yellow]reconcile:[/] {report.message}", highlight=False)
+                console.print(f"[yellow]reconcile:[/] {escape(report.message)}", highlight=False)
         yield desk
     finally:
         desk.close()
@@ -46,13 +47,13 @@ def _print_outcome(outcome: ProposalOutcome) -> None:
     console.print(
         f"[bold]{outcome.proposal_id}[/] {p.side.value} {p.quantity:g} {p.symbol} "
         f"{p.order_type.value}{price} -> [bold]{outcome.status.value}[/] "
-        f"({outcome.mode.value}) {outcome.message}",
+        f"({outcome.mode.value}) {escape(outcome.message)}",
         highlight=False,
     )
     if outcome.approved_quantity is not None and outcome.approved_quantity != p.quantity:
         console.print(f"  risk-approved quantity: {outcome.approved_quantity:g}")
     for reason in outcome.reasons:
-        console.print(f"  - {reason}", highlight=False)
+        console.print(f"  - {escape(reason)}", highlight=False)
     if outcome.order:
         o = outcome.order
         console.print(
@@ -158,14 +159,14 @@ def proposals_show(proposal_id: Annotated[str, typer.Argument()], as_json: JsonO
     p = explanation.proposal
     console.print(
         f"[bold]{p.id}[/] {p.side.value} {p.quantity:g} {p.symbol} ({explanation.mode.value}): "
-        f"{explanation.summary}",
+        f"{escape(explanation.summary)}",
         highlight=False,
     )
     for d in explanation.decisions:
         console.print(f"  decision {d.id}: approved={d.approved} qty={d.approved_quantity:g}")
         for check in d.checks:
             mark = "ok " if check.passed else "NO "
-            console.print(f"    {mark}{check.name}: {check.reason}", highlight=False)
+            console.print(f"    {mark}{check.name}: {escape(check.reason)}", highlight=False)
     for o in explanation.orders:
         console.print(f"  order {o.id} {o.status.value} filled {o.filled_quantity:g}")
 

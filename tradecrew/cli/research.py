@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from tradecrew.cli.common import console, emit_json, user_errors
 
@@ -74,7 +75,7 @@ def memory_search(
     for item in items:
         console.print(
             f"[bold]{item.kind}[/] {item.symbol or '-'} {item.regime or '-'} "
-            f"(distance {item.distance:.3f}): {item.text[:200]}",
+            f"(distance {item.distance:.3f}): {escape(item.text[:200])}",
             highlight=False,
         )
 
