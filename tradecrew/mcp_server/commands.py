@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tradecrew.mcp_server.intent import parse_command
+from tradecrew.mcp_server.intent import ParseFailure, parse_command
 from tradecrew.mcp_server.schemas import envelope, untrusted
 from tradecrew.models import Origin, ProposalRequest
 
@@ -67,8 +67,20 @@ def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
     """Turn ``text`` into a proposal, a bulk proposal or an answer."""
     from tradecrew.mcp_server.trade_tools import closing_proposal, proposal_result
 
-    intent = parse_command(text, quote_lookup=_quote_lookup(desk))
-    echo = {"command": untrusted(text), "intent": intent.model_dump(mode="json")}
+    lookup = _quote_lookup(desk)
+    intent = parse_command(text, quote_lookup=lookup)
+    interpreted_by = "parser"
+    if isinstance(intent, ParseFailure):
+        from tradecrew.mcp_server.llm_rewrite import rewrite_with_llm
+
+        rewritten = rewrite_with_llm(text, intent, lookup)
+        if rewritten is not None:
+            intent, interpreted_by = rewritten, "llm"
+    echo = {
+        "command": untrusted(text),
+        "intent": intent.model_dump(mode="json"),
+        "interpreted_by": interpreted_by,
+    }
     kind = intent.kind
     if kind == "trade":
         request = ProposalRequest(
