@@ -289,3 +289,14 @@ def test_agent_shrink_never_enlarges(
         assert added[0].approved_quantity <= min(5.0 * factor, out.decision.approved_quantity)
     finally:
         d.close()
+
+
+def test_the_same_agent_verdict_twice_is_kept_twice(desk: Desk) -> None:
+    """An agent repeating itself is no error: each verdict gets its own decision (ten
+    proposals, so a decision-order tie cannot pass by luck)."""
+    for _ in range(10):
+        out = desk.propose(GOLD)
+        for _ in range(2):
+            desk.record_agent_verdict(out.proposal_id, AgentVerdict(action="approve"))
+        assert len(desk.ledger.decisions(out.proposal_id)) == 3
+        assert len(desk.ledger.verdicts(out.proposal_id)) == 2

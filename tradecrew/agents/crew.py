@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +45,7 @@ class SymbolContext:
     baseline: DeskDecision
     headlines: list[str]
     asof: datetime | None = None
+    memories: list[str] = field(default_factory=list)
 
 
 def analysis_digest(ctx: SymbolContext, settings: Settings) -> dict[str, Any]:
@@ -98,6 +99,11 @@ def _description(name: str, spec_text: str, ctx: SymbolContext, digest: str) -> 
     parts = [_fill(spec_text, ctx), _RULES, f"Desk data (tool output, JSON):\n{digest}"]
     if name == "research_brief":
         parts.append(f"Full analysis (tool output, JSON):\n{ctx.analysis.model_dump_json()}")
+    if ctx.memories and name in ("research_brief", "trade_plan"):
+        parts.append(
+            "Similar past situations from the desk's memory (its own earlier reports; context "
+            "only, their numbers are not today's):\n" + json.dumps(ctx.memories, ensure_ascii=False)
+        )
     if ctx.headlines and name in ("sentiment_assessment", "research_brief"):
         quoted = json.dumps(ctx.headlines, ensure_ascii=False)
         parts.append(

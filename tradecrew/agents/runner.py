@@ -56,6 +56,17 @@ def new_run_id() -> str:
     return f"run_{utcnow():%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:8]}"
 
 
+def recall_memories(symbols: Sequence[str], settings: Settings, k: int = 3) -> dict[str, list[str]]:
+    """Past decisions and outcomes for each symbol, from the desk's memory (when present)."""
+    try:
+        from tradecrew.memory import DeskMemory
+
+        memory = DeskMemory(settings.home / "memory")
+        return {s: [item.text for item in memory.recall(s, symbol=s, k=k)] for s in symbols}
+    except Exception:  # memory is context, never a reason for a run to fail
+        return {}
+
+
 def _plan(
     symbols: Sequence[str],
     *,
@@ -69,6 +80,7 @@ def _plan(
     settings: Settings,
     offline: bool,
     use_cache: bool,
+    memories: Mapping[str, list[str]] | None = None,
 ) -> RunPlan:
     if not symbols:
         raise ValueError("run_crew needs at least one symbol")
@@ -93,6 +105,10 @@ def _plan(
         equity=equity if equity is not None else settings.broker.starting_cash,
         crew=crew.model_dump(mode="json"),
     )
+    if config is not None:
+        inputs.memories = (
+            dict(memories) if memories is not None else recall_memories(inputs.symbols, settings)
+        )
     plan = RunPlan(new_run_id(), settings, inputs, crew, config, message)
     if config is not None:
         llm_settings = settings.llm
@@ -278,6 +294,7 @@ def replay(
         settings=settings,
         offline=True,
         use_cache=True,
+        memories=inputs.memories,
     )
     if inputs.model is not None and plan.config is None:
         raise ReplayError(f"cannot replay {run_id}: {plan.message}")

@@ -179,6 +179,9 @@ class RunInputs(_Strict):
     headlines: dict[str, list[str]] = Field(default_factory=dict)
     equity: float
     crew: dict[str, Any] = Field(default_factory=dict, description="the crew file in force")
+    memories: dict[str, list[str]] = Field(
+        default_factory=dict, description="similar past situations recalled per symbol"
+    )
 
 
 class CrewRunResult(_Strict):

@@ -139,7 +139,8 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
         fallback.message = f"deterministic fallback: {gateway.down_reason}"
         return _file(plan, fallback, sha)
 
-    ctx = SymbolContext(symbol, tf.value, analysis, baseline, headlines, asof)
+    memories = inputs.memories.get(symbol, [])
+    ctx = SymbolContext(symbol, tf.value, analysis, baseline, headlines, asof, memories)
     try:
         crew = build_crew(
             ctx,
@@ -165,7 +166,9 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
 
     outputs = _task_outputs(crew)
     digest = json.dumps(analysis_digest(ctx, plan.settings), default=str)
-    pool = EvidencePool(evidence_texts(plan.recorder.tool_outputs(symbol), [payload, digest]))
+    pool = EvidencePool(
+        evidence_texts(plan.recorder.tool_outputs(symbol), [payload, digest, *memories])
+    )
     decision, wants_proposal = merge_decision(baseline, outputs, pool)
     outcome = SymbolOutcome(
         symbol=symbol,
