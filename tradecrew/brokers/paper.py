@@ -151,7 +151,8 @@ class PaperBroker:
     def account(self) -> Account:
         """Cash, equity (cash plus marked positions) and buying power in the account currency;
         ``realized_pnl_today`` is net of today's commissions."""
-        with self._sessions() as s:
+        # Under the venue's lock: cash and positions must come from the same moment.
+        with self._lock, self._sessions() as s:
             return self._value.account(s)
 
     def refresh(self) -> list[Fill]:
@@ -163,7 +164,7 @@ class PaperBroker:
 
     def positions(self) -> list[Position]:
         """Open positions with marks from the quote source (or the last bar's close)."""
-        with self._sessions() as s:
+        with self._lock, self._sessions() as s:
             return self._value.positions(s)
 
     def orders(self, open_only: bool = False) -> list[Order]:

@@ -140,15 +140,12 @@ def build_context(
     if quote is not None:
         prices[proposal.symbol] = quote.last
     state = ledger.get_trading_state()
-    recent = [
-        o.created_at
-        for o in ledger.orders(broker=broker.name)
-        if o.created_at >= now - timedelta(seconds=60)
-    ]
-    snapshots = ledger.account_snapshots(broker=broker.name, limit=500)
-    today = [a.equity for a in snapshots if a.timestamp.date() == now.date()]
-    start_of_day = account.start_of_day_equity or (today[-1] if today else None)
-    peak = max([a.equity for a in snapshots] + [account.peak_equity or account.equity])
+    since = now - timedelta(seconds=60)
+    recent = [o.created_at for o in ledger.orders(broker=broker.name, since=since)]
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    first_today, highest = ledger.equity_marks(broker.name, day_start)
+    start_of_day = account.start_of_day_equity or first_today
+    peak = max(v for v in (highest, account.peak_equity, account.equity) if v is not None)
     in_blackout, reduction = _blackout(proposal.symbol, now, settings)
     held = [p.symbol for p in positions if p.quantity]
     return RiskContext(

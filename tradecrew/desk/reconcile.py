@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 from tradecrew.brokers import BrokerError
 from tradecrew.desk.outcomes import ReconcileReport
 from tradecrew.ledger import NotFound
-from tradecrew.models import OrderStatus, TradingState
+from tradecrew.models import PROPOSAL_TRANSITIONS, OrderStatus, ProposalStatus, TradingState
 from tradecrew.risk import transition
 from tradecrew.risk.gate import sync_order
 
 if TYPE_CHECKING:
     from tradecrew.desk.service import Desk
+    from tradecrew.ledger import Ledger
 
 ACTOR = "reconciler"
 _TOLERANCE = 1e-9
@@ -40,6 +41,7 @@ def reconcile(desk: Desk) -> ReconcileReport:
                     reason="never reached the broker",
                     actor=ACTOR,
                 )
+                _fail_proposal(ledger, order.proposal_id)
                 report.never_sent.append(order.id)
             else:
                 report.still_in_flight.append(order.id)
@@ -97,3 +99,14 @@ def _compare_positions(desk: Desk, report: ReconcileReport) -> None:
         transition(current, TradingState.REDUCING, "system", report.message)
         ledger.set_trading_state(TradingState.REDUCING, report.message, "system", tripped_by=ACTOR)
         report.switched_to_reducing = True
+
+
+def _fail_proposal(ledger: Ledger, proposal_id: str | None) -> None:
+    """The proposal of an order that never left ends FAILED: propose it again to retry."""
+    if proposal_id is None:
+        return
+    proposal = ledger.get_proposal(proposal_id)
+    if ProposalStatus.FAILED in PROPOSAL_TRANSITIONS[proposal.status]:
+        ledger.transition_proposal(
+            proposal_id, ProposalStatus.FAILED, "its order never reached the broker", ACTOR
+        )

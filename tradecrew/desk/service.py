@@ -6,6 +6,7 @@ CLI, MCP and the crew all call these methods; none of them reaches a broker anot
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -24,12 +25,14 @@ from tradecrew.instruments import get_instrument
 from tradecrew.ledger import Ledger
 from tradecrew.models import (
     AccountMode,
+    IllegalTransition,
     Order,
     Proposal,
     ProposalRequest,
     ProposalStatus,
     RiskDecision,
     TradingState,
+    new_id,
     utcnow,
 )
 from tradecrew.risk import (
@@ -38,10 +41,12 @@ from tradecrew.risk import (
     apply_agent_verdict,
     currency_exposures,
     evaluate,
-    state_after,
+    required_state,
     transition,
 )
 from tradecrew.risk.gate import AUTO_CHANNEL, GateRefusal, OrderGate
+
+_SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 
 
 class DeskError(TradecrewError):
@@ -65,6 +70,9 @@ class Desk:
         self.settings = settings or get_settings()
         self.source = source
         self._clock = clock
+        # Serialises this process's submissions with its kill-switch changes; the ledger
+        # makes the same check atomic across processes when an order is created.
+        self._trading_lock = threading.RLock()
         self.gate = OrderGate(
             ledger,
             broker,
@@ -190,15 +198,28 @@ class Desk:
                     f"{request.symbol} price {last:g} (allowed band {band:.0%})"
                 )
 
+    def _stamp(self, decision: RiskDecision, after: RiskDecision | None) -> RiskDecision:
+        """A new decision id and a time strictly after the one it supersedes, so the ledger's
+        "latest decision" is always the newest one."""
+        when = self._clock()
+        if after is not None and when <= after.decided_at:
+            when = after.decided_at + timedelta(microseconds=1)
+        return decision.model_copy(update={"id": new_id("rdc"), "decided_at": when})
+
     def _record_account(self) -> None:
         # On failure the risk context reads the account again and fails closed there.
         with contextlib.suppress(BrokerError):
             self.ledger.record_account_snapshot(self.broker.account())
 
     def _apply_required_state(self, ctx: RiskContext) -> None:
-        target = state_after(ctx)
+        """A tripped limit only ever escalates the state (to REDUCING); never relaxes it."""
+        target = required_state(ctx)
+        if target is None:
+            return
         current = self.ledger.get_trading_state().state
-        if target is not current:
+        if _SEVERITY[current] >= _SEVERITY[target]:
+            return
+        try:
             transition(current, target, "system", "risk limit tripped")
             self.ledger.set_trading_state(
                 target,
@@ -206,6 +227,8 @@ class Desk:
                 "system",
                 tripped_by="risk_engine",
             )
+        except IllegalTransition:
+            pass  # another caller moved the state meanwhile; the next decision sees it
 
     def _pending(self, proposal_id: str) -> Proposal:
         proposal = self.ledger.get_proposal(proposal_id)
@@ -242,7 +265,7 @@ class Desk:
         """A stale risk approval is re-decided; a changed size needs a new look by the human."""
         old = self.ledger.latest_decision(proposal.id)
         fresh = self.ledger.record_decision(
-            evaluate(proposal, self._context(proposal, self._clock()))
+            self._stamp(evaluate(proposal, self._context(proposal, self._clock())), old)
         )
         if not fresh.approved:
             self.ledger.transition_proposal(
@@ -264,7 +287,8 @@ class Desk:
         )
         self.ledger.transition_proposal(proposal.id, ProposalStatus.APPROVED, f"by {actor}", actor)
         try:
-            self.gate.submit(proposal.id, actor)
+            with self._trading_lock:
+                self.gate.submit(proposal.id, actor)
         except GateRefusal as refusal:
             current = self.ledger.get_proposal(proposal.id)
             if current.status is ProposalStatus.APPROVED:
@@ -298,7 +322,10 @@ class Desk:
         if decision is None:
             raise DeskError(f"proposal {proposal_id} has no risk decision")
         updated = self.ledger.record_decision(
-            apply_agent_verdict(decision, verdict, proposal, get_instrument(proposal.symbol)),
+            self._stamp(
+                apply_agent_verdict(decision, verdict, proposal, get_instrument(proposal.symbol)),
+                decision,
+            ),
             actor=verdict.agent,
         )
         if not updated.approved:
@@ -382,15 +409,16 @@ class Desk:
         """On: HALTED and every open order cancelled. Off: ACTIVE again, by a human only."""
         if not reason.strip():
             raise DeskError("a reason is required to change the kill switch")
-        current = self.ledger.get_trading_state().state
-        target = TradingState.HALTED if enabled else TradingState.ACTIVE
-        if target is not current:
-            transition(current, target, actor, reason)
-            self.ledger.set_trading_state(
-                target, reason, actor, tripped_by="kill_switch" if enabled else None
-            )
-        if enabled:
-            self.cancel_all(actor=actor)
+        with self._trading_lock:
+            current = self.ledger.get_trading_state().state
+            target = TradingState.HALTED if enabled else TradingState.ACTIVE
+            if target is not current:
+                transition(current, target, actor, reason)
+                self.ledger.set_trading_state(
+                    target, reason, actor, tripped_by="kill_switch" if enabled else None
+                )
+            if enabled:
+                self.cancel_all(actor=actor)
         return self.risk_status()
 
     def reconcile(self) -> ReconcileReport:

@@ -8,6 +8,7 @@ from tradecrew.ledger.errors import (
     LedgerError,
     NotFound,
     Overfill,
+    TradingHalted,
 )
 from tradecrew.ledger.positions import positions_from_fills
 from tradecrew.ledger.records import (
@@ -40,6 +41,7 @@ __all__ = [
     "PositionSnapshot",
     "RunRecord",
     "RunStatus",
+    "TradingHalted",
     "TradingStateRecord",
     "Verdict",
     "positions_from_fills",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from datetime import datetime
 
 from sqlalchemy import Select, or_, select
 
@@ -18,12 +19,13 @@ from tradecrew.ledger._orm import (
 )
 from tradecrew.ledger._tx import Tx, get_or_raise, require_actor, require_aware, require_length
 from tradecrew.ledger.audit import canonical_json, utc_stamp
-from tradecrew.ledger.errors import Conflict, Overfill
+from tradecrew.ledger.errors import Conflict, Overfill, TradingHalted
 from tradecrew.models import (
     TERMINAL_ORDER_STATUSES,
     Fill,
     Order,
     OrderStatus,
+    TradingState,
     check_order_transition,
     utcnow,
 )
@@ -94,6 +96,14 @@ def create_order(tx: Tx, order: Order, actor: str) -> Order:
         return kept
     if not order.external and order.status is not OrderStatus.NEW:
         raise ValueError(f"a desk order is persisted as new before sending, not {order.status}")
+    if not order.external:
+        # Checked inside the write transaction, so a kill switch set by another writer is
+        # either seen here or comes after this order: never both "halted" and "created".
+        from tradecrew.ledger._governance import get_trading_state
+
+        state = get_trading_state(s)
+        if state.state is TradingState.HALTED:
+            raise TradingHalted(f"trading is halted ({state.reason}); no order may be created")
     if order.filled_quantity != 0.0 and not order.external:
         raise ValueError("a new order has nothing filled; fills arrive through record_fill")
     if order.proposal_id is not None:
@@ -225,9 +235,12 @@ def orders_query(
     open_only: bool,
     proposal_id: str | None,
     broker: str | None,
+    since: datetime | None = None,
 ) -> Select[tuple[OrderRow]]:
-    """Orders oldest first, filtered by status, openness, proposal and broker."""
+    """Orders oldest first, filtered by status, openness, proposal, broker and creation time."""
     q = select(OrderRow)
+    if since is not None:
+        q = q.where(OrderRow.created_at >= since)
     if status is not None:
         q = q.where(OrderRow.status == OrderStatus(status).value)
     if open_only:

@@ -37,3 +37,7 @@ class ApprovalError(LedgerError):
 
 class Overfill(LedgerError, ValueError):
     """A fill would take an order's filled quantity above its quantity; it was refused."""
+
+
+class TradingHalted(LedgerError):
+    """An order was to be created while the trading state is HALTED (the kill switch)."""

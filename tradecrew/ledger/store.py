@@ -247,9 +247,10 @@ class Ledger:
         *,
         proposal_id: str | None = None,
         broker: str | None = None,
+        since: datetime | None = None,
     ) -> list[Order]:
         """Orders oldest first; ``open_only`` keeps those not in a terminal status."""
-        q = _trading.orders_query(status, open_only, proposal_id, broker)
+        q = _trading.orders_query(status, open_only, proposal_id, broker, since)
         with self._read() as s:
             return [to_model(Order, r) for r in s.scalars(q)]
 
@@ -304,6 +305,19 @@ class Ledger:
         q = _trading.account_snapshots_query(broker).limit(positive_limit(limit))
         with self._read() as s:
             return [to_model(Account, r) for r in s.scalars(q)]
+
+    def equity_marks(self, broker: str, day_start: datetime) -> tuple[float | None, float | None]:
+        """(first equity recorded since ``day_start``, highest equity ever) for ``broker``."""
+        with self._read() as s:
+            row = AccountSnapshotRow
+            first = s.scalars(
+                select(row.equity)
+                .where(row.broker == broker, row.timestamp >= day_start)
+                .order_by(row.timestamp, row.seq)
+                .limit(1)
+            ).first()
+            peak = s.scalar(select(func.max(row.equity)).where(row.broker == broker))
+        return first, peak
 
     def latest_account_snapshot(self, broker: str | None = None) -> Account | None:
         found = self.account_snapshots(broker, limit=1)

@@ -50,8 +50,10 @@ def client_order_id(proposal_id: str) -> str:
     return f"tc-{proposal_id.removeprefix('prp_')}"
 
 
-def order_for(proposal: Proposal, decision: RiskDecision, broker_name: str) -> Order:
+def order_for(proposal: Proposal, decision: RiskDecision, broker_name: str, now: datetime) -> Order:
     return Order(
+        created_at=now,
+        updated_at=now,
         client_order_id=client_order_id(proposal.id),
         proposal_id=proposal.id,
         symbol=proposal.symbol,
@@ -152,11 +154,17 @@ class OrderGate:
         if self._human_required and approval.channel.value == AUTO_CHANNEL:
             raise self._refuse(proposal, "human", "a human approval is required", actor)
 
-        order = self._ledger.create_order(order_for(proposal, decision, self._broker.name), actor)
-        self._ledger.transition_proposal(proposal.id, ProposalStatus.SUBMITTED, "sent", actor)
-        order = self._ledger.update_order(
-            order.id, status=OrderStatus.SUBMITTED, reason="sending", actor=actor
-        )
+        from tradecrew.ledger import TradingHalted
+
+        try:
+            order = self._ledger.create_order(
+                order_for(proposal, decision, self._broker.name, now), actor
+            )
+        except TradingHalted as exc:
+            raise self._refuse(proposal, "kill_switch", str(exc), actor) from None
+        self._ledger.transition_proposal(proposal.id, ProposalStatus.SUBMITTED, "sending", actor)
+        # The order stays NEW until the broker answers: after a crash, reconciliation finds it
+        # at the broker (and adopts it) or not (and closes it as never sent).
         return self._send(order, cid, actor)
 
     def _send(self, order: Order, cid: str, actor: str) -> Order:
@@ -189,10 +197,12 @@ class OrderGate:
             raise GateRefusal("broker", f"the broker is unavailable: {exc}") from None
         except OrderOutcomeUnknown as exc:
             log.warning("order %s outcome unknown; left in flight for reconciliation", cid)
-            self._ledger.audit(
-                actor, "order.outcome_unknown", "order", order.id, None, {"detail": str(exc)}
+            return self._ledger.update_order(
+                order.id,
+                status=OrderStatus.SUBMITTED,
+                reason=f"outcome unknown: {exc}",
+                actor=actor,
             )
-            return self._ledger.get_order(order.id)
         return sync_order(self._ledger, self._broker, order, placed, actor)
 
 
@@ -210,7 +220,10 @@ def sync_order(ledger: Ledger, broker: Broker, order: Order, seen: Order, actor:
         order = ledger.update_order(
             order.id, status=seen.status, reason=seen.status_reason, actor=actor
         )
-    elif seen.status is OrderStatus.ACCEPTED and order.status is OrderStatus.SUBMITTED:
+    elif seen.status is OrderStatus.ACCEPTED and order.status in (
+        OrderStatus.NEW,
+        OrderStatus.SUBMITTED,
+    ):
         order = ledger.update_order(order.id, status=OrderStatus.ACCEPTED, actor=actor)
     _sync_proposal(ledger, order, actor)
     return order
