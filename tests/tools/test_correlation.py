@@ -161,3 +161,15 @@ def test_bad_inputs_are_rejected() -> None:
         correlation_check(a, {"b": a}, window=10, max_correlation=1.5)
     with pytest.raises(ValueError, match="lookback"):
         correlation_check(a, {"b": a}, window=10, max_correlation=0.5, lookback=0)
+
+
+def test_latest_correlation_is_the_last_rolling_value(xauusd_d1, goog_d1):
+    from tradecrew.tools.correlation import latest_correlation, rolling_correlation
+
+    for window in (20, 60):
+        rolling = rolling_correlation(xauusd_d1, goog_d1, window).dropna()
+        assert latest_correlation(xauusd_d1, goog_d1, window) == pytest.approx(
+            float(rolling.iloc[-1]), abs=1e-9
+        )
+    short = xauusd_d1.iloc[:10]
+    assert latest_correlation(short, goog_d1, 60) is None

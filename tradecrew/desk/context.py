@@ -69,7 +69,7 @@ def _correlations(
     symbol: str, others: list[str], source: str | None, window: int
 ) -> dict[str, float]:
     from tradecrew.tools.catalog import load_bars
-    from tradecrew.tools.correlation import rolling_correlation
+    from tradecrew.tools.correlation import latest_correlation
 
     out: dict[str, float] = {}
     try:
@@ -81,11 +81,11 @@ def _correlations(
             continue
         try:
             peer = load_bars(other, Timeframe.D1, source, None, CORRELATION_BARS, exact=True)
-            corr = rolling_correlation(base, peer, window).dropna()
+            value = latest_correlation(base, peer, window)
         except (ValueError, LookupError):
             continue
-        if len(corr):
-            out[other] = float(corr.iloc[-1])
+        if value is not None:
+            out[other] = value
     return out
 
 

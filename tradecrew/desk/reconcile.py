@@ -68,14 +68,21 @@ def _adopt_external(desk: Desk, report: ReconcileReport) -> None:
             continue
         except NotFound:
             pass
+        # Recorded as accepted with nothing filled; its fills then arrive one by one, so the
+        # ledger's quantities are built from fills exactly as for the desk's own orders.
         external = seen.model_copy(
-            update={"external": True, "proposal_id": None, "broker": broker.name}
+            update={
+                "external": True,
+                "proposal_id": None,
+                "broker": broker.name,
+                "status": OrderStatus.ACCEPTED,
+                "filled_quantity": 0.0,
+                "average_fill_price": None,
+            }
         )
         stored = ledger.create_order(external, ACTOR)
-        for fill in broker.fills():
-            ours = fill.model_copy(update={"order_id": stored.id})
-            if fill.client_order_id == seen.client_order_id and ledger.record_fill(ours, ACTOR):
-                report.fills_recorded += 1
+        sync_order(ledger, broker, stored, seen, ACTOR)
+        report.fills_recorded += len(ledger.fills(stored.id))
         report.external_orders.append(stored.id)
 
 

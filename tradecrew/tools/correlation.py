@@ -96,6 +96,27 @@ def rolling_correlation(
     return corr.rename("correlation")
 
 
+def latest_correlation(
+    a: pd.Series | pd.DataFrame, b: pd.Series | pd.DataFrame, window: int
+) -> float | None:
+    """The last value of ``rolling_correlation(a, b, window)``, computed on that window only.
+
+    The risk gate asks for it on every decision, so it skips the rolling machinery.
+    """
+    window = _check_window(window)
+    x, y = _closes(a, "a"), _closes(b, "b")
+    shared = x.index.intersection(y.index)
+    if len(shared) < window + 1:
+        return None
+    tail = shared[-(window + 1) :]
+    rx = np.diff(np.log(x.loc[tail].to_numpy()))
+    ry = np.diff(np.log(y.loc[tail].to_numpy()))
+    if np.std(rx) == 0.0 or np.std(ry) == 0.0:
+        return None
+    value = float(np.corrcoef(rx, ry)[0, 1])
+    return max(-1.0, min(1.0, value)) if np.isfinite(value) else None
+
+
 def _recent_correlation(base: pd.Series, peer: pd.Series, window: int, lookback: int) -> pd.Series:
     """The rolling correlation over the last ``lookback`` shared bars (and before, if flat).
 
