@@ -16,6 +16,7 @@ import pandas as pd
 from tradecrew.data.synthetic import generate_bars
 from tradecrew.instruments import CATALOGUE
 from tradecrew.models import Timeframe
+from tradecrew.runtime import tune_allocator
 from tradecrew.tools.analysis import analyze_frames
 from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
 
@@ -39,6 +40,7 @@ def _analyze_batch(batch: list[tuple[str, pd.DataFrame]]) -> int:
 
 
 def main() -> None:
+    tune_allocator()  # as the CLI and the MCP server do at start
     q = AnalyzeQuery(symbol="XAUUSD", timeframe="D1", source="sample")
     analyze_symbol(q)
     times = []

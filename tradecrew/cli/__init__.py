@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from tradecrew.cli import analysis, crew, desk, mcp, research
+from tradecrew.runtime import tune_allocator
 
 app = typer.Typer(
     name="tradecrew",
@@ -25,6 +26,7 @@ crew.register(app)
 
 
 def main() -> None:
+    tune_allocator()
     app()
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import BaseModel, ConfigDict, Field
 
 MIN_WINDOW = 3
@@ -88,12 +89,23 @@ def rolling_correlation(
     """
     window = _check_window(window)
     x, y = _closes(a, "a"), _closes(b, "b")
-    joined = pd.concat([x.rename("a"), y.rename("b")], axis=1, join="inner").dropna()
-    returns = np.log(joined).diff()
-    corr = returns["a"].rolling(window, min_periods=window).corr(returns["b"])
-    # A flat window has no defined correlation; pandas may give inf or noise there.
-    corr = corr.where(np.isfinite(corr)).clip(-1.0, 1.0)
-    return corr.rename("correlation")
+    shared = x.index.intersection(y.index)
+    out = np.full(len(shared), np.nan)
+    if len(shared) > window:
+        rx = np.diff(np.log(x.loc[shared].to_numpy()))
+        ry = np.diff(np.log(y.loc[shared].to_numpy()))
+        # Each window exactly (two-pass, no running sums), vectorised over all windows.
+        wx = sliding_window_view(rx, window)
+        wy = sliding_window_view(ry, window)
+        dx = wx - wx.mean(axis=1, keepdims=True)
+        dy = wy - wy.mean(axis=1, keepdims=True)
+        denom = np.sqrt((dx * dx).sum(axis=1) * (dy * dy).sum(axis=1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = (dx * dy).sum(axis=1) / denom
+        # A flat window has no defined correlation.
+        corr[~np.isfinite(corr) | (denom == 0.0)] = np.nan
+        out[window:] = np.clip(corr, -1.0, 1.0)
+    return pd.Series(out, index=shared, name="correlation")
 
 
 def latest_correlation(
