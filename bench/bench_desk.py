@@ -18,6 +18,7 @@ from tradecrew.desk import Desk
 from tradecrew.ledger import Ledger
 from tradecrew.models import Proposal, ProposalRequest, ProposalStatus, Side
 from tradecrew.risk import evaluate
+from tradecrew.runtime import settle_gc, tune_allocator
 
 #: Round lots the limits allow, so every iteration fills (sides alternate: positions stay flat).
 LOTS = {"XAUUSD": 1.0, "SPX": 2.0, "BTCUSD": 0.05, "EURUSD": 5_000.0}
@@ -88,9 +89,11 @@ def risk_checks(desk: Desk, n: int) -> dict[str, list[float]]:
 
 
 def main(n: int = 300) -> None:
+    tune_allocator()  # as the CLI and the MCP server do at start
     with tempfile.TemporaryDirectory(prefix="tc-bench-desk-") as tmp:
         desk = _desk(Path(tmp))
         round_trips(desk, 8)  # warm caches: sample data, ATR, correlations
+        settle_gc()  # as the MCP server does once its desk is open
         trips = round_trips(desk, n)
         checks = risk_checks(desk, 10 * n)
         print(f"desk round trip over {n} iterations (SQLite ledger + paper venue on disk)")

@@ -385,3 +385,15 @@ def test_default_location_is_under_the_home(tradecrew_home: Path) -> None:
     b = PaperBroker(quote_fn=None)
     assert (tradecrew_home / "paper.db").is_file()
     b.close()
+
+
+def test_order_fills_are_the_fills_of_that_order_only(tmp_path):
+    from tradecrew.brokers import PaperBroker
+    from tradecrew.models import Order, Side
+
+    venue = PaperBroker(tmp_path / "p.db")
+    for cid, qty in (("a-1", 1.0), ("b-1", 2.0), ("a-2", 3.0)):
+        venue.submit(Order(client_order_id=cid, symbol="XAUUSD", side=Side.BUY, quantity=qty))
+    assert [f.quantity for f in venue.order_fills("b-1")] == [2.0]
+    assert venue.order_fills("nope") == []
+    assert sorted(f.client_order_id for f in venue.fills()) == ["a-1", "a-2", "b-1"]

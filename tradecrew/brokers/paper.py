@@ -181,10 +181,19 @@ class PaperBroker:
 
     def fills(self, since: datetime | None = None) -> list[Fill]:
         """Fills at or after ``since`` in execution order; dedupe by ``broker_fill_id``."""
+        return self._fills(since, None)
+
+    def order_fills(self, client_order_id: str) -> list[Fill]:
+        """The fills of one order, in execution order (the desk's look-up after a submit)."""
+        return self._fills(None, client_order_id)
+
+    def _fills(self, since: datetime | None, client_order_id: str | None) -> list[Fill]:
         with self._sessions() as s:
             query = select(FillRow, OrderRow).join(OrderRow).order_by(FillRow.seq)
             if since is not None:
                 query = query.where(FillRow.timestamp >= aware(since))
+            if client_order_id is not None:
+                query = query.where(OrderRow.client_order_id == client_order_id)
             return [
                 Fill(
                     order_id=o.order_id,

@@ -15,9 +15,11 @@ if TYPE_CHECKING:
 
 def _open_desk(live: bool) -> Desk:
     from tradecrew.desk import Desk
+    from tradecrew.runtime import settle_gc
 
     desk = Desk.from_settings(live=live)
     report = desk.reconcile()
+    settle_gc()
     if report.position_mismatches or report.external_orders or report.never_sent:
         print(f"tradecrew: reconcile on start: {report.message}", file=sys.stderr)
     return desk

@@ -141,7 +141,7 @@ def build_context(
         prices[proposal.symbol] = quote.last
     state = ledger.get_trading_state()
     since = now - timedelta(seconds=60)
-    recent = [o.created_at for o in ledger.orders(broker=broker.name, since=since)]
+    recent = ledger.order_times(broker.name, since)
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     first_today, highest = ledger.equity_marks(broker.name, day_start)
     start_of_day = account.start_of_day_equity or first_today

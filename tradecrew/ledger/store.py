@@ -254,6 +254,14 @@ class Ledger:
         with self._read() as s:
             return [to_model(Order, r) for r in s.scalars(q)]
 
+    def order_times(self, broker: str, since: datetime) -> list[datetime]:
+        """Creation times of ``broker``'s orders since ``since`` (for the order rate limit)."""
+        q = select(OrderRow.created_at).where(
+            OrderRow.broker == broker, OrderRow.created_at >= since
+        )
+        with self._read() as s:
+            return list(s.scalars(q))
+
     def open_orders(self, broker: str | None = None) -> list[Order]:
         return self.orders(open_only=True, broker=broker)
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tradecrew.models import (
+    Fill,
     Order,
     OrderStatus,
     Proposal,
@@ -206,12 +207,20 @@ class OrderGate:
         return sync_order(self._ledger, self._broker, order, placed, actor)
 
 
+def fills_of(broker: Broker, client_order_id: str) -> list[Fill]:
+    """The broker's fills of one order: its own look-up when it has one, else a filter."""
+    lookup = getattr(broker, "order_fills", None)
+    if callable(lookup):
+        return list(lookup(client_order_id))
+    return [f for f in broker.fills() if f.client_order_id == client_order_id]
+
+
 def sync_order(ledger: Ledger, broker: Broker, order: Order, seen: Order, actor: str) -> Order:
     """Bring the ledger's order (and its proposal) up to what the broker reports."""
     if seen.broker_order_id and seen.broker_order_id != order.broker_order_id:
         order = ledger.update_order(order.id, broker_order_id=seen.broker_order_id, actor=actor)
-    for fill in broker.fills():
-        if fill.client_order_id == order.client_order_id:
+    if seen.filled_quantity > order.filled_quantity:
+        for fill in fills_of(broker, order.client_order_id):
             ledger.record_fill(fill.model_copy(update={"order_id": order.id}), actor)
     order = ledger.get_order(order.id)
     if seen.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED) and (
