@@ -46,6 +46,7 @@ from tradecrew.risk import (
 )
 from tradecrew.risk.gate import AUTO_CHANNEL, GateRefusal, OrderGate
 
+SNAPSHOT_EVERY = timedelta(seconds=60)
 _SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 
 
@@ -73,6 +74,7 @@ class Desk:
         # Serialises this process's submissions with its kill-switch changes; the ledger
         # makes the same check atomic across processes when an order is created.
         self._trading_lock = threading.RLock()
+        self._last_snapshot: datetime | None = None
         self.gate = OrderGate(
             ledger,
             broker,
@@ -207,9 +209,15 @@ class Desk:
         return decision.model_copy(update={"id": new_id("rdc"), "decided_at": when})
 
     def _record_account(self) -> None:
+        """An equity observation for the daily-loss and drawdown limits, at most one a
+        minute (the limits need the day's first equity and the peak, not every tick)."""
+        now = self._clock()
+        if self._last_snapshot is not None and now - self._last_snapshot < SNAPSHOT_EVERY:
+            return
         # On failure the risk context reads the account again and fails closed there.
         with contextlib.suppress(BrokerError):
             self.ledger.record_account_snapshot(self.broker.account())
+            self._last_snapshot = now
 
     def _apply_required_state(self, ctx: RiskContext) -> None:
         """A tripped limit only ever escalates the state (to REDUCING); never relaxes it."""
