@@ -279,3 +279,44 @@ def test_unparsed_command_says_what_is_missing(home: Path):
     out = run(main)
     assert out["status"] == "unparsed"
     assert "quantity" in out["message"].lower()
+
+
+def test_resources_prompts_and_json_string_lists(home: Path):
+    async def main():
+        async with mcp_session(home) as s:
+            resources = {str(r.uri) for r in (await s.list_resources()).resources}
+            prompts = {p.name for p in (await s.list_prompts()).prompts}
+            positions = await s.read_resource("tradecrew://positions")
+            sentiment = payload(
+                await s.call_tool(
+                    "analyze_sentiment", {"texts": '["Profit jumps 40%", "Shares slump on probe"]'}
+                )
+            )
+            return resources, prompts, positions, sentiment
+
+    resources, prompts, positions, sentiment = run(main)
+    assert {
+        "tradecrew://positions",
+        "tradecrew://orders/open",
+        "tradecrew://audit",
+        "tradecrew://reports/latest",
+    } <= resources
+    assert {"morning_briefing", "review_my_risk"} <= prompts
+    assert positions.contents[0].text == "[]"
+    labels = [r["label"] for r in sentiment["results"]]
+    assert labels == ["positive", "negative"]
+    assert sentiment["results"][0]["text"] == {"untrusted_text": "Profit jumps 40%"}
+
+
+def test_live_needs_the_setting_as_well_as_the_flag(tmp_path: Path):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "tradecrew", "mcp", "--live"],
+        env=server_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "LIVE_TRADING" in out.stderr

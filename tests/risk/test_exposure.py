@@ -77,7 +77,7 @@ def test_unknown_or_unpriced_holdings_raise() -> None:
 @given(
     st.floats(-1e6, 1e6),
     st.floats(-1e3, 1e3).filter(lambda x: abs(x) > 1e-6),
-    st.floats(0, 1e6),
+    st.floats(0.01, 1e6),  # limits are money amounts above zero (RiskSettings: gt=0)
 )
 def test_linear_cap_is_the_largest_size_within_the_limit(
     current: float, per_unit: float, limit: float
