@@ -90,3 +90,12 @@ def test_too_few_bars_is_a_clear_error():
     bars = load_bars("XAUUSD", Timeframe.D1, "sample", None, 5000).iloc[:20]
     with pytest.raises(ValueError, match="bars"):
         analyze_frames("XAUUSD", bars, timeframe=Timeframe.D1)
+
+
+def test_gaps_in_the_bars_are_reported():
+    report = analyze_symbol(AnalyzeQuery(symbol="SPX"))
+    starts = [g.start.date().isoformat() for g in report.data_gaps]
+    assert "2001-09-10" in starts  # the market closed after 9/11
+    assert any("gap" in n for n in report.notes)
+    clean = analyze_symbol(AnalyzeQuery(symbol="EURUSD"))
+    assert clean.data_gaps == []

@@ -15,6 +15,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradecrew.config import Settings, get_settings
+from tradecrew.data.validate import Gap, find_gaps
 from tradecrew.instruments import find_instrument
 from tradecrew.models import AssetClass, Regime, Signal, Timeframe
 from tradecrew.tools.calendar import BlackoutCheck, EconomicEvent, blackout, default_events
@@ -54,6 +55,9 @@ class AnalysisReport(BaseModel):
     multi_timeframe: MTFResult | None = None
     sentiment: SentimentSummary | None = None
     signal: Signal
+    data_gaps: list[Gap] = Field(
+        default_factory=list, description="missing stretches in the bars (holidays excepted)"
+    )
     notes: list[str] = Field(default_factory=list, description="what was skipped and why")
 
 
@@ -212,6 +216,15 @@ def analyze_frames(
         if vote is not None:
             votes.append(vote)
 
+    weekends = instrument is None or instrument.asset_class is not AssetClass.CRYPTO
+    gaps = find_gaps(bars, timeframe, skip_weekends=weekends)
+    if gaps:
+        worst = max(gaps, key=lambda g: g.missing_bars)
+        notes.append(
+            f"data: {len(gaps)} gap(s) in the bars, the largest {worst.missing_bars} bars "
+            f"from {worst.start:%Y-%m-%d %H:%M} to {worst.end:%Y-%m-%d %H:%M}"
+        )
+
     signal = fuse(
         symbol,
         votes,
@@ -238,5 +251,6 @@ def analyze_frames(
         multi_timeframe=mtf,
         sentiment=sentiment,
         signal=signal,
+        data_gaps=gaps,
         notes=notes,
     )
