@@ -7,25 +7,12 @@ class TradecrewError(Exception):
     """Base for errors whose message is written for the user."""
 
 
-def known_user_errors() -> tuple[type[BaseException], ...]:
-    """Error kinds whose message is meant for a person: shown as one line, never a traceback."""
-    from tradecrew.crewfile import CrewFileError
-    from tradecrew.instruments import UnknownSymbol
-    from tradecrew.models import IllegalTransition
-
-    kinds: list[type[BaseException]] = [
-        TradecrewError,
-        CrewFileError,
-        UnknownSymbol,
-        IllegalTransition,
-        FileNotFoundError,
-        ValueError,
-        LookupError,
-    ]
-    try:
-        from tradecrew.data import DataError
-
-        kinds.append(DataError)
-    except ImportError:  # pragma: no cover - during bootstrap only
-        pass
-    return tuple(kinds)
+# Errors whose message is meant for a person: shown as one line, never a traceback. Input
+# problems across the desk (bad data, unknown symbols, crew.yaml, illegal transitions) are
+# ValueError or LookupError subclasses, so these bases cover them.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    TradecrewError,
+    ValueError,
+    LookupError,
+    FileNotFoundError,
+)

@@ -110,17 +110,22 @@ def test_list_proposals_filters_by_status_newest_first(ledger: Ledger) -> None:
     assert len(ledger.list_proposals(limit=2)) == 2
 
 
-def test_latest_decision_is_the_most_recent_one(ledger: Ledger) -> None:
+def test_latest_decision_is_the_last_one_recorded(ledger: Ledger) -> None:
     proposal = ledger.add_proposal(make_proposal())
     assert ledger.latest_decision(proposal.id) is None
-    old = make_decision(proposal, "h-old")
-    new = make_decision(proposal, "h-new").model_copy(
-        update={"decided_at": old.decided_at + timedelta(seconds=1)}
+    first = make_decision(proposal, "h-first")
+    # recorded later but stamped earlier, and a third with the very same time: the order of
+    # recording decides, never the clocks or the ids
+    second = make_decision(proposal, "h-second").model_copy(
+        update={"decided_at": first.decided_at - timedelta(seconds=1)}
     )
-    ledger.record_decision(new)
-    ledger.record_decision(old)
-    assert ledger.latest_decision(proposal.id) == new
-    assert ledger.decisions(proposal.id) == [old, new]
+    third = make_decision(proposal, "h-third").model_copy(
+        update={"decided_at": second.decided_at, "id": "rdc_0000"}
+    )
+    for decision in (first, second, third):
+        ledger.record_decision(decision)
+    assert ledger.latest_decision(proposal.id) == third
+    assert ledger.decisions(proposal.id) == [first, second, third]
 
 
 def test_a_decision_needs_a_known_proposal(ledger: Ledger) -> None:

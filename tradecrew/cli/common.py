@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn, TypeVar
 
@@ -39,9 +39,9 @@ def _validation_message(exc: ValidationError) -> str:
 @contextmanager
 def user_errors(*extra: type[BaseException]) -> Iterator[None]:
     """Turn the desk's known input errors into a one-line message and exit code 2."""
-    from tradecrew.errors import known_user_errors
+    from tradecrew.errors import USER_ERRORS
 
-    kinds = (*known_user_errors(), *extra)
+    kinds = (*USER_ERRORS, *extra)
     try:
         yield
     except ValidationError as exc:
@@ -61,8 +61,3 @@ def to_json(payload: Any) -> str:
     if isinstance(payload, list) and all(isinstance(p, BaseModel) for p in payload):
         return "[" + ",".join(p.model_dump_json() for p in payload) + "]"
     return json.dumps(payload, default=str)
-
-
-def run_guarded(func: Callable[[], T]) -> T:
-    with user_errors():
-        return func()

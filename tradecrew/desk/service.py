@@ -200,14 +200,6 @@ class Desk:
                     f"{request.symbol} price {last:g} (allowed band {band:.0%})"
                 )
 
-    def _stamp(self, decision: RiskDecision, after: RiskDecision | None) -> RiskDecision:
-        """A new decision id and a time strictly after the one it supersedes, so the ledger's
-        "latest decision" is always the newest one."""
-        when = self._clock()
-        if after is not None and when <= after.decided_at:
-            when = after.decided_at + timedelta(microseconds=1)
-        return decision.model_copy(update={"id": new_id("rdc"), "decided_at": when})
-
     def _record_account(self) -> None:
         """An equity observation for the daily-loss and drawdown limits, at most one a
         minute (the limits need the day's first equity and the peak, not every tick)."""
@@ -273,7 +265,8 @@ class Desk:
         """A stale risk approval is re-decided; a changed size needs a new look by the human."""
         old = self.ledger.latest_decision(proposal.id)
         fresh = self.ledger.record_decision(
-            self._stamp(evaluate(proposal, self._context(proposal, self._clock())), old)
+            # A fresh id: the same proposal may be re-decided in an unchanged context.
+            evaluate(proposal, self._context(proposal, self._clock()), decision_id=new_id("rdc"))
         )
         if not fresh.approved:
             self.ledger.transition_proposal(
@@ -330,10 +323,10 @@ class Desk:
         if decision is None:
             raise DeskError(f"proposal {proposal_id} has no risk decision")
         updated = self.ledger.record_decision(
-            self._stamp(
-                apply_agent_verdict(decision, verdict, proposal, get_instrument(proposal.symbol)),
-                decision,
-            ),
+            # A fresh id: the same verdict may be given twice, and each is kept.
+            apply_agent_verdict(
+                decision, verdict, proposal, get_instrument(proposal.symbol)
+            ).model_copy(update={"id": new_id("rdc")}),
             actor=verdict.agent,
         )
         if not updated.approved:

@@ -103,6 +103,8 @@ class RiskDecisionRow(Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     trading_state: Mapped[str] = mapped_column(String(16))
+    # Insertion order: the latest decision is the last one recorded, whatever its clock said.
+    seq: Mapped[int] = mapped_column(Integer)
 
 
 class ApprovalRow(Base):

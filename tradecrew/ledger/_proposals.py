@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tradecrew.ledger._convert import image, to_model, to_row
@@ -58,7 +58,8 @@ def record_decision(tx: Tx, decision: RiskDecision, actor: str) -> RiskDecision:
     get_or_raise(tx.session, ProposalRow, decision.proposal_id, "proposal")
     if tx.session.get(RiskDecisionRow, decision.id) is not None:
         raise Conflict(f"risk decision {decision.id!r} already exists")
-    tx.session.add(to_row(RiskDecisionRow, decision))
+    last = tx.session.scalar(select(func.max(RiskDecisionRow.seq)))
+    tx.session.add(to_row(RiskDecisionRow, decision, seq=(last or 0) + 1))
     tx.audit(actor, "decision.recorded", "risk_decision", decision.id, None, image(decision))
     return decision
 
@@ -69,7 +70,7 @@ def decisions(session: Session, proposal_id: str) -> list[RiskDecision]:
     rows = session.scalars(
         select(RiskDecisionRow)
         .where(RiskDecisionRow.proposal_id == proposal_id)
-        .order_by(RiskDecisionRow.decided_at, RiskDecisionRow.id)
+        .order_by(RiskDecisionRow.seq)
     )
     return [to_model(RiskDecision, r) for r in rows]
 

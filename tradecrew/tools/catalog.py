@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tradecrew.config import get_settings
 from tradecrew.data import DataError, Provider, UnknownSymbolError, get_provider
-from tradecrew.models import Bar, Quote, Side, Timeframe
+from tradecrew.data.base import to_utc
+from tradecrew.models import Bar, Quote, Side, Timeframe, utcnow
 from tradecrew.tools.analysis import AnalysisReport, analyze_frames, bar_close_time
 from tradecrew.tools.calendar import BlackoutCheck, blackout, default_events
 from tradecrew.tools.correlation import CorrelationReport, correlation_check
@@ -133,8 +134,7 @@ def load_bars(
             raise
         df = provider.bars(only[0], timeframe)
     if asof is not None:
-        cutoff = pd.Timestamp(asof)
-        cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff.tz_convert("UTC")
+        cutoff = to_utc(asof, "asof")
         closes = df.index + pd.Timedelta(minutes=timeframe.minutes)
         df = df.loc[closes <= cutoff]
         if df.empty:
@@ -192,9 +192,7 @@ def _sentiment(q: SentimentQuery) -> SentimentBatch:
 
 
 def _now(ts: datetime | None) -> datetime:
-    stamp = pd.Timestamp(ts) if ts is not None else pd.Timestamp.now(tz="UTC")
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.to_pydatetime()
+    return to_utc(ts if ts is not None else utcnow(), "timestamp").to_pydatetime()
 
 
 def _calendar(q: CalendarQuery) -> BlackoutCheck:

@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("decided_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("trading_state", sa.String(16), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         _fk_proposal("risk_decisions"),
         _pk("risk_decisions"),
     )
