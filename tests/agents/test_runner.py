@@ -210,9 +210,10 @@ def test_second_run_and_replay_reproduce_decisions_from_the_cache(
     home: Path, script: DeskScript, proposals: ProposalBox
 ) -> None:
     with ScriptedLLMServer(responder=script) as srv:
-        first = _llm_run(srv, proposals)
+        # Memory off: a remembered first run would (rightly) change the second one's context.
+        first = _llm_run(srv, proposals, remember=False)
         sent = len(srv.requests)
-        second = _llm_run(srv, proposals)
+        second = _llm_run(srv, proposals, remember=False)
         assert len(srv.requests) == sent  # everything answered from the cache
     assert second.summary.cached_calls == second.summary.llm_calls > 0
     assert second.decisions[0].model_dump() == first.decisions[0].model_dump()

@@ -19,6 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from tradecrew.agents import symbol_run
+from tradecrew.agents.archive import record_in_ledger
+from tradecrew.agents.archive import remember as archive_memory
 from tradecrew.agents.crew import validate_crew
 from tradecrew.agents.gateway import LLMGateway
 from tradecrew.agents.llm import LLMConfig, missing_key_reason, resolve_llm
@@ -179,7 +181,12 @@ def _in_new_loop(coro_factory: Callable[[], Any]) -> Any:
 
 
 def _execute(
-    plan: RunPlan, *, progress: bool, write: bool, replay_of: str | None = None
+    plan: RunPlan,
+    *,
+    progress: bool,
+    write: bool,
+    replay_of: str | None = None,
+    remember: bool = True,
 ) -> CrewRunResult:
     started = utcnow()
     t0 = time.perf_counter()
@@ -213,6 +220,9 @@ def _execute(
         path.parent.mkdir(parents=True, exist_ok=True)
         result.record_path = str(path)
         path.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        record_in_ledger(result, plan.settings)
+        if remember:
+            archive_memory(result, plan.settings)
     return result
 
 
@@ -231,6 +241,7 @@ def run_crew(
     use_cache: bool = True,
     progress: bool = False,
     settings: Settings | None = None,
+    remember: bool = True,
 ) -> CrewRunResult:
     """Decide on every symbol (crew with an LLM, tools alone without) and file proposals.
 
@@ -255,7 +266,7 @@ def run_crew(
     if not dry_run:
         plan.propose, close = (propose, close) if propose else _default_proposer(plan)
     try:
-        return _execute(plan, progress=progress, write=True)
+        return _execute(plan, progress=progress, write=True, remember=remember)
     finally:
         close()
 

@@ -162,6 +162,7 @@ class SymbolOutcome(_Strict):
     symbol: str
     status: Literal["ok", "fallback", "stopped", "error"]
     message: str = ""
+    regime: str | None = Field(None, description="the market regime the decision was made in")
     decision: DeskDecision | None = None
     report: str = ""
     proposal_id: str | None = None

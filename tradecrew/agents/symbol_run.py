@@ -121,9 +121,11 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
         return SymbolOutcome(symbol=symbol, status="error", message=f"analysis failed: {exc}")
     payload = analysis.model_dump_json()
     sha = hashlib.sha256(payload.encode()).hexdigest()
+    regime = analysis.regime.regime.value if analysis.regime else None
     fallback = SymbolOutcome(
         symbol=symbol,
         status="ok",
+        regime=regime,
         decision=baseline,
         report=render_report(baseline, analysis),
         analysis_sha256=sha,
@@ -173,6 +175,7 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
     outcome = SymbolOutcome(
         symbol=symbol,
         status="ok",
+        regime=regime,
         decision=decision,
         report=_llm_report(decision, analysis, outputs),
         task_outputs={

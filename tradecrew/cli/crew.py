@@ -70,47 +70,6 @@ def _print_run(result: CrewRunResult) -> None:
         )
 
 
-def _record_in_ledger(result: CrewRunResult) -> None:
-    """One row per run in the ledger beside the JSON record (inputs, tokens, latency)."""
-    from tradecrew.ledger import Ledger
-
-    with Ledger.from_settings() as ledger:
-        run = ledger.start_run(
-            "crew", {"run_id": result.run_id, **result.inputs.model_dump(mode="json")}
-        )
-        ledger.finish_run(
-            run.id,
-            "succeeded" if all(o.status != "error" for o in result.outcomes) else "failed",
-            {
-                "summary": result.summary.model_dump(mode="json"),
-                "outcomes": [
-                    o.model_dump(mode="json", exclude={"task_outputs"}) for o in result.outcomes
-                ],
-                "record_path": result.record_path,
-            },
-        )
-
-
-def _remember(result: CrewRunResult) -> None:
-    """Each decision and its report goes to the desk's memory for later runs to recall."""
-    import re
-
-    from tradecrew.memory import DeskMemory
-
-    memory = DeskMemory()
-    for o in result.outcomes:
-        if not o.report:
-            continue
-        found = re.search(r"Regime: (\w+)", o.report)
-        memory.remember_decision(
-            o.symbol,
-            found.group(1) if found else None,
-            o.report,
-            {"run_id": result.run_id, "mode": result.mode, "status": o.status},
-            proposal_id=o.proposal_id,
-        )
-
-
 @crew_app.command("run")
 def crew_run(
     symbols: Annotated[str, typer.Option("--symbols", help="comma-separated watchlist")] = "",
@@ -144,10 +103,8 @@ def crew_run(
             asof=asof,
             dry_run=dry_run,
             progress=not as_json,
+            remember=remember,
         )
-    _record_in_ledger(result)
-    if remember:
-        _remember(result)
     emit_json(result) if as_json else _print_run(result)
 
 
