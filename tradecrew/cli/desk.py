@@ -42,12 +42,9 @@ def open_desk(reconcile: bool = True) -> Iterator[Desk]:
 
 def _print_outcome(outcome: ProposalOutcome) -> None:
     p = outcome.proposal
-    price = f" limit {p.limit_price:g}" if p.limit_price else ""
-    price += f" stop {p.stop_price:g}" if p.stop_price else ""
     console.print(
-        f"[bold]{outcome.proposal_id}[/] {p.side.value} {p.quantity:g} {p.symbol} "
-        f"{p.order_type.value}{price} -> [bold]{outcome.status.value}[/] "
-        f"({outcome.mode.value}) {escape(outcome.message)}",
+        f"[bold]{outcome.proposal_id}[/] {outcome.summary} -> [bold]{outcome.status.value}[/] "
+        f"{escape(outcome.message)}",
         highlight=False,
     )
     if outcome.approved_quantity is not None and outcome.approved_quantity != p.quantity:

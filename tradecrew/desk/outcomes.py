@@ -39,6 +39,25 @@ class ProposalOutcome(_Out):
     fills: list[Fill] = Field(default_factory=list)
     message: str = ""
 
+    @property
+    def summary(self) -> str:
+        """The order as a person reads it, at the risk-approved size when there is one:
+        ``buy 2 XAUUSD market take profit 2450 (paper account)``."""
+        p = self.proposal
+        parts = [
+            f"{p.side.value} {self.approved_quantity or p.quantity:g} {p.symbol}",
+            p.order_type.value,
+        ]
+        for label, value in (
+            ("limit", p.limit_price),
+            ("stop", p.stop_price),
+            ("stop loss", p.stop_loss),
+            ("take profit", p.take_profit),
+        ):
+            if value:
+                parts.append(f"{label} {value:g}")
+        return " ".join(parts) + f" ({self.mode.value} account)"
+
 
 class CancelOutcome(_Out):
     cancelled: list[str] = Field(default_factory=list, description="order ids")

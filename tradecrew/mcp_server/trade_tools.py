@@ -47,21 +47,6 @@ async def confirm_with_user(ctx: Context[Any, Any, Any] | None, message: str) ->
     return answer.action == "accept" and bool(answer.data and answer.data.confirm)
 
 
-def summary(outcome: ProposalOutcome) -> str:
-    p = outcome.proposal
-    qty = outcome.approved_quantity if outcome.approved_quantity else p.quantity
-    parts = [f"{p.side.value} {qty:g} {p.symbol} {p.order_type.value}"]
-    if p.limit_price:
-        parts.append(f"limit {p.limit_price:g}")
-    if p.stop_price:
-        parts.append(f"stop {p.stop_price:g}")
-    if p.stop_loss:
-        parts.append(f"stop loss {p.stop_loss:g}")
-    if p.take_profit:
-        parts.append(f"take profit {p.take_profit:g}")
-    return " ".join(parts) + f" ({outcome.mode.value} account)"
-
-
 def proposal_result(outcome: ProposalOutcome) -> dict[str, Any]:
     """A proposal as the client sees it; risk-approved pending ones need an explicit approval."""
     status = outcome.status.value
@@ -71,7 +56,7 @@ def proposal_result(outcome: ProposalOutcome) -> dict[str, Any]:
         "proposal_id": outcome.proposal_id,
         "status": status,
         "proposal_status": outcome.status.value,
-        "summary": summary(outcome),
+        "summary": outcome.summary,
         "requested_quantity": outcome.proposal.quantity,
         "approved_quantity": outcome.approved_quantity,
         "reasons": outcome.reasons,
@@ -147,7 +132,7 @@ def register(mcp: FastMCP, desk: Desk) -> None:
         current = desk.get(proposal_id)
         if current.status is not ProposalStatus.PENDING:
             return proposal_result(desk.approve(proposal_id, actor=HUMAN, channel="mcp"))
-        answer = await confirm_with_user(ctx, f"Place {summary(current)}?")
+        answer = await confirm_with_user(ctx, f"Place {current.summary}?")
         if answer is False:
             result = proposal_result(current)
             result.update(status="declined", message="the user declined; still pending")
