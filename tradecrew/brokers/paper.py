@@ -155,6 +155,11 @@ class PaperBroker:
         with self._lock, self._sessions() as s:
             return self._value.account(s)
 
+    def account_and_positions(self) -> tuple[Account, list[Position]]:
+        """``account()`` and ``positions()`` as of one moment, valued once."""
+        with self._lock, self._sessions() as s:
+            return self._value.account_and_positions(s)
+
     def refresh(self) -> list[Fill]:
         """Match every resting order against a fresh quote; call it on a timer in live paper."""
         fills: list[Fill] = []

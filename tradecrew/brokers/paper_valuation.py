@@ -30,10 +30,14 @@ class Valuation:
     clock: Callable[[], datetime]
 
     def account(self, s: Session) -> Account:
+        return self.account_and_positions(s)[0]
+
+    def account_and_positions(self, s: Session) -> tuple[Account, list[Position]]:
         acct = s.get(AccountRow, 1)
         assert acct is not None
         value = gross = 0.0
-        for p in self.positions(s):
+        positions = self.positions(s)
+        for p in positions:
             v = p.quantity * (p.market_price or p.average_price)
             v *= self.rate(s, instrument_for(p.symbol).quote_currency)
             value, gross = value + v, gross + abs(v)
@@ -45,7 +49,7 @@ class Valuation:
                 func.coalesce(func.sum(FillRow.commission), 0.0),
             ).where(FillRow.timestamp >= day_start)
         ).one()
-        return Account(
+        account = Account(
             account_id=acct.account_id,
             broker="paper",
             mode=AccountMode.PAPER,
@@ -56,6 +60,7 @@ class Valuation:
             realized_pnl_today=realized - commission,
             timestamp=self.clock(),
         )
+        return account, positions
 
     def positions(self, s: Session) -> list[Position]:
         out = []

@@ -6,23 +6,34 @@ flight, equity history) and the data source; the engine itself does no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import numpy as np
 import talib
 
 from tradecrew.config import Settings
 from tradecrew.instruments import find_instrument
-from tradecrew.models import AssetClass, Proposal, Quote, Timeframe, TradingState
+from tradecrew.models import (
+    Account,
+    AssetClass,
+    Position,
+    Proposal,
+    Quote,
+    Timeframe,
+    TradingState,
+)
 from tradecrew.risk import RiskContext
 
 if TYPE_CHECKING:
     from tradecrew.brokers import Broker
     from tradecrew.ledger import Ledger
 
+T = TypeVar("T")
 ATR_PERIOD = 14
 CORRELATION_BARS = 250
+_MAX_FACTS = 512
 _SIMULATED_SOURCES = ("sample", "csv")
 
 
@@ -89,6 +100,38 @@ def _correlations(
     return out
 
 
+class MarketFacts:
+    """ATR and correlations for risk contexts, each computed at most once per ``ttl`` of the
+    desk's clock: both come from daily bars, and a risk check runs on every proposal and again
+    at every approval."""
+
+    def __init__(self, source: str | None, ttl: timedelta = timedelta(seconds=60)) -> None:
+        self._source = source
+        self._ttl = ttl
+        self._kept: dict[tuple[object, ...], tuple[datetime, object]] = {}
+
+    def remember(self, key: tuple[object, ...], now: datetime, compute: Callable[[], T]) -> T:
+        """``compute()``, or its value from less than ``ttl`` before ``now``."""
+        hit = self._kept.get(key)
+        if hit is not None and now < hit[0] and now >= hit[0] - self._ttl:
+            return cast(T, hit[1])
+        value = compute()
+        if len(self._kept) >= _MAX_FACTS:  # a long-running server sees many position sets
+            self._kept.clear()
+        self._kept[key] = (now + self._ttl, value)
+        return value
+
+    def atr(self, symbol: str, now: datetime) -> float | None:
+        return self.remember(("atr", symbol), now, lambda: _atr(symbol, self._source))
+
+    def correlations(
+        self, symbol: str, others: list[str], window: int, now: datetime
+    ) -> dict[str, float]:
+        key = ("corr", symbol, tuple(sorted(others)), window)
+        found = self.remember(key, now, lambda: _correlations(symbol, others, self._source, window))
+        return dict(found)
+
+
 def _blackout(symbol: str, now: datetime, settings: Settings) -> tuple[bool, float]:
     cfg = settings.components.calendar
     if not cfg.enabled:
@@ -110,6 +153,14 @@ def _blackout(symbol: str, now: datetime, settings: Settings) -> tuple[bool, flo
     return check.in_blackout, check.risk_reduction
 
 
+def _book(broker: Broker) -> tuple[Account, list[Position]]:
+    """Account and positions, from one read when the broker offers it (the paper venue)."""
+    both = getattr(broker, "account_and_positions", None)
+    if callable(both):
+        return cast("tuple[Account, list[Position]]", both())
+    return broker.account(), broker.positions()
+
+
 def _confidence(proposal: Proposal) -> float | None:
     value = proposal.evidence.get("confidence") if proposal.evidence else None
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
@@ -123,11 +174,12 @@ def build_context(
     settings: Settings,
     now: datetime,
     source: str | None = None,
+    market: MarketFacts | None = None,
 ) -> RiskContext:
     """The risk context for ``proposal`` at ``now``; errors become missing facts, which the
     engine treats as a denial where it matters (no quote, unknown instrument)."""
-    account = broker.account()
-    positions = broker.positions()
+    market = market or MarketFacts(source, ttl=timedelta(0))
+    account, positions = _book(broker)
     quote: Quote | None
     try:
         quote = broker.quote(proposal.symbol)
@@ -139,13 +191,11 @@ def build_context(
             prices[pos.symbol] = pos.market_price
     if quote is not None:
         prices[proposal.symbol] = quote.last
-    state = ledger.get_trading_state()
-    since = now - timedelta(seconds=60)
-    recent = ledger.order_times(broker.name, since)
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    first_today, highest = ledger.equity_marks(broker.name, day_start)
-    start_of_day = account.start_of_day_equity or first_today
-    peak = max(v for v in (highest, account.peak_equity, account.equity) if v is not None)
+    facts = ledger.risk_facts(broker.name, now - timedelta(seconds=60), day_start)
+    state = facts.trading_state
+    start_of_day = account.start_of_day_equity or facts.first_equity_today
+    peak = max(v for v in (facts.peak_equity, account.peak_equity, account.equity) if v is not None)
     in_blackout, reduction = _blackout(proposal.symbol, now, settings)
     held = [p.symbol for p in positions if p.quantity]
     return RiskContext(
@@ -153,21 +203,21 @@ def build_context(
         limits=settings.risk,
         account=account,
         positions=positions,
-        open_orders=ledger.open_orders(broker=broker.name),
+        open_orders=facts.open_orders,
         quote=quote,
         last_price=quote.last if quote is not None else None,
         instrument=find_instrument(proposal.symbol),
-        atr=_atr(proposal.symbol, source),
+        atr=market.atr(proposal.symbol, now),
         signal_confidence=_confidence(proposal),
-        correlations=_correlations(
-            proposal.symbol, held, source, settings.components.correlation.window
+        correlations=market.correlations(
+            proposal.symbol, held, settings.components.correlation.window, now
         ),
         in_blackout=in_blackout,
         risk_reduction=reduction,
         market_open=market_open(proposal.symbol, now, quote)
         if settings.risk.enforce_market_hours
         else None,
-        recent_order_times=recent,
+        recent_order_times=facts.recent_order_times,
         trading_state=state.state,
         kill_switch=state.state is TradingState.HALTED,
         start_of_day_equity=start_of_day,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from tradecrew.brokers import Broker, BrokerError
 from tradecrew.config import Settings, get_settings
-from tradecrew.desk.context import build_context
+from tradecrew.desk.context import MarketFacts, build_context
 from tradecrew.desk.outcomes import (
     CancelOutcome,
     Explanation,
@@ -22,7 +22,7 @@ from tradecrew.desk.outcomes import (
 )
 from tradecrew.errors import TradecrewError
 from tradecrew.instruments import get_instrument
-from tradecrew.ledger import Ledger
+from tradecrew.ledger import Ledger, ProposalRecord
 from tradecrew.models import (
     AccountMode,
     IllegalTransition,
@@ -75,6 +75,7 @@ class Desk:
         # makes the same check atomic across processes when an order is created.
         self._trading_lock = threading.RLock()
         self._last_snapshot: datetime | None = None
+        self._market = MarketFacts(source)
         self.gate = OrderGate(
             ledger,
             broker,
@@ -123,12 +124,15 @@ class Desk:
             settings=self.settings,
             now=now,
             source=self.source,
+            market=self._market,
         )
 
-    def _outcome(self, proposal: Proposal, message: str = "") -> ProposalOutcome:
-        decision = self.ledger.latest_decision(proposal.id)
-        orders = self.ledger.orders(proposal_id=proposal.id)
-        order = orders[0] if orders else None
+    def _outcome(self, proposal_id: str, message: str = "") -> ProposalOutcome:
+        return self._outcome_of(self.ledger.proposal_record(proposal_id), message)
+
+    def _outcome_of(self, record: ProposalRecord, message: str) -> ProposalOutcome:
+        proposal, decision = record.proposal, record.latest_decision
+        order = record.orders[0] if record.orders else None
         reasons = [] if decision is None else list(decision.reasons)
         return ProposalOutcome(
             proposal_id=proposal.id,
@@ -140,7 +144,7 @@ class Desk:
             reasons=reasons,
             requires_human_approval=self.human_approval_required,
             order=order,
-            fills=self.ledger.fills(order.id) if order else [],
+            fills=[f for f in record.fills if order is not None and f.order_id == order.id],
             message=message,
         )
 
@@ -160,16 +164,19 @@ class Desk:
             created_at=now,
             expires_at=now + timedelta(seconds=self.settings.risk.proposal_ttl_seconds),
         )
-        proposal = self.ledger.add_proposal(proposal, actor)
         self._record_account()
         ctx = self._context(proposal, now)
-        decision = self.ledger.record_decision(evaluate(proposal, ctx))
+        # The proposal and its decision land together: none is ever stored undecided.
+        proposal, decision = self.ledger.add_decided_proposal(
+            proposal, evaluate(proposal, ctx), actor
+        )
         self._apply_required_state(ctx)
+        # What was just stored, as stored: nothing else can have happened to it yet.
+        record = ProposalRecord(
+            proposal=proposal, decisions=[decision], verdicts=[], orders=[], fills=[]
+        )
         if not decision.approved:
-            proposal = self.ledger.transition_proposal(
-                proposal.id, ProposalStatus.VETOED, "; ".join(decision.reasons), "risk_engine"
-            )
-            return self._outcome(proposal, "vetoed by the risk engine")
+            return self._outcome_of(record, "vetoed by the risk engine")
         if not self.human_approval_required:
             return self._approve(proposal, decision, "auto", AUTO_CHANNEL)
         message = "awaiting human approval"
@@ -178,7 +185,7 @@ class Desk:
                 f"risk shrank the quantity from {proposal.quantity:g} to "
                 f"{decision.approved_quantity:g}; awaiting human approval"
             )
-        return self._outcome(proposal, message)
+        return self._outcome_of(record, message)
 
     def _check_price_band(self, request: ProposalRequest) -> None:
         """A price far from the market is a typing error, refused before it is stored (the
@@ -230,8 +237,9 @@ class Desk:
         except IllegalTransition:
             pass  # another caller moved the state meanwhile; the next decision sees it
 
-    def _pending(self, proposal_id: str) -> Proposal:
-        proposal = self.ledger.get_proposal(proposal_id)
+    def _pending(self, proposal_id: str) -> ProposalRecord:
+        record = self.ledger.proposal_record(proposal_id)
+        proposal = record.proposal
         now = self._clock()
         if (
             proposal.status is ProposalStatus.PENDING
@@ -247,23 +255,22 @@ class Desk:
                 f"proposal {proposal_id} is {proposal.status.value}; only pending proposals "
                 "can be approved or rejected"
             )
-        return proposal
+        return record
 
     def approve(
         self, proposal_id: str, actor: str = "cli", channel: str = "cli"
     ) -> ProposalOutcome:
         """A human approves the exact order the risk engine approved; it goes through the gate."""
-        proposal = self._pending(proposal_id)
-        decision = self.ledger.latest_decision(proposal.id)
+        record = self._pending(proposal_id)
+        decision = record.latest_decision
         if decision is None or not decision.approved:
             raise DeskError(f"proposal {proposal_id} has no risk approval")
         if decision.expires_at <= self._clock():
-            decision = self._redecide(proposal)
-        return self._approve(proposal, decision, actor, channel)
+            decision = self._redecide(record.proposal, decision)
+        return self._approve(record.proposal, decision, actor, channel)
 
-    def _redecide(self, proposal: Proposal) -> RiskDecision:
+    def _redecide(self, proposal: Proposal, old: RiskDecision) -> RiskDecision:
         """A stale risk approval is re-decided; a changed size needs a new look by the human."""
-        old = self.ledger.latest_decision(proposal.id)
         fresh = self.ledger.record_decision(
             # A fresh id: the same proposal may be re-decided in an unchanged context.
             evaluate(proposal, self._context(proposal, self._clock()), decision_id=new_id("rdc"))
@@ -273,7 +280,7 @@ class Desk:
                 proposal.id, ProposalStatus.VETOED, "; ".join(fresh.reasons), "risk_engine"
             )
             raise DeskError("the risk engine now denies it: " + "; ".join(fresh.reasons))
-        if old is not None and fresh.order_hash != old.order_hash:
+        if fresh.order_hash != old.order_hash:
             raise DeskError(
                 f"the risk engine now allows {fresh.approved_quantity:g} instead of "
                 f"{old.approved_quantity:g}; review the proposal and approve again"
@@ -283,10 +290,9 @@ class Desk:
     def _approve(
         self, proposal: Proposal, decision: RiskDecision, actor: str, channel: str
     ) -> ProposalOutcome:
-        self.ledger.record_approval(
+        self.ledger.approve_proposal(
             proposal.id, decision.order_hash, actor, channel, decision.expires_at
         )
-        self.ledger.transition_proposal(proposal.id, ProposalStatus.APPROVED, f"by {actor}", actor)
         try:
             with self._trading_lock:
                 self.gate.submit(proposal.id, actor)
@@ -303,19 +309,19 @@ class Desk:
                     )
                 )
                 current = self.ledger.transition_proposal(proposal.id, target, str(refusal), "gate")
-            return self._outcome(current, f"not sent: {refusal}")
-        return self._outcome(self.ledger.get_proposal(proposal.id), "sent to the broker")
+            return self._outcome(current.id, f"not sent: {refusal}")
+        return self._outcome(proposal.id, "sent to the broker")
 
     def reject(self, proposal_id: str, actor: str = "cli", reason: str = "") -> ProposalOutcome:
-        proposal = self._pending(proposal_id)
-        proposal = self.ledger.transition_proposal(
+        proposal = self._pending(proposal_id).proposal
+        self.ledger.transition_proposal(
             proposal.id, ProposalStatus.REJECTED, reason or f"rejected by {actor}", actor
         )
-        return self._outcome(proposal, "rejected")
+        return self._outcome(proposal.id, "rejected")
 
     def record_agent_verdict(self, proposal_id: str, verdict: AgentVerdict) -> ProposalOutcome:
         """A crew agent may veto or shrink a pending proposal, never enlarge it."""
-        proposal = self._pending(proposal_id)
+        proposal = self._pending(proposal_id).proposal
         self.ledger.record_verdict(
             proposal.id, verdict.agent, verdict.action, verdict.quantity, verdict.reason
         )
@@ -330,13 +336,13 @@ class Desk:
             actor=verdict.agent,
         )
         if not updated.approved:
-            proposal = self.ledger.transition_proposal(
+            self.ledger.transition_proposal(
                 proposal.id, ProposalStatus.VETOED, "; ".join(updated.reasons), verdict.agent
             )
-        return self._outcome(proposal, f"{verdict.agent}: {verdict.action}")
+        return self._outcome(proposal.id, f"{verdict.agent}: {verdict.action}")
 
     def get(self, proposal_id: str) -> ProposalOutcome:
-        return self._outcome(self.ledger.get_proposal(proposal_id))
+        return self._outcome(proposal_id)
 
     def proposals(self, status: str | None = None, limit: int = 50) -> list[Proposal]:
         return self.ledger.list_proposals(status, limit)

@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tradecrew.ledger._convert import image, to_model, to_row
 from tradecrew.ledger._orm import AgentVerdictRow, ApprovalRow, ProposalRow, RunRow, TradingStateRow
 from tradecrew.ledger._tx import Tx, get_or_raise, require_actor, require_aware, require_length
 from tradecrew.ledger.audit import json_safe
-from tradecrew.ledger.errors import ApprovalError
+from tradecrew.ledger.errors import ApprovalError, HumanApprovalRequired
 from tradecrew.ledger.records import (
     AgentVerdict,
     Approval,
@@ -55,9 +56,17 @@ def record_approval(
 
 
 def consume_approval(
-    tx: Tx, proposal_id: str, order_hash: str, actor: str, now: datetime | None
+    tx: Tx,
+    proposal_id: str,
+    order_hash: str,
+    actor: str,
+    now: datetime | None,
+    human_only: bool = False,
 ) -> Approval | None:
-    """Mark the newest usable approval consumed; None after auditing a refusal (raised later)."""
+    """Mark the newest usable approval consumed; None after auditing a refusal (raised later).
+
+    ``human_only`` leaves the paper auto-approver's approvals unusable (live accounts).
+    """
     actor = require_actor(actor)
     now = now or utcnow()
     require_aware(now, "now")
@@ -70,12 +79,15 @@ def consume_approval(
     ).all()
     terms = [r for r in rows if r.order_hash == order_hash]
     unused = [r for r in terms if r.consumed_at is None]
-    usable = [r for r in unused if r.expires_at > now]
+    current = [r for r in unused if r.expires_at > now]
+    usable = [r for r in current if not human_only or r.channel != ApprovalChannel.AUTO.value]
     if not usable:
         if not rows:
             why = f"proposal {proposal_id} has no approval"
         elif not terms:
             why = f"no approval of proposal {proposal_id} covers order hash {order_hash[:16]}…"
+        elif current:
+            why = f"proposal {proposal_id} needs a human approval; it has only an automatic one"
         elif unused:
             why = f"the approval of proposal {proposal_id} expired at {unused[0].expires_at}"
         else:
@@ -84,8 +96,9 @@ def consume_approval(
                 f"the approval of proposal {proposal_id} was already used at "
                 f"{used.consumed_at} by {used.consumed_by}"
             )
+        error = HumanApprovalRequired(why) if current else ApprovalError(why)
         tx.refuse(
-            ApprovalError(why),
+            error,
             actor,
             "approval",
             proposal_id,
@@ -103,7 +116,9 @@ def consume_approval(
     if result.rowcount != 1:
         raise ApprovalError(f"the approval of proposal {proposal_id} was used concurrently")
     before = to_model(Approval, row)
-    s.refresh(row)
+    # The row now holds what the UPDATE wrote, without reading it back or writing it again.
+    set_committed_value(row, "consumed_at", now)
+    set_committed_value(row, "consumed_by", actor)
     after = to_model(Approval, row)
     tx.audit(actor, "approval.consumed", "approval", row.id, image(before), image(after))
     return after

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
 
 from tradecrew.ledger._convert import image, to_model, to_row
 from tradecrew.ledger._orm import (
@@ -17,14 +19,17 @@ from tradecrew.ledger._orm import (
     PositionSnapshotRow,
     ProposalRow,
 )
+from tradecrew.ledger._proposals import transition_proposal
 from tradecrew.ledger._tx import Tx, get_or_raise, require_actor, require_aware, require_length
 from tradecrew.ledger.audit import canonical_json, utc_stamp
 from tradecrew.ledger.errors import Conflict, Overfill, TradingHalted
 from tradecrew.models import (
+    PROPOSAL_TRANSITIONS,
     TERMINAL_ORDER_STATUSES,
     Fill,
     Order,
     OrderStatus,
+    ProposalStatus,
     TradingState,
     check_order_transition,
     utcnow,
@@ -220,6 +225,50 @@ def record_fill(tx: Tx, fill: Fill, actor: str) -> bool:
     return True
 
 
+_ENDED_AT_BROKER = (OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
+_PROPOSAL_FOR_ORDER = {
+    OrderStatus.FILLED: ProposalStatus.FILLED,
+    OrderStatus.PARTIALLY_FILLED: ProposalStatus.PARTIALLY_FILLED,
+    OrderStatus.CANCELLED: ProposalStatus.CANCELLED,
+    OrderStatus.EXPIRED: ProposalStatus.CANCELLED,
+    OrderStatus.REJECTED: ProposalStatus.FAILED,
+}
+
+
+def apply_report(tx: Tx, order_id: str, seen: Order, fills: Iterable[Fill], actor: str) -> Order:
+    """Bring the order and its proposal up to what the broker reports (``seen``, plus the
+    order's fills at the broker); fills already booked are skipped, an overfill stops here."""
+    actor = require_actor(actor)
+    row = get_or_raise(tx.session, OrderRow, order_id, "order")
+    if seen.broker_order_id and seen.broker_order_id != row.broker_order_id:
+        update_order(tx, order_id, None, seen.broker_order_id, "", actor)
+    for fill in fills:
+        record_fill(tx, fill.model_copy(update={"order_id": order_id}), actor)
+        if tx.deferred is not None:  # refused and audited; raised once that commits
+            return to_model(Order, row)
+    status = OrderStatus(row.status)
+    if seen.status in _ENDED_AT_BROKER and status not in (OrderStatus.FILLED, seen.status):
+        update_order(tx, order_id, seen.status, None, seen.status_reason, actor)
+    elif seen.status is OrderStatus.ACCEPTED and status in (OrderStatus.NEW, OrderStatus.SUBMITTED):
+        update_order(tx, order_id, OrderStatus.ACCEPTED, None, "", actor)
+    order = to_model(Order, row)
+    _follow_order(tx, order, actor)
+    return order
+
+
+def _follow_order(tx: Tx, order: Order, actor: str) -> None:
+    """Move the order's proposal to the status its order reached, when the lifecycle allows."""
+    target = _PROPOSAL_FOR_ORDER.get(order.status)
+    if order.proposal_id is None or target is None:
+        return
+    proposal = get_or_raise(tx.session, ProposalRow, order.proposal_id, "proposal")
+    current = ProposalStatus(proposal.status)
+    if current is target and target is not ProposalStatus.PARTIALLY_FILLED:
+        return
+    if target in PROPOSAL_TRANSITIONS[current]:
+        transition_proposal(tx, proposal.id, target, f"order {order.status.value}", actor)
+
+
 def fills_query(order_id: str | None, broker: str | None) -> Select[tuple[FillRow]]:
     """Fills in booking order (timestamp, then arrival), optionally for one order/broker."""
     q = select(FillRow)
@@ -264,3 +313,16 @@ def account_snapshots_query(broker: str | None) -> Select[tuple[AccountSnapshotR
         AccountSnapshotRow.timestamp.desc(), AccountSnapshotRow.seq.desc()
     )
     return q if broker is None else q.where(AccountSnapshotRow.broker == broker)
+
+
+def equity_marks(s: Session, broker: str, day_start: datetime) -> tuple[float | None, float | None]:
+    """(first equity recorded since ``day_start``, highest equity ever) for ``broker``."""
+    row = AccountSnapshotRow
+    first = s.scalars(
+        select(row.equity)
+        .where(row.broker == broker, row.timestamp >= day_start)
+        .order_by(row.timestamp, row.seq)
+        .limit(1)
+    ).first()
+    peak = s.scalar(select(func.max(row.equity)).where(row.broker == broker))
+    return first, peak

@@ -27,6 +27,15 @@ class Tx:
     session: Session
     head: AuditHeadRow
     deferred: LedgerError | None = field(default=None)
+    tip: _audit.ChainTip = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tip = _audit.ChainTip(self.head.seq, self.head.hash)
+
+    def seal(self) -> None:
+        """Write the chain's new tip to the head row (once, before the commit)."""
+        if self.tip.seq != self.head.seq:
+            self.head.seq, self.head.hash = self.tip.seq, self.tip.hash
 
     def audit(
         self,
@@ -39,7 +48,7 @@ class Tx:
     ) -> AuditEntry:
         return _audit.append(
             self.session,
-            self.head,
+            self.tip,
             actor=actor,
             action=action,
             entity=entity,
@@ -75,6 +84,9 @@ def get_or_raise(session: Session, row_cls: type[R], id: str, entity: str) -> R:
     row = session.get(row_cls, id)
     if row is None:
         raise NotFound(entity, id)
+    # The session's identity map holds rows weakly: keep this one for the session's life so
+    # the next look-up of it in the same transaction is answered without a query.
+    session.info.setdefault("held_rows", []).append(row)
     return row
 
 

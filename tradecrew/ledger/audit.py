@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,9 +96,18 @@ def lock_head(session: Session) -> AuditHeadRow:
     return head
 
 
+@dataclass
+class ChainTip:
+    """The last seq and hash of the chain as a transaction extends it; written back to the
+    head row once, when the transaction ends, rather than after every row."""
+
+    seq: int
+    hash: str
+
+
 def append(
     session: Session,
-    head: AuditHeadRow,
+    head: ChainTip,
     *,
     actor: str,
     action: str,

@@ -7,10 +7,12 @@ from tradecrew.models import IllegalTransition
 __all__ = [
     "ApprovalError",
     "Conflict",
+    "HumanApprovalRequired",
     "IllegalTransition",
     "LedgerError",
     "NotFound",
     "Overfill",
+    "TradingHalted",
 ]
 
 
@@ -33,6 +35,10 @@ class Conflict(LedgerError):
 
 class ApprovalError(LedgerError):
     """An approval could not be consumed: missing, expired, already used or for other terms."""
+
+
+class HumanApprovalRequired(ApprovalError):
+    """The only usable approval is the auto-approver's, and this account needs a human's."""
 
 
 class Overfill(LedgerError, ValueError):

@@ -8,7 +8,16 @@ from typing import Any
 
 from pydantic import Field
 
-from tradecrew.models import Model, TradingState, new_id, utcnow
+from tradecrew.models import (
+    Fill,
+    Model,
+    Order,
+    Proposal,
+    RiskDecision,
+    TradingState,
+    new_id,
+    utcnow,
+)
 
 
 class ApprovalChannel(StrEnum):
@@ -117,3 +126,28 @@ class AuditVerification(Model):
     rows_checked: int
     first_bad_seq: int | None = None
     reason: str = ""
+
+
+class ProposalRecord(Model):
+    """A proposal and everything the ledger holds about it, read in one transaction."""
+
+    proposal: Proposal
+    decisions: list[RiskDecision]
+    verdicts: list[AgentVerdict]
+    orders: list[Order]
+    fills: list[Fill]
+
+    @property
+    def latest_decision(self) -> RiskDecision | None:
+        """The decision recorded last (recording order, not clocks), or None."""
+        return self.decisions[-1] if self.decisions else None
+
+
+class RiskFacts(Model):
+    """What the risk context needs from the ledger, read in one transaction."""
+
+    trading_state: TradingStateRecord
+    recent_order_times: list[datetime]
+    first_equity_today: float | None
+    peak_equity: float | None
+    open_orders: list[Order]

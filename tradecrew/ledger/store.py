@@ -24,6 +24,7 @@ from tradecrew.ledger._db import ensure_schema, make_engine, writer
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
     AuditRow,
+    FillRow,
     OrderRow,
     PositionSnapshotRow,
     ProposalRow,
@@ -45,6 +46,8 @@ from tradecrew.ledger.records import (
     AuditEntry,
     AuditVerification,
     PositionSnapshot,
+    ProposalRecord,
+    RiskFacts,
     RunRecord,
     RunStatus,
     TradingStateRecord,
@@ -115,6 +118,7 @@ class Ledger:
         with self._writes.begin() as session:
             tx = Tx(session, _audit.lock_head(session))
             yield tx
+            tx.seal()
         if tx.deferred is not None:
             raise tx.deferred
 
@@ -152,6 +156,45 @@ class Ledger:
         """Move a proposal along PROPOSAL_TRANSITIONS; IllegalTransition otherwise."""
         with self._tx() as tx:
             return _proposals.transition_proposal(tx, proposal_id, new_status, reason, actor)
+
+    def add_decided_proposal(
+        self, proposal: Proposal, decision: RiskDecision, actor: str = "system"
+    ) -> tuple[Proposal, RiskDecision]:
+        """Persist a new proposal together with the risk engine's decision on it, VETOED when
+        the decision denies it: one transaction, so no proposal is ever stored undecided."""
+        with self._tx() as tx:
+            stored = _proposals.add_proposal(tx, proposal, actor)
+            kept = _proposals.record_decision(tx, decision, "risk_engine")
+            if not kept.approved:
+                stored = _proposals.transition_proposal(
+                    tx, stored.id, ProposalStatus.VETOED, "; ".join(kept.reasons), "risk_engine"
+                )
+        return stored, kept
+
+    def proposal_record(self, proposal_id: str) -> ProposalRecord:
+        """The proposal with its decisions, verdicts, orders and their fills, all as of one
+        moment (a reader never sees an order without the status change that came with it)."""
+        with self._read() as s:
+            proposal = to_model(Proposal, get_or_raise(s, ProposalRow, proposal_id, "proposal"))
+            orders = [
+                to_model(Order, r)
+                for r in s.scalars(_trading.orders_query(None, False, proposal_id, None))
+            ]
+            fills = []
+            if orders:
+                q = (
+                    select(FillRow)
+                    .where(FillRow.order_id.in_([o.id for o in orders]))
+                    .order_by(FillRow.timestamp, FillRow.seq)
+                )
+                fills = [to_model(Fill, r) for r in s.scalars(q)]
+            return ProposalRecord(
+                proposal=proposal,
+                decisions=_proposals.decisions(s, proposal_id),
+                verdicts=_governance.verdicts(s, proposal_id),
+                orders=orders,
+                fills=fills,
+            )
 
     # ------------------------------------------------------------------ risk decisions
 
@@ -198,6 +241,25 @@ class Ledger:
             used = _governance.consume_approval(tx, proposal_id, order_hash, actor, now)
         return settled(used)
 
+    def approve_proposal(
+        self,
+        proposal_id: str,
+        order_hash: str,
+        actor: str,
+        channel: ApprovalChannel | str,
+        expires_at: datetime,
+    ) -> Approval:
+        """Record the approval of exactly these terms and move the proposal to APPROVED, in
+        one transaction (an approval of a proposal that cannot be approved is not kept)."""
+        with self._tx() as tx:
+            approval = _governance.record_approval(
+                tx, proposal_id, order_hash, actor, channel, expires_at
+            )
+            _proposals.transition_proposal(
+                tx, proposal_id, ProposalStatus.APPROVED, f"by {actor}", actor
+            )
+        return approval
+
     def approvals(self, proposal_id: str) -> list[Approval]:
         with self._read() as s:
             return _governance.approvals(s, proposal_id)
@@ -208,6 +270,34 @@ class Ledger:
         """Persist before sending; the same client_order_id again returns the stored order."""
         with self._tx() as tx:
             return _trading.create_order(tx, order, actor)
+
+    def open_order(
+        self, order: Order, order_hash: str, actor: str, now: datetime, *, human_only: bool
+    ) -> Order:
+        """Consume the approval of ``order_hash``, persist ``order`` as NEW and move its
+        proposal to SUBMITTED, in one transaction. A refused approval (ApprovalError, audited)
+        or a halted desk (TradingHalted) leaves everything as it was."""
+        if order.proposal_id is None:
+            raise ValueError("an order opened from an approval must name its proposal")
+        with self._tx() as tx:
+            used = _governance.consume_approval(
+                tx, order.proposal_id, order_hash, actor, now, human_only
+            )
+            stored = None
+            if used is not None:
+                stored = _trading.create_order(tx, order, actor)
+                _proposals.transition_proposal(
+                    tx, order.proposal_id, ProposalStatus.SUBMITTED, "sending", actor
+                )
+        return settled(stored)
+
+    def apply_broker_report(
+        self, order_id: str, seen: Order, fills: list[Fill], actor: str = "system"
+    ) -> Order:
+        """Bring an order and its proposal up to the broker's view of it in one transaction:
+        its broker id, the fills not yet booked, a final or accepted status."""
+        with self._tx() as tx:
+            return _trading.apply_report(tx, order_id, seen, fills, actor)
 
     def update_order(
         self,
@@ -317,15 +407,24 @@ class Ledger:
     def equity_marks(self, broker: str, day_start: datetime) -> tuple[float | None, float | None]:
         """(first equity recorded since ``day_start``, highest equity ever) for ``broker``."""
         with self._read() as s:
-            row = AccountSnapshotRow
-            first = s.scalars(
-                select(row.equity)
-                .where(row.broker == broker, row.timestamp >= day_start)
-                .order_by(row.timestamp, row.seq)
-                .limit(1)
-            ).first()
-            peak = s.scalar(select(func.max(row.equity)).where(row.broker == broker))
-        return first, peak
+            return _trading.equity_marks(s, broker, day_start)
+
+    def risk_facts(self, broker: str, since: datetime, day_start: datetime) -> RiskFacts:
+        """The trading state, ``broker``'s orders created since ``since`` and still open, and
+        its equity marks (see ``equity_marks``), read in one transaction."""
+        with self._read() as s:
+            first, peak = _trading.equity_marks(s, broker, day_start)
+            recent = select(OrderRow.created_at).where(
+                OrderRow.broker == broker, OrderRow.created_at >= since
+            )
+            open_q = _trading.orders_query(None, True, None, broker)
+            return RiskFacts(
+                trading_state=_governance.get_trading_state(s),
+                recent_order_times=list(s.scalars(recent)),
+                first_equity_today=first,
+                peak_equity=peak,
+                open_orders=[to_model(Order, r) for r in s.scalars(open_q)],
+            )
 
     def latest_account_snapshot(self, broker: str | None = None) -> Account | None:
         found = self.account_snapshots(broker, limit=1)

@@ -28,7 +28,7 @@ from tradecrew.risk.hashing import proposal_hash
 
 if TYPE_CHECKING:
     from tradecrew.brokers import Broker
-    from tradecrew.ledger import Ledger
+    from tradecrew.ledger import AgentVerdict, Ledger
     from tradecrew.risk.context import RiskContext
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,9 @@ class OrderGate:
         )
         return GateRefusal(rule, reason)
 
-    def _approved_decision(self, proposal: Proposal, now: datetime, actor: str) -> RiskDecision:
-        decision = self._ledger.latest_decision(proposal.id)
+    def _approved_decision(
+        self, proposal: Proposal, decision: RiskDecision | None, now: datetime, actor: str
+    ) -> RiskDecision:
         if decision is None or not decision.approved:
             raise self._refuse(proposal, "risk", "the risk engine has not approved it", actor)
         if decision.proposal_id != proposal.id:
@@ -106,8 +107,14 @@ class OrderGate:
             raise self._refuse(proposal, "risk", "the approved terms differ from the order", actor)
         return decision
 
-    def _no_veto(self, proposal: Proposal, decision: RiskDecision, actor: str) -> None:
-        for verdict in self._ledger.verdicts(proposal.id):
+    def _no_veto(
+        self,
+        proposal: Proposal,
+        decision: RiskDecision,
+        verdicts: list[AgentVerdict],
+        actor: str,
+    ) -> None:
+        for verdict in verdicts:
             if verdict.verdict.value == "veto":
                 raise self._refuse(
                     proposal, "veto", f"{verdict.agent} vetoed: {verdict.reason}", actor
@@ -138,35 +145,36 @@ class OrderGate:
 
         A submission already made returns the order on record: it is never sent twice.
         """
+        from tradecrew.ledger import HumanApprovalRequired, TradingHalted
+
         now = self._clock()
-        proposal = self._ledger.get_proposal(proposal_id)
-        cid = client_order_id(proposal.id)
+        record = self._ledger.proposal_record(proposal_id)
+        proposal = record.proposal
         if proposal.status is not ProposalStatus.APPROVED:
-            existing = [o for o in self._ledger.orders(proposal_id=proposal.id)]
-            if existing:
-                return existing[0]
+            if record.orders:
+                return record.orders[0]
             raise self._refuse(
                 proposal, "proposal", f"it is {proposal.status.value}, not approved", actor
             )
-        decision = self._approved_decision(proposal, now, actor)
-        self._no_veto(proposal, decision, actor)
+        decision = self._approved_decision(proposal, record.latest_decision, now, actor)
+        self._no_veto(proposal, decision, record.verdicts, actor)
         self._still_allowed(proposal, decision, now, actor)
-        approval = self._ledger.consume_approval(proposal.id, decision.order_hash, actor, now)
-        if self._human_required and approval.channel.value == AUTO_CHANNEL:
-            raise self._refuse(proposal, "human", "a human approval is required", actor)
-
-        from tradecrew.ledger import TradingHalted
-
+        # One transaction consumes the approval, persists the order (NEW) and marks the
+        # proposal SUBMITTED; the order stays NEW until the broker answers: after a crash,
+        # reconciliation finds it at the broker (and adopts it) or not (and closes it).
         try:
-            order = self._ledger.create_order(
-                order_for(proposal, decision, self._broker.name, now), actor
+            order = self._ledger.open_order(
+                order_for(proposal, decision, self._broker.name, now),
+                decision.order_hash,
+                actor,
+                now,
+                human_only=self._human_required,
             )
+        except HumanApprovalRequired:
+            raise self._refuse(proposal, "human", "a human approval is required", actor) from None
         except TradingHalted as exc:
             raise self._refuse(proposal, "kill_switch", str(exc), actor) from None
-        self._ledger.transition_proposal(proposal.id, ProposalStatus.SUBMITTED, "sending", actor)
-        # The order stays NEW until the broker answers: after a crash, reconciliation finds it
-        # at the broker (and adopts it) or not (and closes it as never sent).
-        return self._send(order, cid, actor)
+        return self._send(order, order.client_order_id, actor)
 
     def _send(self, order: Order, cid: str, actor: str) -> Order:
         from tradecrew.brokers import BrokerUnavailable, OrderOutcomeUnknown, OrderRejected
@@ -217,46 +225,9 @@ def fills_of(broker: Broker, client_order_id: str) -> list[Fill]:
 
 def sync_order(ledger: Ledger, broker: Broker, order: Order, seen: Order, actor: str) -> Order:
     """Bring the ledger's order (and its proposal) up to what the broker reports."""
-    if seen.broker_order_id and seen.broker_order_id != order.broker_order_id:
-        order = ledger.update_order(order.id, broker_order_id=seen.broker_order_id, actor=actor)
-    if seen.filled_quantity > order.filled_quantity:
-        for fill in fills_of(broker, order.client_order_id):
-            ledger.record_fill(fill.model_copy(update={"order_id": order.id}), actor)
-    order = ledger.get_order(order.id)
-    if seen.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED) and (
-        order.status not in (OrderStatus.FILLED, seen.status)
-    ):
-        order = ledger.update_order(
-            order.id, status=seen.status, reason=seen.status_reason, actor=actor
-        )
-    elif seen.status is OrderStatus.ACCEPTED and order.status in (
-        OrderStatus.NEW,
-        OrderStatus.SUBMITTED,
-    ):
-        order = ledger.update_order(order.id, status=OrderStatus.ACCEPTED, actor=actor)
-    _sync_proposal(ledger, order, actor)
-    return order
-
-
-_PROPOSAL_FOR_ORDER = {
-    OrderStatus.FILLED: ProposalStatus.FILLED,
-    OrderStatus.PARTIALLY_FILLED: ProposalStatus.PARTIALLY_FILLED,
-    OrderStatus.CANCELLED: ProposalStatus.CANCELLED,
-    OrderStatus.EXPIRED: ProposalStatus.CANCELLED,
-    OrderStatus.REJECTED: ProposalStatus.FAILED,
-}
-
-
-def _sync_proposal(ledger: Ledger, order: Order, actor: str) -> None:
-    if order.proposal_id is None:
-        return
-    target = _PROPOSAL_FOR_ORDER.get(order.status)
-    if target is None:
-        return
-    proposal = ledger.get_proposal(order.proposal_id)
-    if proposal.status is target and target is not ProposalStatus.PARTIALLY_FILLED:
-        return
-    from tradecrew.models import PROPOSAL_TRANSITIONS
-
-    if target in PROPOSAL_TRANSITIONS[proposal.status]:
-        ledger.transition_proposal(proposal.id, target, f"order {order.status.value}", actor)
+    fills = (
+        fills_of(broker, order.client_order_id)
+        if seen.filled_quantity > order.filled_quantity
+        else []
+    )
+    return ledger.apply_broker_report(order.id, seen, fills, actor)

@@ -1,0 +1,79 @@
+"""The risk context the desk builds: market facts kept a minute, one consistent book read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.desk.helpers import T0, Clock, build_desk, make_settings
+from tradecrew.desk.context import MarketFacts, build_context
+from tradecrew.models import Proposal, ProposalRequest, Side
+
+
+def test_market_facts_are_recomputed_only_after_their_ttl() -> None:
+    facts = MarketFacts(None, ttl=timedelta(seconds=60))
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert facts.remember(("k",), T0, compute) == 1
+    assert facts.remember(("k",), T0 + timedelta(seconds=59), compute) == 1
+    assert facts.remember(("other",), T0, compute) == 2
+    assert facts.remember(("k",), T0 + timedelta(seconds=60), compute) == 3
+    # A clock that went backwards (a replay) never trusts a value from its future.
+    assert facts.remember(("k",), T0 - timedelta(seconds=1), compute) == 4
+
+
+def test_a_zero_ttl_computes_every_time() -> None:
+    facts = MarketFacts(None, ttl=timedelta(0))
+    values = iter(range(10))
+    assert [facts.remember(("k",), T0, lambda: next(values)) for _ in range(3)] == [0, 1, 2]
+
+
+def test_cached_correlations_are_copies_callers_cannot_spoil(tmp_path: Path) -> None:
+    facts = MarketFacts("sample")
+    first = facts.correlations("XAUUSD", ["SPX", "EURUSD"], 60, T0)
+    assert set(first) == {"SPX", "EURUSD"}
+    first["SPX"] = 99.0
+    again = facts.correlations("XAUUSD", ["EURUSD", "SPX"], 60, T0)
+    assert again["SPX"] != 99.0 and -1.0 <= again["SPX"] <= 1.0
+
+
+def test_the_desk_context_matches_one_built_without_the_cache(tmp_path: Path) -> None:
+    clock = Clock()
+    desk = build_desk(tmp_path, make_settings(tmp_path), clock=clock)
+    try:
+        held = desk.propose(ProposalRequest(symbol="SPX", side=Side.BUY, quantity=1.0))
+        desk.approve(held.proposal_id)
+        proposal = Proposal(symbol="XAUUSD", side=Side.BUY, quantity=1.0)
+        cached = desk._context(proposal, clock())
+        fresh = build_context(
+            proposal, broker=desk.broker, ledger=desk.ledger, settings=desk.settings, now=clock()
+        )
+        assert cached.atr == pytest.approx(fresh.atr)
+        assert cached.correlations == pytest.approx(fresh.correlations)
+        assert "SPX" in cached.correlations
+        assert cached.positions == fresh.positions and cached.account.equity == pytest.approx(
+            fresh.account.equity
+        )
+    finally:
+        desk.close()
+
+
+def test_paper_account_and_positions_agree_with_the_separate_reads(tmp_path: Path) -> None:
+    desk = build_desk(tmp_path, make_settings(tmp_path))
+    try:
+        made = desk.propose(ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=1.0))
+        desk.approve(made.proposal_id)
+        account, positions = desk.broker.account_and_positions()
+        assert positions == desk.broker.positions()
+        assert [p.symbol for p in positions] == ["XAUUSD"]
+        separate = desk.broker.account()
+        assert account.equity == pytest.approx(separate.equity)
+        assert account.buying_power == pytest.approx(separate.buying_power)
+    finally:
+        desk.close()
