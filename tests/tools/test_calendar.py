@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradecrew.tools.calendar import (
     CalendarFileError,
@@ -27,10 +30,10 @@ def event(
     return EconomicEvent(time=at, currency=currency, impact=impact, title=title)
 
 
-def check(symbol: str, now: datetime, events: list[EconomicEvent], **kw: object):
+def check(symbol: str, now: datetime, events: Sequence[EconomicEvent], **kw: object):
     params = {"minutes_before": 60, "minutes_after": 30, "risk_reduction": 0.5, "action": "reduce"}
     params.update(kw)
-    return blackout(symbol, now, events, **params)  # type: ignore[arg-type]
+    return blackout(symbol, now, events, **params)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -252,13 +255,43 @@ def test_default_events_use_the_configured_file_else_the_sample(
 ) -> None:
     from tradecrew.config import get_settings
 
-    assert default_events() == sample_events()
+    assert list(default_events()) == sample_events()
     path = write(tmp_path, "mine.csv", "time,currency,impact,title\n2024-07-05T12:30Z,USD,high,N\n")
     monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__FILE", str(path))
     get_settings.cache_clear()
-    assert default_events() == [event("USD", title="N")]
+    assert list(default_events()) == [event("USD", title="N")]
 
 
 def test_sample_year_range_must_be_ordered() -> None:
     with pytest.raises(ValueError):
         sample_events(2025, 2024)
+
+
+# --------------------------------------------------------------------------- shared calendars
+
+_MINUTES = st.integers(min_value=-3 * 24 * 60, max_value=3 * 24 * 60)
+
+
+@given(
+    offsets=st.lists(st.tuples(_MINUTES, st.sampled_from(["USD", "EUR", "JPY"])), max_size=30),
+    now=_MINUTES,
+    symbol=st.sampled_from(["EURUSD", "USDJPY", "XAUUSD", "EURJPY"]),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_shared_calendar_answers_exactly_as_a_scan_does(
+    offsets: list[tuple[int, str]], now: int, symbol: str
+) -> None:
+    events = [event(c, at=T0 + timedelta(minutes=m), title=f"{c}{m}") for m, c in offsets]
+    at = T0 + timedelta(minutes=now)
+    scanned = check(symbol, at, events)
+    shared = tuple(events)
+    assert check(symbol, at, shared) == scanned
+    assert check(symbol, at, shared) == scanned  # now from the index
+
+
+def test_a_new_shared_calendar_is_never_answered_from_the_last_ones_index() -> None:
+    first = (event("USD", at=T0),)
+    second = (event("USD", at=T0 + timedelta(days=1)),)
+    assert check("EURUSD", T0, first).in_blackout
+    assert not check("EURUSD", T0, second).in_blackout
+    assert check("EURUSD", T0, first).in_blackout

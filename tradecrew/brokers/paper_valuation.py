@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from tradecrew.brokers.base import NotSupported, OrderRejected
@@ -19,6 +20,15 @@ from tradecrew.instruments import CATALOGUE, Instrument
 from tradecrew.models import Account, AccountMode, Order, Position, Quote, Side
 
 _EPS = 1e-12
+
+
+# Read on every risk check (account and positions), so built once.
+_ACCOUNT = select(AccountRow.__table__).where(AccountRow.__table__.c.id == 1)
+_POSITIONS = select(PositionRow.__table__).order_by(PositionRow.__table__.c.symbol)
+_TODAY = select(
+    func.coalesce(func.sum(FillRow.__table__.c.realized_pnl), 0.0),
+    func.coalesce(func.sum(FillRow.__table__.c.commission), 0.0),
+).where(FillRow.__table__.c.timestamp >= bindparam("day_start"))
 
 
 @dataclass(frozen=True)
@@ -33,22 +43,31 @@ class Valuation:
         return self.account_and_positions(s)[0]
 
     def account_and_positions(self, s: Session) -> tuple[Account, list[Position]]:
-        acct = s.get(AccountRow, 1)
-        assert acct is not None
+        """The account (cash plus marked positions) and those positions, from one read."""
+        acct = s.execute(_ACCOUNT).one()
+        book = {row.symbol: row for row in s.execute(_POSITIONS)}
         value = gross = 0.0
-        positions = self.positions(s)
-        for p in positions:
-            v = p.quantity * (p.market_price or p.average_price)
-            v *= self.rate(s, instrument_for(p.symbol).quote_currency)
+        positions = []
+        for row in book.values():
+            if abs(row.quantity or 0.0) < _EPS:
+                continue
+            mark = self._mark(row)
+            rate = self._rate(book.get, instrument_for(row.symbol).quote_currency, acct.currency)
+            positions.append(
+                Position(
+                    symbol=row.symbol,
+                    quantity=row.quantity,
+                    average_price=row.average_price,
+                    market_price=mark,
+                    realized_pnl=row.realized_pnl,
+                    unrealized_pnl=(mark - row.average_price) * row.quantity * rate,
+                )
+            )
+            v = row.quantity * (mark or row.average_price) * rate
             value, gross = value + v, gross + abs(v)
         equity = acct.cash + value
         day_start = self.clock().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        realized, commission = s.execute(
-            select(
-                func.coalesce(func.sum(FillRow.realized_pnl), 0.0),
-                func.coalesce(func.sum(FillRow.commission), 0.0),
-            ).where(FillRow.timestamp >= day_start)
-        ).one()
+        realized, commission = s.execute(_TODAY, {"day_start": day_start}).one()
         account = Account(
             account_id=acct.account_id,
             broker="paper",
@@ -63,25 +82,9 @@ class Valuation:
         return account, positions
 
     def positions(self, s: Session) -> list[Position]:
-        out = []
-        for row in s.scalars(select(PositionRow).order_by(PositionRow.symbol)):
-            if abs(row.quantity or 0.0) < _EPS:
-                continue
-            mark = self._mark(row)
-            rate = self.rate(s, instrument_for(row.symbol).quote_currency)
-            out.append(
-                Position(
-                    symbol=row.symbol,
-                    quantity=row.quantity,
-                    average_price=row.average_price,
-                    market_price=mark,
-                    realized_pnl=row.realized_pnl,
-                    unrealized_pnl=(mark - row.average_price) * row.quantity * rate,
-                )
-            )
-        return out
+        return self.account_and_positions(s)[1]
 
-    def _mark(self, row: PositionRow) -> float:
+    def _mark(self, row: Any) -> float:
         if self.quote_fn is not None:
             try:
                 return self.quote_fn(row.symbol).mid
@@ -90,22 +93,24 @@ class Valuation:
         return row.last_price or row.average_price
 
     def rate(self, s: Session, currency: str) -> float:
-        """Account-currency value of one unit of ``currency`` (1.0 for the account currency)."""
+        """Account-currency value of one unit of ``currency`` (1.0 for the account currency),
+        seeing the changes a matching transaction has made so far (the ORM's rows)."""
         acct = s.get(AccountRow, 1)
         assert acct is not None
-        home = acct.currency
+        return self._rate(lambda pair: s.get(PositionRow, pair), currency, acct.currency)
+
+    def _rate(self, position: Callable[[str], Any], currency: str, home: str) -> float:
         if currency == home:
             return 1.0
         for pair, invert in ((f"{currency}{home}", False), (f"{home}{currency}", True)):
             if pair not in CATALOGUE:
                 continue
-            price = self._price_of(s, pair)
+            price = self._price_of(position(pair), pair)
             if price:
                 return 1.0 / price if invert else price
         raise NotSupported(f"no {currency}{home} or {home}{currency} price to value {currency}")
 
-    def _price_of(self, s: Session, symbol: str) -> float | None:
-        row = s.get(PositionRow, symbol)
+    def _price_of(self, row: Any, symbol: str) -> float | None:
         if row is not None and row.last_price:
             return row.last_price
         if self.quote_fn is not None:

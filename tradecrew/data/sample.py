@@ -138,6 +138,15 @@ def _synthetic(symbol: str, tf: Timeframe) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=256)
+def _quote(sym: str) -> Quote:
+    """The sample world's clock stands still, so each symbol has one quote (a desk asks for
+    it several times per trade)."""
+    daily = _frame(sym, Timeframe.D1)
+    quote = quote_from_bars(daily, sym, daily.attrs.get("source", SOURCE))
+    return quote.model_copy(update={"timestamp": SAMPLE_CLOCK.to_pydatetime()})
+
+
+@functools.lru_cache(maxsize=256)
 def _frame(symbol: str, tf: Timeframe) -> pd.DataFrame:
     """The full cached frame for one (symbol, timeframe); callers get copies only."""
     if tf in (Timeframe.W1, Timeframe.MN1):
@@ -177,10 +186,7 @@ class SampleProvider:
 
     def quote(self, symbol: str) -> Quote:
         """The last daily close with the instrument's typical spread, at the sample clock."""
-        sym = self._symbol(symbol)
-        daily = _frame(sym, Timeframe.D1)
-        quote = quote_from_bars(daily, sym, daily.attrs.get("source", SOURCE))
-        return quote.model_copy(update={"timestamp": SAMPLE_CLOCK.to_pydatetime()})
+        return _quote(self._symbol(symbol)).model_copy()
 
     def order_book(self, symbol: str) -> OrderBookSnapshot:
         """A seeded synthetic level-2 book: 10 levels each side around the quote."""

@@ -11,7 +11,6 @@ from tradecrew.ledger._orm import Base
 from tradecrew.ledger.audit import json_safe
 
 M = TypeVar("M", bound=BaseModel)
-R = TypeVar("R", bound=Base)
 
 
 def columns(model: BaseModel, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -28,16 +27,18 @@ def columns(model: BaseModel, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     return out
 
 
-def to_row(row_cls: type[R], model: BaseModel, **extra: Any) -> R:
-    """A new row holding every field of ``model`` that the table has, plus ``extra``."""
-    wanted = set(row_cls.__table__.columns.keys())
+def row_values(row_cls: type[Base], model: BaseModel, **extra: Any) -> dict[str, Any]:
+    """Column values for a new row of ``row_cls``: every field of ``model`` the table has,
+    plus ``extra``."""
+    wanted = row_cls.__table__.columns.keys()
     values = {k: v for k, v in columns(model).items() if k in wanted}
     values.update(extra)
-    return row_cls(**values)
+    return values
 
 
-def to_model(model_cls: type[M], row: Base, **extra: Any) -> M:
-    """The model read back from ``row``: each model field taken from the column of its name."""
+def to_model(model_cls: type[M], row: Any, **extra: Any) -> M:
+    """The model read back from ``row`` (a result row or an ORM object): each model field
+    taken from the column of its name."""
     values = {name: getattr(row, name) for name in model_cls.model_fields if hasattr(row, name)}
     values.update(extra)
     return model_cls.model_validate(values)

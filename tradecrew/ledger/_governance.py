@@ -6,13 +6,21 @@ import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Connection, select, update
 
-from tradecrew.ledger._convert import image, to_model, to_row
+from tradecrew.ledger._convert import image, row_values, to_model
 from tradecrew.ledger._orm import AgentVerdictRow, ApprovalRow, ProposalRow, RunRow, TradingStateRow
-from tradecrew.ledger._tx import Tx, get_or_raise, require_actor, require_aware, require_length
+from tradecrew.ledger._queries import VERDICTS_OF
+from tradecrew.ledger._tx import (
+    Tx,
+    fetch,
+    get_or_raise,
+    insert_row,
+    require_actor,
+    require_aware,
+    require_length,
+    update_row,
+)
 from tradecrew.ledger.audit import json_safe
 from tradecrew.ledger.errors import ApprovalError, HumanApprovalRequired
 from tradecrew.ledger.records import (
@@ -42,7 +50,7 @@ def record_approval(
     if not isinstance(expires_at, datetime):
         raise ValueError(f"expires_at must be a datetime, got {expires_at!r}")
     require_aware(expires_at, "expires_at")
-    get_or_raise(tx.session, ProposalRow, proposal_id, "proposal")
+    get_or_raise(tx.conn, ProposalRow, proposal_id, "proposal")
     approval = Approval(
         proposal_id=proposal_id,
         order_hash=order_hash,
@@ -50,7 +58,7 @@ def record_approval(
         channel=ApprovalChannel(channel),
         expires_at=expires_at,
     )
-    tx.session.add(to_row(ApprovalRow, approval))
+    insert_row(tx.conn, ApprovalRow, row_values(ApprovalRow, approval))
     tx.audit(actor, "approval.granted", "approval", approval.id, None, image(approval))
     return approval
 
@@ -70,12 +78,13 @@ def consume_approval(
     actor = require_actor(actor)
     now = now or utcnow()
     require_aware(now, "now")
-    s = tx.session
-    get_or_raise(s, ProposalRow, proposal_id, "proposal")
-    rows = s.scalars(
-        select(ApprovalRow)
-        .where(ApprovalRow.proposal_id == proposal_id)
-        .order_by(ApprovalRow.approved_at.desc(), ApprovalRow.id.desc())
+    conn = tx.conn
+    get_or_raise(conn, ProposalRow, proposal_id, "proposal")
+    t = ApprovalRow.__table__
+    rows = conn.execute(
+        select(t)
+        .where(t.c.proposal_id == proposal_id)
+        .order_by(t.c.approved_at.desc(), t.c.id.desc())
     ).all()
     terms = [r for r in rows if r.order_hash == order_hash]
     unused = [r for r in terms if r.consumed_at is None]
@@ -107,7 +116,7 @@ def consume_approval(
         return None
     row = usable[0]
     # Conditional on still being unused: the database, not this process, decides who wins.
-    result = s.execute(
+    result = conn.execute(
         update(ApprovalRow)
         .where(ApprovalRow.id == row.id, ApprovalRow.consumed_at.is_(None))
         .values(consumed_at=now, consumed_by=actor)
@@ -116,26 +125,22 @@ def consume_approval(
     if result.rowcount != 1:
         raise ApprovalError(f"the approval of proposal {proposal_id} was used concurrently")
     before = to_model(Approval, row)
-    # The row now holds what the UPDATE wrote, without reading it back or writing it again.
-    set_committed_value(row, "consumed_at", now)
-    set_committed_value(row, "consumed_by", actor)
-    after = to_model(Approval, row)
+    after = before.model_copy(update={"consumed_at": now, "consumed_by": actor})
     tx.audit(actor, "approval.consumed", "approval", row.id, image(before), image(after))
     return after
 
 
-def approvals(session: Session, proposal_id: str) -> list[Approval]:
-    get_or_raise(session, ProposalRow, proposal_id, "proposal")
-    rows = session.scalars(
-        select(ApprovalRow)
-        .where(ApprovalRow.proposal_id == proposal_id)
-        .order_by(ApprovalRow.approved_at, ApprovalRow.id)
+def approvals(conn: Connection, proposal_id: str) -> list[Approval]:
+    get_or_raise(conn, ProposalRow, proposal_id, "proposal")
+    t = ApprovalRow.__table__
+    rows = conn.execute(
+        select(t).where(t.c.proposal_id == proposal_id).order_by(t.c.approved_at, t.c.id)
     )
     return [to_model(Approval, r) for r in rows]
 
 
-def get_trading_state(session: Session) -> TradingStateRecord:
-    row = session.get(TradingStateRow, 1)
+def get_trading_state(conn: Connection) -> TradingStateRecord:
+    row = fetch(conn, TradingStateRow, 1)
     return TradingStateRecord() if row is None else to_model(TradingStateRecord, row)
 
 
@@ -146,16 +151,16 @@ def set_trading_state(
     new = TradingState(state)
     if not isinstance(reason, str) or not reason.strip():
         raise ValueError("a trading state change needs a reason")
-    row = tx.session.get(TradingStateRow, 1)
+    row = fetch(tx.conn, TradingStateRow, 1)
     before = None if row is None else image(to_model(TradingStateRecord, row))
     record = TradingStateRecord(
         state=new, reason=reason.strip(), tripped_by=tripped_by, changed_by=actor
     )
+    values = row_values(TradingStateRow, record)
     if row is None:
-        row = TradingStateRow(id=1)
-        tx.session.add(row)
-    row.state, row.reason, row.tripped_by = new.value, record.reason, tripped_by
-    row.changed_by, row.changed_at = actor, record.changed_at
+        insert_row(tx.conn, TradingStateRow, {"id": 1, **values})
+    else:
+        update_row(tx.conn, TradingStateRow, 1, **values)
     tx.audit(actor, "trading_state.changed", "trading_state", "1", before, image(record))
     return record
 
@@ -171,7 +176,7 @@ def record_verdict(
     """An agent may veto or shrink, never enlarge: quantity above the proposal's is refused."""
     agent = require_actor(agent)
     kind = Verdict(verdict)
-    proposal = get_or_raise(tx.session, ProposalRow, proposal_id, "proposal")
+    proposal = get_or_raise(tx.conn, ProposalRow, proposal_id, "proposal")
     if quantity is not None:
         if isinstance(quantity, bool) or not math.isfinite(quantity) or quantity < 0:
             raise ValueError(f"verdict quantity must be finite and not negative, got {quantity}")
@@ -187,18 +192,19 @@ def record_verdict(
     record = AgentVerdict(
         proposal_id=proposal_id, agent=agent, verdict=kind, quantity=quantity, reason=reason
     )
-    tx.session.add(to_row(AgentVerdictRow, record))
+    insert_row(tx.conn, AgentVerdictRow, row_values(AgentVerdictRow, record))
     tx.audit(agent, "verdict.recorded", "agent_verdict", record.id, None, image(record))
     return record
 
 
-def verdicts(session: Session, proposal_id: str) -> list[AgentVerdict]:
-    get_or_raise(session, ProposalRow, proposal_id, "proposal")
-    rows = session.scalars(
-        select(AgentVerdictRow)
-        .where(AgentVerdictRow.proposal_id == proposal_id)
-        .order_by(AgentVerdictRow.created_at, AgentVerdictRow.id)
-    )
+def verdicts(conn: Connection, proposal_id: str) -> list[AgentVerdict]:
+    get_or_raise(conn, ProposalRow, proposal_id, "proposal")
+    return verdicts_of(conn, proposal_id)
+
+
+def verdicts_of(conn: Connection, proposal_id: str) -> list[AgentVerdict]:
+    """``verdicts`` for a proposal known to exist."""
+    rows = conn.execute(VERDICTS_OF, {"proposal_id": proposal_id})
     return [to_model(AgentVerdict, r) for r in rows]
 
 
@@ -208,7 +214,7 @@ def start_run(tx: Tx, kind: str, detail: dict[str, Any], actor: str) -> RunRecor
         raise ValueError("a run needs a kind")
     require_length(kind.strip(), "run kind", 32)
     run = RunRecord(kind=kind.strip(), detail=detail)
-    tx.session.add(to_row(RunRow, run))
+    insert_row(tx.conn, RunRow, row_values(RunRow, run))
     tx.audit(actor, "run.started", "run", run.id, None, image(run))
     return run
 
@@ -220,16 +226,15 @@ def finish_run(
     new = RunStatus(status)
     if new is RunStatus.RUNNING:
         raise ValueError("finish_run needs a final status (succeeded or failed)")
-    row = get_or_raise(tx.session, RunRow, run_id, "run")
-    before = to_model(RunRecord, row)
+    before = to_model(RunRecord, get_or_raise(tx.conn, RunRow, run_id, "run"))
     if before.status is not RunStatus.RUNNING:
         raise ValueError(f"run {run_id} already finished as {before.status.value}")
-    row.status, row.finished_at, row.error = new.value, utcnow(), error
-    row.summary = json_safe(summary)
-    after = to_model(RunRecord, row)
+    changes = {"finished_at": utcnow(), "error": error, "summary": json_safe(summary)}
+    update_row(tx.conn, RunRow, run_id, status=new.value, **changes)
+    after = before.model_copy(update={"status": new, **changes})
     tx.audit(actor, "run.finished", "run", run_id, image(before), image(after))
     return after
 
 
-def get_run(session: Session, run_id: str) -> RunRecord:
-    return to_model(RunRecord, get_or_raise(session, RunRow, run_id, "run"))
+def get_run(conn: Connection, run_id: str) -> RunRecord:
+    return to_model(RunRecord, get_or_raise(conn, RunRow, run_id, "run"))

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from typing import Any
 
-from tradecrew.ledger._convert import image, to_model, to_row
+from sqlalchemy import Connection, Select, func, select
+
+from tradecrew.ledger._convert import image, row_values, to_model
 from tradecrew.ledger._orm import ProposalRow, RiskDecisionRow
-from tradecrew.ledger._tx import Tx, get_or_raise, require_actor, require_aware, require_length
+from tradecrew.ledger._queries import DECISIONS_OF
+from tradecrew.ledger._tx import (
+    Tx,
+    fetch,
+    get_or_raise,
+    insert_row,
+    require_actor,
+    require_aware,
+    require_length,
+    update_row,
+)
 from tradecrew.ledger.errors import Conflict
 from tradecrew.models import (
     Proposal,
@@ -28,9 +39,11 @@ def add_proposal(tx: Tx, proposal: Proposal | ProposalRequest, actor: str) -> Pr
     require_aware(proposal.created_at, "created_at")
     require_aware(proposal.expires_at, "expires_at")
     require_length(proposal.id, "proposal id", 40)
-    if tx.session.get(ProposalRow, proposal.id) is not None:
+    if fetch(tx.conn, ProposalRow, proposal.id) is not None:
         raise Conflict(f"proposal {proposal.id!r} already exists")
-    tx.session.add(to_row(ProposalRow, proposal, updated_at=proposal.created_at))
+    insert_row(
+        tx.conn, ProposalRow, row_values(ProposalRow, proposal, updated_at=proposal.created_at)
+    )
     tx.audit(actor, "proposal.created", "proposal", proposal.id, None, image(proposal))
     return proposal
 
@@ -40,11 +53,18 @@ def transition_proposal(
 ) -> Proposal:
     actor = require_actor(actor)
     new = ProposalStatus(new_status)
-    row = get_or_raise(tx.session, ProposalRow, proposal_id, "proposal")
-    before = to_model(Proposal, row)
+    before = to_model(Proposal, get_or_raise(tx.conn, ProposalRow, proposal_id, "proposal"))
     check_proposal_transition(before.status, new)
-    row.status, row.status_reason, row.updated_at = new.value, reason, utcnow()
-    after = to_model(Proposal, row)
+    now = utcnow()
+    update_row(
+        tx.conn,
+        ProposalRow,
+        proposal_id,
+        status=new.value,
+        status_reason=reason,
+        updated_at=now,
+    )
+    after = before.model_copy(update={"status": new, "status_reason": reason, "updated_at": now})
     tx.audit(actor, "proposal.transition", "proposal", proposal_id, image(before), image(after))
     return after
 
@@ -55,29 +75,31 @@ def record_decision(tx: Tx, decision: RiskDecision, actor: str) -> RiskDecision:
     require_aware(decision.expires_at, "expires_at")
     require_length(decision.order_hash, "order_hash", 128)
     require_length(decision.id, "decision id", 40)
-    get_or_raise(tx.session, ProposalRow, decision.proposal_id, "proposal")
-    if tx.session.get(RiskDecisionRow, decision.id) is not None:
+    get_or_raise(tx.conn, ProposalRow, decision.proposal_id, "proposal")
+    if fetch(tx.conn, RiskDecisionRow, decision.id) is not None:
         raise Conflict(f"risk decision {decision.id!r} already exists")
-    last = tx.session.scalar(select(func.max(RiskDecisionRow.seq)))
-    tx.session.add(to_row(RiskDecisionRow, decision, seq=(last or 0) + 1))
+    last = tx.conn.scalar(select(func.max(RiskDecisionRow.seq)))
+    insert_row(tx.conn, RiskDecisionRow, row_values(RiskDecisionRow, decision, seq=(last or 0) + 1))
     tx.audit(actor, "decision.recorded", "risk_decision", decision.id, None, image(decision))
     return decision
 
 
-def decisions(session: Session, proposal_id: str) -> list[RiskDecision]:
+def decisions(conn: Connection, proposal_id: str) -> list[RiskDecision]:
     """Every decision on the proposal, oldest first."""
-    get_or_raise(session, ProposalRow, proposal_id, "proposal")
-    rows = session.scalars(
-        select(RiskDecisionRow)
-        .where(RiskDecisionRow.proposal_id == proposal_id)
-        .order_by(RiskDecisionRow.seq)
-    )
+    get_or_raise(conn, ProposalRow, proposal_id, "proposal")
+    return decisions_of(conn, proposal_id)
+
+
+def decisions_of(conn: Connection, proposal_id: str) -> list[RiskDecision]:
+    """``decisions`` for a proposal known to exist."""
+    rows = conn.execute(DECISIONS_OF, {"proposal_id": proposal_id})
     return [to_model(RiskDecision, r) for r in rows]
 
 
-def proposals_query(status: ProposalStatus | str | None) -> Select[tuple[ProposalRow]]:
+def proposals_query(status: ProposalStatus | str | None) -> Select[Any]:
     """Proposals newest first, optionally only those in ``status``."""
-    q = select(ProposalRow).order_by(ProposalRow.created_at.desc(), ProposalRow.id.desc())
+    t = ProposalRow.__table__
+    q = select(t).order_by(t.c.created_at.desc(), t.c.id.desc())
     if status is not None:
-        q = q.where(ProposalRow.status == ProposalStatus(status).value)
+        q = q.where(t.c.status == ProposalStatus(status).value)
     return q

@@ -7,11 +7,11 @@ import hashlib
 import math
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, or_, select
 
-from tradecrew.ledger._convert import image, to_model, to_row
+from tradecrew.ledger._convert import image, row_values, to_model
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
     FillRow,
@@ -20,7 +20,17 @@ from tradecrew.ledger._orm import (
     ProposalRow,
 )
 from tradecrew.ledger._proposals import transition_proposal
-from tradecrew.ledger._tx import Tx, get_or_raise, require_actor, require_aware, require_length
+from tradecrew.ledger._queries import FIRST_EQUITY, PEAK_EQUITY
+from tradecrew.ledger._tx import (
+    Tx,
+    fetch,
+    get_or_raise,
+    insert_row,
+    require_actor,
+    require_aware,
+    require_length,
+    update_row,
+)
 from tradecrew.ledger.audit import canonical_json, utc_stamp
 from tradecrew.ledger.errors import Conflict, Overfill, TradingHalted
 from tradecrew.models import (
@@ -86,9 +96,10 @@ def create_order(tx: Tx, order: Order, actor: str) -> Order:
         require_length(getattr(order, name), name, limit)
     require_aware(order.created_at, "created_at")
     require_aware(order.updated_at, "updated_at")
-    s = tx.session
-    existing = s.scalars(
-        select(OrderRow).where(OrderRow.client_order_id == order.client_order_id)
+    conn = tx.conn
+    orders = OrderRow.__table__
+    existing = conn.execute(
+        select(orders).where(orders.c.client_order_id == order.client_order_id)
     ).one_or_none()
     if existing is not None:
         kept = to_model(Order, existing)
@@ -106,17 +117,16 @@ def create_order(tx: Tx, order: Order, actor: str) -> Order:
         # either seen here or comes after this order: never both "halted" and "created".
         from tradecrew.ledger._governance import get_trading_state
 
-        state = get_trading_state(s)
+        state = get_trading_state(conn)
         if state.state is TradingState.HALTED:
             raise TradingHalted(f"trading is halted ({state.reason}); no order may be created")
     if order.filled_quantity != 0.0 and not order.external:
         raise ValueError("a new order has nothing filled; fills arrive through record_fill")
     if order.proposal_id is not None:
-        get_or_raise(s, ProposalRow, order.proposal_id, "proposal")
-    if s.get(OrderRow, order.id) is not None:
+        get_or_raise(conn, ProposalRow, order.proposal_id, "proposal")
+    if fetch(conn, OrderRow, order.id) is not None:
         raise Conflict(f"order id {order.id!r} already exists under another client_order_id")
-    row = to_row(OrderRow, order)
-    s.add(row)
+    insert_row(conn, OrderRow, row_values(OrderRow, order))
     tx.audit(actor, "order.created", "order", order.id, None, image(order))
     return order
 
@@ -133,27 +143,32 @@ def update_order(
     actor = require_actor(actor)
     if status is None and broker_order_id is None and not reason:
         raise ValueError("update_order needs a status, a broker_order_id or a reason")
-    row = get_or_raise(tx.session, OrderRow, order_id, "order")
-    before = to_model(Order, row)
+    before = to_model(Order, get_or_raise(tx.conn, OrderRow, order_id, "order"))
+    changes: dict[str, Any] = {"updated_at": utcnow()}
     if status is not None:
         new = OrderStatus(status)
-        if new.value != row.status:
-            check_order_transition(OrderStatus(row.status), new)
-            row.status = new.value
+        if new is not before.status:
+            check_order_transition(before.status, new)
+            changes["status"] = new
     if broker_order_id is not None:
         require_length(broker_order_id, "broker_order_id", 128)
-        if row.broker_order_id not in (None, broker_order_id):
+        if before.broker_order_id not in (None, broker_order_id):
             raise Conflict(
-                f"order {order_id} already has broker id {row.broker_order_id!r}, "
+                f"order {order_id} already has broker id {before.broker_order_id!r}, "
                 f"not {broker_order_id!r}"
             )
-        row.broker_order_id = broker_order_id
+        changes["broker_order_id"] = broker_order_id
     if reason:
-        row.status_reason = reason
-    row.updated_at = utcnow()
-    after = to_model(Order, row)
+        changes["status_reason"] = reason
+    after = before.model_copy(update=changes)
+    _write_order(tx, after, changes)
     tx.audit(actor, "order.updated", "order", order_id, image(before), image(after))
     return after
+
+
+def _write_order(tx: Tx, order: Order, changes: dict[str, Any]) -> None:
+    values = {k: v.value if isinstance(v, OrderStatus) else v for k, v in changes.items()}
+    update_row(tx.conn, OrderRow, order.id, **values)
 
 
 def _check_fill_matches(fill: Fill, row: OrderRow) -> None:
@@ -177,52 +192,64 @@ def _check_fill_matches(fill: Fill, row: OrderRow) -> None:
 
 def record_fill(tx: Tx, fill: Fill, actor: str) -> bool:
     """Record ``fill`` once and roll it into its order; False if it was already recorded."""
+    return book_fill(tx, fill, actor) is not None
+
+
+def book_fill(tx: Tx, fill: Fill, actor: str) -> Order | None:
+    """Record ``fill`` once and roll it into its order; the order after it, or None when the
+    fill was already recorded (or refused as an overfill, raised once its audit commits)."""
     actor = require_actor(actor)
-    s = tx.session
-    row = get_or_raise(s, OrderRow, fill.order_id, "order")
+    conn = tx.conn
+    row = get_or_raise(conn, OrderRow, fill.order_id, "order")
     _check_fill_matches(fill, row)
     key = fill_key(fill)
-    seen = s.scalars(
-        select(FillRow).where(or_(FillRow.fill_key == key, FillRow.id == fill.id))
+    fills = FillRow.__table__
+    seen = conn.execute(
+        select(fills.c.fill_key).where(or_(fills.c.fill_key == key, fills.c.id == fill.id))
     ).first()
     if seen is not None:
         if seen.fill_key != key:
             raise Conflict(f"fill id {fill.id!r} is already recorded with other content")
-        return False
-    tol = _tolerance(row.quantity)
-    new_filled = row.filled_quantity + fill.quantity
-    if new_filled > row.quantity + tol:
+        return None
+    before = to_model(Order, row)
+    tol = _tolerance(before.quantity)
+    new_filled = before.filled_quantity + fill.quantity
+    if new_filled > before.quantity + tol:
         tx.refuse(
             Overfill(
-                f"fill of {fill.quantity} on order {row.id} would fill {new_filled} of "
-                f"{row.quantity}; refused"
+                f"fill of {fill.quantity} on order {before.id} would fill {new_filled} of "
+                f"{before.quantity}; refused"
             ),
             actor,
             "fill",
             fill.id,
             image(fill),
         )
-        return False
-    before = to_model(Order, row)
-    new_filled = min(new_filled, row.quantity)
-    old_value = row.filled_quantity * (row.average_fill_price or 0.0)
-    row.average_fill_price = (old_value + fill.quantity * fill.price) / (
-        row.filled_quantity + fill.quantity
-    )
-    row.filled_quantity = new_filled
+        return None
+    old_value = before.filled_quantity * (before.average_fill_price or 0.0)
+    changes: dict[str, Any] = {
+        "average_fill_price": (old_value + fill.quantity * fill.price)
+        / (before.filled_quantity + fill.quantity),
+        "filled_quantity": min(new_filled, before.quantity),
+        "updated_at": utcnow(),
+    }
     status = (
-        OrderStatus.FILLED if new_filled >= row.quantity - tol else (OrderStatus.PARTIALLY_FILLED)
+        OrderStatus.FILLED if new_filled >= before.quantity - tol else OrderStatus.PARTIALLY_FILLED
     )
-    current = OrderStatus(row.status)
     # A fill is an economic fact: one arriving after a cancel is still booked, status kept.
-    if current not in TERMINAL_ORDER_STATUSES:
-        check_order_transition(current, status)
-        row.status = status.value
-    row.updated_at = utcnow()
-    s.add(to_row(FillRow, fill, symbol=row.symbol, fill_key=key, recorded_at=utcnow()))
+    if before.status not in TERMINAL_ORDER_STATUSES:
+        check_order_transition(before.status, status)
+        changes["status"] = status
+    after = before.model_copy(update=changes)
+    _write_order(tx, after, changes)
+    insert_row(
+        conn,
+        FillRow,
+        row_values(FillRow, fill, symbol=before.symbol, fill_key=key, recorded_at=utcnow()),
+    )
     tx.audit(actor, "fill.recorded", "fill", fill.id, None, {**image(fill), "fill_key": key})
-    tx.audit(actor, "order.filled", "order", row.id, image(before), image(to_model(Order, row)))
-    return True
+    tx.audit(actor, "order.filled", "order", before.id, image(before), image(after))
+    return after
 
 
 _ENDED_AT_BROKER = (OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
@@ -239,19 +266,21 @@ def apply_report(tx: Tx, order_id: str, seen: Order, fills: Iterable[Fill], acto
     """Bring the order and its proposal up to what the broker reports (``seen``, plus the
     order's fills at the broker); fills already booked are skipped, an overfill stops here."""
     actor = require_actor(actor)
-    row = get_or_raise(tx.session, OrderRow, order_id, "order")
-    if seen.broker_order_id and seen.broker_order_id != row.broker_order_id:
-        update_order(tx, order_id, None, seen.broker_order_id, "", actor)
+    order = to_model(Order, get_or_raise(tx.conn, OrderRow, order_id, "order"))
+    if seen.broker_order_id and seen.broker_order_id != order.broker_order_id:
+        order = update_order(tx, order_id, None, seen.broker_order_id, "", actor)
     for fill in fills:
-        record_fill(tx, fill.model_copy(update={"order_id": order_id}), actor)
+        booked = book_fill(tx, fill.model_copy(update={"order_id": order_id}), actor)
         if tx.deferred is not None:  # refused and audited; raised once that commits
-            return to_model(Order, row)
-    status = OrderStatus(row.status)
-    if seen.status in _ENDED_AT_BROKER and status not in (OrderStatus.FILLED, seen.status):
-        update_order(tx, order_id, seen.status, None, seen.status_reason, actor)
-    elif seen.status is OrderStatus.ACCEPTED and status in (OrderStatus.NEW, OrderStatus.SUBMITTED):
-        update_order(tx, order_id, OrderStatus.ACCEPTED, None, "", actor)
-    order = to_model(Order, row)
+            return order
+        order = booked or order
+    if seen.status in _ENDED_AT_BROKER and order.status not in (OrderStatus.FILLED, seen.status):
+        order = update_order(tx, order_id, seen.status, None, seen.status_reason, actor)
+    elif seen.status is OrderStatus.ACCEPTED and order.status in (
+        OrderStatus.NEW,
+        OrderStatus.SUBMITTED,
+    ):
+        order = update_order(tx, order_id, OrderStatus.ACCEPTED, None, "", actor)
     _follow_order(tx, order, actor)
     return order
 
@@ -261,7 +290,7 @@ def _follow_order(tx: Tx, order: Order, actor: str) -> None:
     target = _PROPOSAL_FOR_ORDER.get(order.status)
     if order.proposal_id is None or target is None:
         return
-    proposal = get_or_raise(tx.session, ProposalRow, order.proposal_id, "proposal")
+    proposal = get_or_raise(tx.conn, ProposalRow, order.proposal_id, "proposal")
     current = ProposalStatus(proposal.status)
     if current is target and target is not ProposalStatus.PARTIALLY_FILLED:
         return
@@ -269,14 +298,15 @@ def _follow_order(tx: Tx, order: Order, actor: str) -> None:
         transition_proposal(tx, proposal.id, target, f"order {order.status.value}", actor)
 
 
-def fills_query(order_id: str | None, broker: str | None) -> Select[tuple[FillRow]]:
+def fills_query(order_id: str | None, broker: str | None) -> Select[Any]:
     """Fills in booking order (timestamp, then arrival), optionally for one order/broker."""
-    q = select(FillRow)
+    fills, orders = FillRow.__table__, OrderRow.__table__
+    q = select(fills)
     if order_id is not None:
-        q = q.where(FillRow.order_id == order_id)
+        q = q.where(fills.c.order_id == order_id)
     if broker is not None:
-        q = q.join(OrderRow, OrderRow.id == FillRow.order_id).where(OrderRow.broker == broker)
-    return q.order_by(FillRow.timestamp, FillRow.seq)
+        q = q.join(orders, orders.c.id == fills.c.order_id).where(orders.c.broker == broker)
+    return q.order_by(fills.c.timestamp, fills.c.seq)
 
 
 def orders_query(
@@ -285,44 +315,41 @@ def orders_query(
     proposal_id: str | None,
     broker: str | None,
     since: datetime | None = None,
-) -> Select[tuple[OrderRow]]:
+) -> Select[Any]:
     """Orders oldest first, filtered by status, openness, proposal, broker and creation time."""
-    q = select(OrderRow)
+    t = OrderRow.__table__
+    q = select(t)
     if since is not None:
-        q = q.where(OrderRow.created_at >= since)
+        q = q.where(t.c.created_at >= since)
     if status is not None:
-        q = q.where(OrderRow.status == OrderStatus(status).value)
+        q = q.where(t.c.status == OrderStatus(status).value)
     if open_only:
-        q = q.where(OrderRow.status.not_in([st.value for st in TERMINAL_ORDER_STATUSES]))
+        q = q.where(t.c.status.not_in([st.value for st in TERMINAL_ORDER_STATUSES]))
     if proposal_id is not None:
-        q = q.where(OrderRow.proposal_id == proposal_id)
+        q = q.where(t.c.proposal_id == proposal_id)
     if broker is not None:
-        q = q.where(OrderRow.broker == broker)
-    return q.order_by(OrderRow.created_at, OrderRow.id)
+        q = q.where(t.c.broker == broker)
+    return q.order_by(t.c.created_at, t.c.id)
 
 
-def position_snapshots_query(broker: str | None) -> Select[tuple[PositionSnapshotRow]]:
+def position_snapshots_query(broker: str | None) -> Select[Any]:
     """Position snapshots, newest first."""
-    q = select(PositionSnapshotRow).order_by(PositionSnapshotRow.seq.desc())
-    return q if broker is None else q.where(PositionSnapshotRow.broker == broker)
+    t = PositionSnapshotRow.__table__
+    q = select(t).order_by(t.c.seq.desc())
+    return q if broker is None else q.where(t.c.broker == broker)
 
 
-def account_snapshots_query(broker: str | None) -> Select[tuple[AccountSnapshotRow]]:
+def account_snapshots_query(broker: str | None) -> Select[Any]:
     """Account snapshots, newest first."""
-    q = select(AccountSnapshotRow).order_by(
-        AccountSnapshotRow.timestamp.desc(), AccountSnapshotRow.seq.desc()
-    )
-    return q if broker is None else q.where(AccountSnapshotRow.broker == broker)
+    t = AccountSnapshotRow.__table__
+    q = select(t).order_by(t.c.timestamp.desc(), t.c.seq.desc())
+    return q if broker is None else q.where(t.c.broker == broker)
 
 
-def equity_marks(s: Session, broker: str, day_start: datetime) -> tuple[float | None, float | None]:
+def equity_marks(
+    conn: Connection, broker: str, day_start: datetime
+) -> tuple[float | None, float | None]:
     """(first equity recorded since ``day_start``, highest equity ever) for ``broker``."""
-    row = AccountSnapshotRow
-    first = s.scalars(
-        select(row.equity)
-        .where(row.broker == broker, row.timestamp >= day_start)
-        .order_by(row.timestamp, row.seq)
-        .limit(1)
-    ).first()
-    peak = s.scalar(select(func.max(row.equity)).where(row.broker == broker))
+    first = conn.scalars(FIRST_EQUITY, {"broker": broker, "day_start": day_start}).first()
+    peak = conn.scalar(PEAK_EQUITY, {"broker": broker})
     return first, peak

@@ -1,4 +1,5 @@
-"""One write transaction: a session plus the locked audit-chain head."""
+"""One write transaction: a connection plus the locked audit-chain head, and the Core
+statements the ledger reads and writes rows with."""
 
 from __future__ import annotations
 
@@ -6,14 +7,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Row,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 
 from tradecrew.ledger import audit as _audit
-from tradecrew.ledger._orm import AuditHeadRow, Base
+from tradecrew.ledger._orm import AuditHeadRow, AuditRow, Base
 from tradecrew.ledger.errors import LedgerError, NotFound
 from tradecrew.ledger.records import AuditEntry
 
-R = TypeVar("R", bound=Base)
 T = TypeVar("T")
 
 
@@ -24,18 +35,17 @@ class Tx:
     ``deferred`` holds an error to raise after commit: refusals are audited, then reported.
     """
 
-    session: Session
-    head: AuditHeadRow
+    conn: Connection
+    tip: _audit.ChainTip
     deferred: LedgerError | None = field(default=None)
-    tip: _audit.ChainTip = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.tip = _audit.ChainTip(self.head.seq, self.head.hash)
+    _rows: list[dict[str, Any]] = field(default_factory=list)
 
     def seal(self) -> None:
-        """Write the chain's new tip to the head row (once, before the commit)."""
-        if self.tip.seq != self.head.seq:
-            self.head.seq, self.head.hash = self.tip.seq, self.tip.hash
+        """Write the transaction's audit rows and the chain's new tip, once, before commit."""
+        if self._rows:
+            insert_row(self.conn, AuditRow, self._rows)
+            update_row(self.conn, AuditHeadRow, 1, seq=self.tip.seq, hash=self.tip.hash)
+            self._rows = []
 
     def audit(
         self,
@@ -46,8 +56,7 @@ class Tx:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> AuditEntry:
-        return _audit.append(
-            self.session,
+        entry = _audit.chain(
             self.tip,
             actor=actor,
             action=action,
@@ -56,6 +65,8 @@ class Tx:
             before=before,
             after=after,
         )
+        self._rows.append(dict(entry))
+        return entry
 
     def refuse(
         self,
@@ -77,16 +88,59 @@ class Tx:
         self.deferred = error
 
 
-def get_or_raise(session: Session, row_cls: type[R], id: str, entity: str) -> R:
+# The ledger reads and writes rows with SQLAlchemy Core statements rather than the ORM's
+# unit of work: every trade passes through a dozen statements, and the ORM's bookkeeping
+# around each was most of the desk's latency. The mapped classes still define the schema.
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """A table's look-up by primary key, insert and update, built once."""
+
+    by_key: Select[Any]
+    insert: Insert
+    update: Update
+
+    @classmethod
+    def of(cls, table: Table) -> _Statements:
+        found = _BUILT.get(table.name)
+        if found is None:
+            (pk,) = table.primary_key.columns
+            found = _BUILT[table.name] = cls(
+                by_key=select(table).where(pk == bindparam("key_")),
+                insert=insert(table),
+                # SET takes whichever columns the parameters name.
+                update=update(table).where(pk == bindparam("key_")),
+            )
+        return found
+
+
+_BUILT: dict[str, _Statements] = {}
+
+
+def fetch(conn: Connection, row_cls: type[Base], key: object) -> Row[Any] | None:
+    """The row of ``row_cls`` whose primary key is ``key``, or None."""
+    return conn.execute(_Statements.of(row_cls.__table__).by_key, {"key_": key}).first()
+
+
+def insert_row(
+    conn: Connection, row_cls: type[Base], values: dict[str, Any] | list[dict[str, Any]]
+) -> None:
+    """Insert one row, or several in one statement."""
+    conn.execute(_Statements.of(row_cls.__table__).insert, values)
+
+
+def update_row(conn: Connection, row_cls: type[Base], key: object, **values: Any) -> None:
+    conn.execute(_Statements.of(row_cls.__table__).update, {"key_": key, **values})
+
+
+def get_or_raise(conn: Connection, row_cls: type[Base], id: str, entity: str) -> Row[Any]:
     """The row with primary key ``id`` or NotFound naming the entity and id."""
     if not isinstance(id, str) or not id:
         raise NotFound(entity, str(id))
-    row = session.get(row_cls, id)
+    row = fetch(conn, row_cls, id)
     if row is None:
         raise NotFound(entity, id)
-    # The session's identity map holds rows weakly: keep this one for the session's life so
-    # the next look-up of it in the same transaction is answered without a query.
-    session.info.setdefault("held_rows", []).append(row)
     return row
 
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, select
 
 from tradecrew.ledger._orm import GENESIS_HASH, AuditHeadRow, AuditRow
 from tradecrew.ledger.records import AuditEntry, AuditVerification
@@ -80,20 +79,24 @@ def row_hash(
     return hashlib.sha256((prev_hash + canonical_json(content)).encode("utf-8")).hexdigest()
 
 
-def lock_head(session: Session) -> AuditHeadRow:
-    """Load (and on PostgreSQL row-lock) the chain head; every write transaction starts here."""
-    head = session.scalars(
-        select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
-    ).one_or_none()
-    if head is None:  # lost seed row: continue from the last row rather than fork the chain
-        last = session.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).first()
-        head = AuditHeadRow(
-            id=1,
-            seq=0 if last is None else last.seq,
-            hash=GENESIS_HASH if last is None else last.hash,
-        )
-        session.add(head)
-    return head
+_HEAD = (
+    select(AuditHeadRow.__table__.c.seq, AuditHeadRow.__table__.c.hash)
+    .where(AuditHeadRow.__table__.c.id == 1)
+    .with_for_update()
+)
+
+
+def lock_head(conn: Connection) -> ChainTip:
+    """Read (and on PostgreSQL row-lock) the chain head; every write transaction starts here."""
+    head_table, log = AuditHeadRow.__table__, AuditRow.__table__
+    head = conn.execute(_HEAD).first()
+    if head is not None:
+        return ChainTip(head.seq, head.hash)
+    # Lost seed row: continue from the last row rather than fork the chain.
+    last = conn.execute(select(log.c.seq, log.c.hash).order_by(log.c.seq.desc()).limit(1)).first()
+    tip = ChainTip(0, GENESIS_HASH) if last is None else ChainTip(last.seq, last.hash)
+    conn.execute(insert(head_table), [{"id": 1, "seq": tip.seq, "hash": tip.hash}])
+    return tip
 
 
 @dataclass
@@ -105,8 +108,7 @@ class ChainTip:
     hash: str
 
 
-def append(
-    session: Session,
+def chain(
     head: ChainTip,
     *,
     actor: str,
@@ -116,7 +118,8 @@ def append(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add one chained row in the caller's transaction; it commits or rolls back with it."""
+    """The next chained row after ``head`` (which moves on to it); the caller's transaction
+    writes it, so it commits or rolls back with the change it records."""
     if not actor or not action or not entity:
         raise ValueError("an audit row needs an actor, an action and an entity")
     for name, value, limit in (
@@ -142,7 +145,7 @@ def append(
         before=before,
         after=after,
     )
-    row = AuditRow(
+    entry = AuditEntry.model_construct(
         seq=seq,
         timestamp=timestamp,
         actor=actor,
@@ -154,12 +157,11 @@ def append(
         prev_hash=head.hash,
         hash=digest,
     )
-    session.add(row)
     head.seq, head.hash = seq, digest
-    return to_entry(row)
+    return entry
 
 
-def to_entry(row: AuditRow) -> AuditEntry:
+def to_entry(row: Any) -> AuditEntry:
     return AuditEntry(
         seq=row.seq,
         timestamp=row.timestamp,
@@ -174,16 +176,14 @@ def to_entry(row: AuditRow) -> AuditEntry:
     )
 
 
-def verify(session: Session) -> AuditVerification:
+def verify(conn: Connection) -> AuditVerification:
     """Replay the chain from seq 1; report the first row that does not hash or link right."""
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     last_seq = 0
     while True:
-        rows = session.scalars(
-            select(AuditRow)
-            .where(AuditRow.seq >= expected_seq)
-            .order_by(AuditRow.seq)
-            .limit(_BATCH)
+        log = AuditRow.__table__
+        rows = conn.execute(
+            select(log).where(log.c.seq >= expected_seq).order_by(log.c.seq).limit(_BATCH)
         ).all()
         for row in rows:
             if row.seq != expected_seq:
@@ -209,7 +209,8 @@ def verify(session: Session) -> AuditVerification:
             last_seq, prev_hash, expected_seq = row.seq, row.hash, row.seq + 1
         if len(rows) < _BATCH:
             break
-    head = session.get(AuditHeadRow, 1)
+    heads = AuditHeadRow.__table__
+    head = conn.execute(select(heads).where(heads.c.id == 1)).first()
     if head is None:
         if checked:
             return _bad(checked, last_seq + 1, "the chain head row is missing")

@@ -13,18 +13,16 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
 
-from tradecrew.ledger import _governance, _proposals, _trading
+from tradecrew.ledger import _governance, _proposals, _queries, _trading
 from tradecrew.ledger import audit as _audit
-from tradecrew.ledger._convert import to_model, to_row
+from tradecrew.ledger._convert import row_values, to_model
 from tradecrew.ledger._db import ensure_schema, make_engine, writer
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
     AuditRow,
-    FillRow,
     OrderRow,
     PositionSnapshotRow,
     ProposalRow,
@@ -32,6 +30,7 @@ from tradecrew.ledger._orm import (
 from tradecrew.ledger._tx import (
     Tx,
     get_or_raise,
+    insert_row,
     positive_limit,
     require_actor,
     require_aware,
@@ -87,8 +86,7 @@ class Ledger:
         except BaseException:
             self._engine.dispose()
             raise
-        self._reads = sessionmaker(self._engine, expire_on_commit=False)
-        self._writes = sessionmaker(writer(self._engine), expire_on_commit=False)
+        self._writer = writer(self._engine)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Ledger:
@@ -115,17 +113,18 @@ class Ledger:
     @contextmanager
     def _tx(self) -> Iterator[Tx]:
         """A write transaction holding the audit head; a deferred refusal raises after commit."""
-        with self._writes.begin() as session:
-            tx = Tx(session, _audit.lock_head(session))
+        with self._writer.begin() as conn:
+            tx = Tx(conn, _audit.lock_head(conn))
             yield tx
             tx.seal()
         if tx.deferred is not None:
             raise tx.deferred
 
     @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with self._reads() as session:
-            yield session
+    def _read(self) -> Iterator[Connection]:
+        """One read transaction: several queries see the same committed state."""
+        with self._engine.connect() as conn:
+            yield conn
 
     # ------------------------------------------------------------------ proposals
 
@@ -144,7 +143,7 @@ class Ledger:
         """Newest first, optionally only those in ``status``."""
         q = _proposals.proposals_query(status).limit(positive_limit(limit))
         with self._read() as s:
-            return [to_model(Proposal, r) for r in s.scalars(q)]
+            return [to_model(Proposal, r) for r in s.execute(q)]
 
     def transition_proposal(
         self,
@@ -176,22 +175,16 @@ class Ledger:
         moment (a reader never sees an order without the status change that came with it)."""
         with self._read() as s:
             proposal = to_model(Proposal, get_or_raise(s, ProposalRow, proposal_id, "proposal"))
-            orders = [
-                to_model(Order, r)
-                for r in s.scalars(_trading.orders_query(None, False, proposal_id, None))
-            ]
+            key = {"proposal_id": proposal_id}
+            orders = [to_model(Order, r) for r in s.execute(_queries.ORDERS_OF, key)]
             fills = []
             if orders:
-                q = (
-                    select(FillRow)
-                    .where(FillRow.order_id.in_([o.id for o in orders]))
-                    .order_by(FillRow.timestamp, FillRow.seq)
-                )
-                fills = [to_model(Fill, r) for r in s.scalars(q)]
+                ids = {"order_ids": [o.id for o in orders]}
+                fills = [to_model(Fill, r) for r in s.execute(_queries.FILLS_OF, ids)]
             return ProposalRecord(
                 proposal=proposal,
-                decisions=_proposals.decisions(s, proposal_id),
-                verdicts=_governance.verdicts(s, proposal_id),
+                decisions=_proposals.decisions_of(s, proposal_id),
+                verdicts=_governance.verdicts_of(s, proposal_id),
                 orders=orders,
                 fills=fills,
             )
@@ -323,9 +316,8 @@ class Ledger:
 
     def get_order_by_client_id(self, client_order_id: str) -> Order:
         with self._read() as s:
-            row = s.scalars(
-                select(OrderRow).where(OrderRow.client_order_id == client_order_id)
-            ).one_or_none()
+            t = OrderRow.__table__
+            row = s.execute(select(t).where(t.c.client_order_id == client_order_id)).one_or_none()
             if row is None:
                 raise NotFound("client order", client_order_id)
             return to_model(Order, row)
@@ -342,15 +334,12 @@ class Ledger:
         """Orders oldest first; ``open_only`` keeps those not in a terminal status."""
         q = _trading.orders_query(status, open_only, proposal_id, broker, since)
         with self._read() as s:
-            return [to_model(Order, r) for r in s.scalars(q)]
+            return [to_model(Order, r) for r in s.execute(q)]
 
     def order_times(self, broker: str, since: datetime) -> list[datetime]:
         """Creation times of ``broker``'s orders since ``since`` (for the order rate limit)."""
-        q = select(OrderRow.created_at).where(
-            OrderRow.broker == broker, OrderRow.created_at >= since
-        )
         with self._read() as s:
-            return list(s.scalars(q))
+            return list(s.scalars(_queries.ORDER_TIMES, {"broker": broker, "since": since}))
 
     def open_orders(self, broker: str | None = None) -> list[Order]:
         return self.orders(open_only=True, broker=broker)
@@ -360,7 +349,7 @@ class Ledger:
         with self._read() as s:
             if order_id is not None:
                 get_or_raise(s, OrderRow, order_id, "order")
-            return [to_model(Fill, r) for r in s.scalars(_trading.fills_query(order_id, broker))]
+            return [to_model(Fill, r) for r in s.execute(_trading.fills_query(order_id, broker))]
 
     def positions(
         self,
@@ -381,7 +370,12 @@ class Ledger:
             for p in self.positions(broker, marks, include_flat=True)
         ]
         with self._tx() as tx:
-            tx.session.add_all(to_row(PositionSnapshotRow, p) for p in snaps)
+            if snaps:
+                insert_row(
+                    tx.conn,
+                    PositionSnapshotRow,
+                    [row_values(PositionSnapshotRow, p) for p in snaps],
+                )
         return snaps
 
     def position_snapshots(
@@ -389,20 +383,20 @@ class Ledger:
     ) -> list[PositionSnapshot]:
         q = _trading.position_snapshots_query(broker).limit(positive_limit(limit))
         with self._read() as s:
-            return [to_model(PositionSnapshot, r) for r in s.scalars(q)]
+            return [to_model(PositionSnapshot, r) for r in s.execute(q)]
 
     def record_account_snapshot(self, account: Account) -> Account:
         """Keep one observation of the broker account (not audited: it changes nothing)."""
         require_aware(account.timestamp, "timestamp")
         with self._tx() as tx:
-            tx.session.add(to_row(AccountSnapshotRow, account))
+            insert_row(tx.conn, AccountSnapshotRow, row_values(AccountSnapshotRow, account))
         return account
 
     def account_snapshots(self, broker: str | None = None, limit: int = 100) -> list[Account]:
         """Newest first."""
         q = _trading.account_snapshots_query(broker).limit(positive_limit(limit))
         with self._read() as s:
-            return [to_model(Account, r) for r in s.scalars(q)]
+            return [to_model(Account, r) for r in s.execute(q)]
 
     def equity_marks(self, broker: str, day_start: datetime) -> tuple[float | None, float | None]:
         """(first equity recorded since ``day_start``, highest equity ever) for ``broker``."""
@@ -414,16 +408,14 @@ class Ledger:
         its equity marks (see ``equity_marks``), read in one transaction."""
         with self._read() as s:
             first, peak = _trading.equity_marks(s, broker, day_start)
-            recent = select(OrderRow.created_at).where(
-                OrderRow.broker == broker, OrderRow.created_at >= since
-            )
-            open_q = _trading.orders_query(None, True, None, broker)
+            recent = s.scalars(_queries.ORDER_TIMES, {"broker": broker, "since": since})
+            open_orders = s.execute(_queries.OPEN_ORDERS, {"broker": broker})
             return RiskFacts(
                 trading_state=_governance.get_trading_state(s),
-                recent_order_times=list(s.scalars(recent)),
+                recent_order_times=list(recent),
                 first_equity_today=first,
                 peak_equity=peak,
-                open_orders=[to_model(Order, r) for r in s.scalars(open_q)],
+                open_orders=[to_model(Order, r) for r in open_orders],
             )
 
     def latest_account_snapshot(self, broker: str | None = None) -> Account | None:
@@ -503,13 +495,14 @@ class Ledger:
         self, limit: int = 100, *, entity: str | None = None, entity_id: str | None = None
     ) -> list[AuditEntry]:
         """The most recent rows, newest first, optionally about one entity."""
-        q = select(AuditRow).order_by(AuditRow.seq.desc())
+        t = AuditRow.__table__
+        q = select(t).order_by(t.c.seq.desc())
         if entity is not None:
-            q = q.where(AuditRow.entity == entity)
+            q = q.where(t.c.entity == entity)
         if entity_id is not None:
-            q = q.where(AuditRow.entity_id == entity_id)
+            q = q.where(t.c.entity_id == entity_id)
         with self._read() as s:
-            return [_audit.to_entry(r) for r in s.scalars(q.limit(positive_limit(limit)))]
+            return [_audit.to_entry(r) for r in s.execute(q.limit(positive_limit(limit)))]
 
     def audit_count(self) -> int:
         with self._read() as s:

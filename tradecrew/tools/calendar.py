@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -311,8 +312,9 @@ def sample_calendar_path() -> Path:
     return Path(__file__).resolve().parent / "data" / SAMPLE_CALENDAR
 
 
-def default_events() -> list[EconomicEvent]:
-    """The configured calendar file (``components.calendar.file``) or the embedded sample."""
+def default_events() -> tuple[EconomicEvent, ...]:
+    """The configured calendar file (``components.calendar.file``) or the embedded sample,
+    parsed once per file version (shared: hence a tuple)."""
     from tradecrew.config import get_settings
 
     configured = get_settings().components.calendar.file
@@ -320,8 +322,8 @@ def default_events() -> list[EconomicEvent]:
     try:
         stamp = path.stat().st_mtime_ns
     except OSError:
-        return load_events(path)  # raises the loader's clear error
-    return list(_load_cached(str(path), stamp))
+        return tuple(load_events(path))  # raises the loader's clear error
+    return _load_cached(str(path), stamp)
 
 
 @lru_cache(maxsize=8)
@@ -342,6 +344,36 @@ def symbol_currencies(symbol: str) -> tuple[str, ...]:
     if len(code) == 6 and code.isalpha():
         return (code[:3], code[3:])
     return ("USD",)
+
+
+def _high_impact(
+    events: Sequence[EconomicEvent], currencies: tuple[str, ...]
+) -> tuple[list[EconomicEvent], list[datetime]]:
+    """High-impact events in ``currencies`` by time, and their times (for bisection); kept per
+    currency set for a shared (tuple) calendar such as the default one, which every risk
+    check consults."""
+    global _indexed
+    entry = _indexed
+    shared = isinstance(events, tuple)
+    if shared:
+        if entry[0] is not events:
+            entry = _indexed = (events, {})
+        found = entry[1].get(currencies)
+        if found is not None:
+            return found
+    relevant = sorted(
+        (e for e in events if e.impact == "high" and e.currency in currencies),
+        key=lambda e: e.time,
+    )
+    found = relevant, [e.time for e in relevant]
+    if shared:
+        entry[1][currencies] = found
+    return found
+
+
+# The last shared calendar seen, held strongly (an identity match can never be another
+# calendar that reused its id), with its index per currency set.
+_indexed: tuple[Sequence[EconomicEvent] | None, dict[tuple[str, ...], Any]] = (None, {})
 
 
 def blackout(
@@ -376,13 +408,13 @@ def blackout(
     now = now.astimezone(UTC)
 
     currencies = symbol_currencies(symbol)
-    relevant = sorted(
-        (e for e in events if e.impact == "high" and e.currency in currencies),
-        key=lambda e: e.time,
-    )
+    relevant, times = _high_impact(events, currencies)
     before, after = timedelta(minutes=minutes_before), timedelta(minutes=minutes_after)
-    hits = [e for e in relevant if e.time - before <= now <= e.time + after]
-    upcoming = next((e for e in relevant if e.time > now), None)
+    # Only events within [now - after, now + before] can hold ``now`` in their window.
+    lo, hi = bisect_left(times, now - after), bisect_right(times, now + before)
+    hits = [e for e in relevant[lo:hi] if e.time - before <= now <= e.time + after]
+    nxt = bisect_right(times, now)
+    upcoming = relevant[nxt] if nxt < len(relevant) else None
     inside = bool(hits)
     factor = (0.0 if action == "block" else risk_reduction) if inside else 1.0
     named = ", ".join(f"{e.currency} {e.title} at {e.time:%Y-%m-%d %H:%M}Z" for e in hits)

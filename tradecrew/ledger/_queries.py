@@ -1,0 +1,76 @@
+"""Statements the desk runs on every trade, built once with bound parameters.
+
+Building a statement costs about as much as running it on SQLite; these run several times
+per proposal, so they are built at import and only their parameters change.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, func, select
+
+from tradecrew.ledger._orm import (
+    AccountSnapshotRow,
+    AgentVerdictRow,
+    FillRow,
+    OrderRow,
+    RiskDecisionRow,
+)
+from tradecrew.models import TERMINAL_ORDER_STATUSES
+
+_decisions = RiskDecisionRow.__table__
+_verdicts = AgentVerdictRow.__table__
+_orders = OrderRow.__table__
+_fills = FillRow.__table__
+_snapshots = AccountSnapshotRow.__table__
+
+#: Decisions on ``proposal_id``, in recording order.
+DECISIONS_OF = (
+    select(_decisions)
+    .where(_decisions.c.proposal_id == bindparam("proposal_id"))
+    .order_by(_decisions.c.seq)
+)
+#: Agent verdicts on ``proposal_id``, oldest first.
+VERDICTS_OF = (
+    select(_verdicts)
+    .where(_verdicts.c.proposal_id == bindparam("proposal_id"))
+    .order_by(_verdicts.c.created_at, _verdicts.c.id)
+)
+#: Orders of ``proposal_id``, oldest first.
+ORDERS_OF = (
+    select(_orders)
+    .where(_orders.c.proposal_id == bindparam("proposal_id"))
+    .order_by(_orders.c.created_at, _orders.c.id)
+)
+#: Fills of the orders ``order_ids``, in booking order.
+FILLS_OF = (
+    select(_fills)
+    .where(_fills.c.order_id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(_fills.c.timestamp, _fills.c.seq)
+)
+#: ``broker``'s orders not in a terminal status, oldest first.
+OPEN_ORDERS = (
+    select(_orders)
+    .where(
+        _orders.c.broker == bindparam("broker"),
+        _orders.c.status.not_in([s.value for s in TERMINAL_ORDER_STATUSES]),
+    )
+    .order_by(_orders.c.created_at, _orders.c.id)
+)
+#: Creation times of ``broker``'s orders since ``since``.
+ORDER_TIMES = select(_orders.c.created_at).where(
+    _orders.c.broker == bindparam("broker"), _orders.c.created_at >= bindparam("since")
+)
+#: ``broker``'s first equity observation at or after ``day_start``.
+FIRST_EQUITY = (
+    select(_snapshots.c.equity)
+    .where(
+        _snapshots.c.broker == bindparam("broker"),
+        _snapshots.c.timestamp >= bindparam("day_start"),
+    )
+    .order_by(_snapshots.c.timestamp, _snapshots.c.seq)
+    .limit(1)
+)
+#: ``broker``'s highest equity observation.
+PEAK_EQUITY = select(func.max(_snapshots.c.equity)).where(
+    _snapshots.c.broker == bindparam("broker")
+)
