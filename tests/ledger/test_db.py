@@ -6,17 +6,18 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from tests.ledger.helpers import make_proposal
+from tests.ledger.helpers import make_order, make_proposal
 from tradecrew.ledger import Ledger, LedgerError
-from tradecrew.ledger._db import alembic_config, downgrade, make_engine, upgrade
+from tradecrew.ledger._db import alembic_config, downgrade, make_engine, synced, upgrade
 from tradecrew.ledger._orm import Base
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -87,14 +88,54 @@ def test_reopening_keeps_data_and_does_not_migrate_again(db_url: str) -> None:
         assert ledger.audit_count() == 1
 
 
-def test_sqlite_runs_in_wal_with_full_sync_foreign_keys_and_busy_timeout(db_url: str) -> None:
+def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(db_url: str) -> None:
     engine = make_engine(db_url, busy_timeout=12.5)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 12500
     engine.dispose()
+
+
+def test_a_synced_block_commits_with_full_sync_and_then_returns_to_normal(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        with synced(conn, True):
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            conn.rollback()
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+        with synced(conn, False):
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+    engine.dispose()
+
+
+def _statements(ledger: Ledger) -> list[str]:
+    """Every SQL text the ledger's connections run from now on, PRAGMAs included."""
+    seen: list[str] = []
+
+    def trace(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_conn.set_trace_callback(seen.append)
+
+    event.listen(ledger._engine, "checkout", trace)
+    return seen
+
+
+def test_orders_and_trading_state_changes_are_fsynced_other_writes_are_not(db_url: str) -> None:
+    with Ledger(db_url) as ledger:
+        seen = _statements(ledger)
+        proposal = ledger.add_proposal(make_proposal())
+        assert not any("synchronous = FULL" in sql for sql in seen)
+        ledger.create_order(make_order(proposal_id=proposal.id))
+        assert seen.count("PRAGMA synchronous = FULL") == 1
+        ledger.set_trading_state("halted", "drill", "alice")
+        assert seen.count("PRAGMA synchronous = FULL") == 2
+        commits = [i for i, sql in enumerate(seen) if sql == "COMMIT"]
+        fulls = [i for i, sql in enumerate(seen) if sql == "PRAGMA synchronous = FULL"]
+        normals = [i for i, sql in enumerate(seen) if sql == "PRAGMA synchronous = NORMAL"]
+        # Each durable commit sits between its FULL and the NORMAL that follows it.
+        for full, normal in zip(fulls, normals, strict=True):
+            assert any(full < c < normal for c in commits)
 
 
 def test_foreign_keys_are_enforced_by_the_database(db_url: str) -> None:

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -181,7 +181,7 @@ class PaperBroker:
 
     def get_order_by_client_id(self, client_order_id: str) -> Order | None:
         with self._sessions() as s:
-            row = s.scalar(select(OrderRow).where(OrderRow.client_order_id == client_order_id))
+            row = s.execute(_BY_CLIENT_ID, {"cid": client_order_id}).first()
             return None if row is None else to_order(row)
 
     def fills(self, since: datetime | None = None) -> list[Fill]:
@@ -193,26 +193,28 @@ class PaperBroker:
         return self._fills(None, client_order_id)
 
     def _fills(self, since: datetime | None, client_order_id: str | None) -> list[Fill]:
-        with self._sessions() as s:
-            query = select(FillRow, OrderRow).join(OrderRow).order_by(FillRow.seq)
+        query, params = _FILLS, {}
+        if since is not None:
+            query = query.where(_fill_table.c.timestamp >= aware(since))
+        if client_order_id is not None:
+            query, params = _FILLS_OF_ORDER, {"cid": client_order_id}
             if since is not None:
-                query = query.where(FillRow.timestamp >= aware(since))
-            if client_order_id is not None:
-                query = query.where(OrderRow.client_order_id == client_order_id)
+                query = query.where(_fill_table.c.timestamp >= aware(since))
+        with self._sessions() as s:
             return [
                 Fill(
-                    order_id=o.order_id,
-                    client_order_id=o.client_order_id,
-                    symbol=f.symbol,
-                    side=Side(f.side),
-                    quantity=f.quantity,
-                    price=f.price,
-                    commission=f.commission,
-                    timestamp=f.timestamp,
-                    broker_fill_id=f.broker_fill_id,
-                    id=f"fil_{f.broker_fill_id}",
+                    order_id=r.order_id,
+                    client_order_id=r.client_order_id,
+                    symbol=r.symbol,
+                    side=Side(r.side),
+                    quantity=r.quantity,
+                    price=r.price,
+                    commission=r.commission,
+                    timestamp=r.timestamp,
+                    broker_fill_id=r.broker_fill_id,
+                    id=f"fil_{r.broker_fill_id}",
                 )
-                for f, o in s.execute(query)
+                for r in s.execute(query, params)
             ]
 
     # ------------------------------------------------------------------ orders
@@ -229,7 +231,7 @@ class PaperBroker:
             with self._sessions.begin() as s:
                 self._value.check_buying_power(s, order, inst, tape)
                 now = self._clock()
-                seq = (s.scalar(select(func.max(OrderRow.seq))) or 0) + 1
+                seq = (s.execute(_LAST_ORDER_SEQ).scalar() or 0) + 1
                 row = OrderRow(
                     broker_order_id=f"pap_{uuid.uuid4().hex[:20]}",
                     client_order_id=order.client_order_id,
@@ -403,7 +405,7 @@ class PaperBroker:
         prior = (row.average_fill_price or 0.0) * filled_before
         row.average_fill_price = (prior + qty * price) / (filled_before + qty)
         move_order(row, OrderStatus.FILLED if full else OrderStatus.PARTIALLY_FILLED, ts, "")
-        seq = (s.scalar(select(func.max(FillRow.seq))) or 0) + 1
+        seq = self._next_fill_seq(s)
         fid = f"pfl_{uuid.uuid4().hex[:20]}"
         s.add(
             FillRow(
@@ -432,6 +434,15 @@ class PaperBroker:
             broker_fill_id=fid,
         )
 
+    def _next_fill_seq(self, s: Session) -> int:
+        """Fill numbers in execution order: the book's last, then counted in the transaction
+        (its own fills are not flushed yet, so the database cannot count them)."""
+        last = s.info.get("fill_seq")
+        if last is None:
+            last = s.execute(_LAST_FILL_SEQ).scalar() or 0
+        s.info["fill_seq"] = last + 1
+        return int(last + 1)
+
     def _update_position(self, s: Session, inst: Instrument, delta: float, price: float) -> float:
         """Apply a signed fill to the position; returns realized P&L in the quote currency."""
         pos = s.get(PositionRow, inst.symbol)
@@ -448,3 +459,19 @@ class PaperBroker:
 
 
 _TERMINAL = TERMINAL_ORDER_STATUSES
+
+# Statements of every submission, built once (plain table statements: they never flush).
+_order_table, _fill_table = OrderRow.__table__, FillRow.__table__
+_BY_CLIENT_ID = select(_order_table).where(_order_table.c.client_order_id == bindparam("cid"))
+_LAST_ORDER_SEQ = select(func.max(_order_table.c.seq))
+_LAST_FILL_SEQ = select(func.max(_fill_table.c.seq))
+_FILLS = (
+    select(
+        _fill_table,
+        _order_table.c.order_id,
+        _order_table.c.client_order_id,
+    )
+    .join(_order_table, _order_table.c.broker_order_id == _fill_table.c.broker_order_id)
+    .order_by(_fill_table.c.seq)
+)
+_FILLS_OF_ORDER = _FILLS.where(_order_table.c.client_order_id == bindparam("cid"))

@@ -1,18 +1,25 @@
 """Engine setup and schema migration for the ledger.
 
-SQLite gets WAL (readers never block the writer), ``synchronous=FULL`` (a commit the desk
-acted on, such as an order persisted before it is sent, survives power loss, not only a
-process crash; the ledger writes a few rows per trade so the extra fsync is cheap),
-foreign keys, a busy timeout so concurrent writers wait, and ``BEGIN IMMEDIATE`` for write
-transactions so two writers never deadlock upgrading a read lock.
+SQLite gets WAL (readers never block the writer), foreign keys, a busy timeout so concurrent
+writers wait, and ``BEGIN IMMEDIATE`` for write transactions so two writers never deadlock
+upgrading a read lock.
+
+Durability: every commit survives a process crash (WAL). The commits that must also survive a
+power cut, an order persisted before it is sent and a trading-state change, are ``durable``:
+they run with ``synchronous=FULL`` and reach the disk before the desk acts on them, and with
+them everything committed before (the WAL is one sequential file). The rest run with
+``synchronous=NORMAL``; after a power cut the most recent of those may be missing, which the
+broker reconciliation on start repairs (fills and order states come from the broker).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
@@ -57,7 +64,7 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -67,6 +74,21 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+@contextmanager
+def synced(conn: Connection, durable: bool) -> Iterator[None]:
+    """Within this block, SQLite commits on ``conn`` are fsynced (``durable``); the setting
+    can only change between transactions, so open the block before ``begin()``."""
+    if not durable or conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    raw.execute("PRAGMA synchronous = FULL")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA synchronous = NORMAL")
 
 
 def writer(engine: Engine) -> Engine:

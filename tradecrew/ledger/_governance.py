@@ -6,11 +6,11 @@ import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from tradecrew.ledger._convert import image, row_values, to_model
 from tradecrew.ledger._orm import AgentVerdictRow, ApprovalRow, ProposalRow, RunRow, TradingStateRow
-from tradecrew.ledger._queries import VERDICTS_OF
+from tradecrew.ledger._queries import APPROVALS_NEWEST_FIRST, CONSUME_APPROVAL, VERDICTS_OF
 from tradecrew.ledger._tx import (
     Tx,
     fetch,
@@ -19,7 +19,6 @@ from tradecrew.ledger._tx import (
     require_actor,
     require_aware,
     require_length,
-    update_row,
 )
 from tradecrew.ledger.audit import json_safe
 from tradecrew.ledger.errors import ApprovalError, HumanApprovalRequired
@@ -50,7 +49,7 @@ def record_approval(
     if not isinstance(expires_at, datetime):
         raise ValueError(f"expires_at must be a datetime, got {expires_at!r}")
     require_aware(expires_at, "expires_at")
-    get_or_raise(tx.conn, ProposalRow, proposal_id, "proposal")
+    tx.get(ProposalRow, proposal_id, "proposal")
     approval = Approval(
         proposal_id=proposal_id,
         order_hash=order_hash,
@@ -79,13 +78,8 @@ def consume_approval(
     now = now or utcnow()
     require_aware(now, "now")
     conn = tx.conn
-    get_or_raise(conn, ProposalRow, proposal_id, "proposal")
-    t = ApprovalRow.__table__
-    rows = conn.execute(
-        select(t)
-        .where(t.c.proposal_id == proposal_id)
-        .order_by(t.c.approved_at.desc(), t.c.id.desc())
-    ).all()
+    tx.get(ProposalRow, proposal_id, "proposal")
+    rows = conn.execute(APPROVALS_NEWEST_FIRST, {"proposal_id": proposal_id}).all()
     terms = [r for r in rows if r.order_hash == order_hash]
     unused = [r for r in terms if r.consumed_at is None]
     current = [r for r in unused if r.expires_at > now]
@@ -117,10 +111,7 @@ def consume_approval(
     row = usable[0]
     # Conditional on still being unused: the database, not this process, decides who wins.
     result = conn.execute(
-        update(ApprovalRow)
-        .where(ApprovalRow.id == row.id, ApprovalRow.consumed_at.is_(None))
-        .values(consumed_at=now, consumed_by=actor)
-        .execution_options(synchronize_session=False)
+        CONSUME_APPROVAL, {"approval_id": row.id, "consumed_at": now, "consumed_by": actor}
     )
     if result.rowcount != 1:
         raise ApprovalError(f"the approval of proposal {proposal_id} was used concurrently")
@@ -160,7 +151,7 @@ def set_trading_state(
     if row is None:
         insert_row(tx.conn, TradingStateRow, {"id": 1, **values})
     else:
-        update_row(tx.conn, TradingStateRow, 1, **values)
+        tx.update(TradingStateRow, 1, **values)
     tx.audit(actor, "trading_state.changed", "trading_state", "1", before, image(record))
     return record
 
@@ -176,7 +167,7 @@ def record_verdict(
     """An agent may veto or shrink, never enlarge: quantity above the proposal's is refused."""
     agent = require_actor(agent)
     kind = Verdict(verdict)
-    proposal = get_or_raise(tx.conn, ProposalRow, proposal_id, "proposal")
+    proposal = tx.get(ProposalRow, proposal_id, "proposal")
     if quantity is not None:
         if isinstance(quantity, bool) or not math.isfinite(quantity) or quantity < 0:
             raise ValueError(f"verdict quantity must be finite and not negative, got {quantity}")
@@ -226,11 +217,11 @@ def finish_run(
     new = RunStatus(status)
     if new is RunStatus.RUNNING:
         raise ValueError("finish_run needs a final status (succeeded or failed)")
-    before = to_model(RunRecord, get_or_raise(tx.conn, RunRow, run_id, "run"))
+    before = to_model(RunRecord, tx.get(RunRow, run_id, "run"))
     if before.status is not RunStatus.RUNNING:
         raise ValueError(f"run {run_id} already finished as {before.status.value}")
     changes = {"finished_at": utcnow(), "error": error, "summary": json_safe(summary)}
-    update_row(tx.conn, RunRow, run_id, status=new.value, **changes)
+    tx.update(RunRow, run_id, status=new.value, **changes)
     after = before.model_copy(update={"status": new, **changes})
     tx.audit(actor, "run.finished", "run", run_id, image(before), image(after))
     return after

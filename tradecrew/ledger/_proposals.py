@@ -17,7 +17,6 @@ from tradecrew.ledger._tx import (
     require_actor,
     require_aware,
     require_length,
-    update_row,
 )
 from tradecrew.ledger.errors import Conflict
 from tradecrew.models import (
@@ -53,17 +52,10 @@ def transition_proposal(
 ) -> Proposal:
     actor = require_actor(actor)
     new = ProposalStatus(new_status)
-    before = to_model(Proposal, get_or_raise(tx.conn, ProposalRow, proposal_id, "proposal"))
+    before = to_model(Proposal, tx.get(ProposalRow, proposal_id, "proposal"))
     check_proposal_transition(before.status, new)
     now = utcnow()
-    update_row(
-        tx.conn,
-        ProposalRow,
-        proposal_id,
-        status=new.value,
-        status_reason=reason,
-        updated_at=now,
-    )
+    tx.update(ProposalRow, proposal_id, status=new.value, status_reason=reason, updated_at=now)
     after = before.model_copy(update={"status": new, "status_reason": reason, "updated_at": now})
     tx.audit(actor, "proposal.transition", "proposal", proposal_id, image(before), image(after))
     return after
@@ -75,7 +67,7 @@ def record_decision(tx: Tx, decision: RiskDecision, actor: str) -> RiskDecision:
     require_aware(decision.expires_at, "expires_at")
     require_length(decision.order_hash, "order_hash", 128)
     require_length(decision.id, "decision id", 40)
-    get_or_raise(tx.conn, ProposalRow, decision.proposal_id, "proposal")
+    tx.get(ProposalRow, decision.proposal_id, "proposal")
     if fetch(tx.conn, RiskDecisionRow, decision.id) is not None:
         raise Conflict(f"risk decision {decision.id!r} already exists")
     last = tx.conn.scalar(select(func.max(RiskDecisionRow.seq)))

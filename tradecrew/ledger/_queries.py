@@ -6,17 +6,19 @@ per proposal, so they are built at import and only their parameters change.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
     AgentVerdictRow,
+    ApprovalRow,
     FillRow,
     OrderRow,
     RiskDecisionRow,
 )
 from tradecrew.models import TERMINAL_ORDER_STATUSES
 
+_approvals = ApprovalRow.__table__
 _decisions = RiskDecisionRow.__table__
 _verdicts = AgentVerdictRow.__table__
 _orders = OrderRow.__table__
@@ -73,4 +75,19 @@ FIRST_EQUITY = (
 #: ``broker``'s highest equity observation.
 PEAK_EQUITY = select(func.max(_snapshots.c.equity)).where(
     _snapshots.c.broker == bindparam("broker")
+)
+#: Approvals of ``proposal_id``, newest first.
+APPROVALS_NEWEST_FIRST = (
+    select(_approvals)
+    .where(_approvals.c.proposal_id == bindparam("proposal_id"))
+    .order_by(_approvals.c.approved_at.desc(), _approvals.c.id.desc())
+)
+#: Use approval ``approval_id`` (``consumed_at``, ``consumed_by``) if nobody has yet: the
+#: database, not the process, decides who wins.
+CONSUME_APPROVAL = update(_approvals).where(
+    _approvals.c.id == bindparam("approval_id"), _approvals.c.consumed_at.is_(None)
+)
+#: The order under client order id ``client_order_id``.
+ORDER_BY_CLIENT_ID = select(_orders).where(
+    _orders.c.client_order_id == bindparam("client_order_id")
 )

@@ -20,16 +20,14 @@ from tradecrew.ledger._orm import (
     ProposalRow,
 )
 from tradecrew.ledger._proposals import transition_proposal
-from tradecrew.ledger._queries import FIRST_EQUITY, PEAK_EQUITY
+from tradecrew.ledger._queries import FIRST_EQUITY, ORDER_BY_CLIENT_ID, PEAK_EQUITY
 from tradecrew.ledger._tx import (
     Tx,
     fetch,
-    get_or_raise,
     insert_row,
     require_actor,
     require_aware,
     require_length,
-    update_row,
 )
 from tradecrew.ledger.audit import canonical_json, utc_stamp
 from tradecrew.ledger.errors import Conflict, Overfill, TradingHalted
@@ -97,9 +95,8 @@ def create_order(tx: Tx, order: Order, actor: str) -> Order:
     require_aware(order.created_at, "created_at")
     require_aware(order.updated_at, "updated_at")
     conn = tx.conn
-    orders = OrderRow.__table__
     existing = conn.execute(
-        select(orders).where(orders.c.client_order_id == order.client_order_id)
+        ORDER_BY_CLIENT_ID, {"client_order_id": order.client_order_id}
     ).one_or_none()
     if existing is not None:
         kept = to_model(Order, existing)
@@ -123,7 +120,7 @@ def create_order(tx: Tx, order: Order, actor: str) -> Order:
     if order.filled_quantity != 0.0 and not order.external:
         raise ValueError("a new order has nothing filled; fills arrive through record_fill")
     if order.proposal_id is not None:
-        get_or_raise(conn, ProposalRow, order.proposal_id, "proposal")
+        tx.get(ProposalRow, order.proposal_id, "proposal")
     if fetch(conn, OrderRow, order.id) is not None:
         raise Conflict(f"order id {order.id!r} already exists under another client_order_id")
     insert_row(conn, OrderRow, row_values(OrderRow, order))
@@ -138,12 +135,14 @@ def update_order(
     broker_order_id: str | None,
     reason: str,
     actor: str,
+    current: Order | None = None,
 ) -> Order:
-    """Move an order through ORDER_TRANSITIONS and/or attach the broker's id."""
+    """Move an order through ORDER_TRANSITIONS and/or attach the broker's id (``current``:
+    the order as this transaction already read it)."""
     actor = require_actor(actor)
     if status is None and broker_order_id is None and not reason:
         raise ValueError("update_order needs a status, a broker_order_id or a reason")
-    before = to_model(Order, get_or_raise(tx.conn, OrderRow, order_id, "order"))
+    before = current or to_model(Order, tx.get(OrderRow, order_id, "order"))
     changes: dict[str, Any] = {"updated_at": utcnow()}
     if status is not None:
         new = OrderStatus(status)
@@ -168,25 +167,25 @@ def update_order(
 
 def _write_order(tx: Tx, order: Order, changes: dict[str, Any]) -> None:
     values = {k: v.value if isinstance(v, OrderStatus) else v for k, v in changes.items()}
-    update_row(tx.conn, OrderRow, order.id, **values)
+    tx.update(OrderRow, order.id, **values)
 
 
-def _check_fill_matches(fill: Fill, row: OrderRow) -> None:
+def _check_fill_matches(fill: Fill, order: Order) -> None:
     for name in ("quantity", "price", "commission"):
         if not math.isfinite(getattr(fill, name)):
             raise ValueError(f"fill {name} must be finite, got {getattr(fill, name)}")
     require_aware(fill.timestamp, "fill timestamp")
     require_length(fill.broker_fill_id, "broker_fill_id", 128)
     require_length(fill.id, "fill id", 40)
-    if fill.client_order_id != row.client_order_id:
+    if fill.client_order_id != order.client_order_id:
         raise ValueError(
-            f"fill names client order {fill.client_order_id!r} but order {row.id} is "
-            f"{row.client_order_id!r}"
+            f"fill names client order {fill.client_order_id!r} but order {order.id} is "
+            f"{order.client_order_id!r}"
         )
-    if fill.symbol.upper() != row.symbol.upper() or fill.side.value != row.side:
+    if fill.symbol.upper() != order.symbol.upper() or fill.side is not order.side:
         raise ValueError(
-            f"fill {fill.side.value} {fill.symbol} does not match order {row.id} "
-            f"({row.side} {row.symbol})"
+            f"fill {fill.side.value} {fill.symbol} does not match order {order.id} "
+            f"({order.side.value} {order.symbol})"
         )
 
 
@@ -195,13 +194,14 @@ def record_fill(tx: Tx, fill: Fill, actor: str) -> bool:
     return book_fill(tx, fill, actor) is not None
 
 
-def book_fill(tx: Tx, fill: Fill, actor: str) -> Order | None:
+def book_fill(tx: Tx, fill: Fill, actor: str, current: Order | None = None) -> Order | None:
     """Record ``fill`` once and roll it into its order; the order after it, or None when the
     fill was already recorded (or refused as an overfill, raised once its audit commits)."""
     actor = require_actor(actor)
     conn = tx.conn
-    row = get_or_raise(conn, OrderRow, fill.order_id, "order")
-    _check_fill_matches(fill, row)
+    if current is None or current.id != fill.order_id:
+        current = to_model(Order, tx.get(OrderRow, fill.order_id, "order"))
+    _check_fill_matches(fill, current)
     key = fill_key(fill)
     fills = FillRow.__table__
     seen = conn.execute(
@@ -211,7 +211,7 @@ def book_fill(tx: Tx, fill: Fill, actor: str) -> Order | None:
         if seen.fill_key != key:
             raise Conflict(f"fill id {fill.id!r} is already recorded with other content")
         return None
-    before = to_model(Order, row)
+    before = current
     tol = _tolerance(before.quantity)
     new_filled = before.filled_quantity + fill.quantity
     if new_filled > before.quantity + tol:
@@ -266,21 +266,21 @@ def apply_report(tx: Tx, order_id: str, seen: Order, fills: Iterable[Fill], acto
     """Bring the order and its proposal up to what the broker reports (``seen``, plus the
     order's fills at the broker); fills already booked are skipped, an overfill stops here."""
     actor = require_actor(actor)
-    order = to_model(Order, get_or_raise(tx.conn, OrderRow, order_id, "order"))
+    order = to_model(Order, tx.get(OrderRow, order_id, "order"))
     if seen.broker_order_id and seen.broker_order_id != order.broker_order_id:
-        order = update_order(tx, order_id, None, seen.broker_order_id, "", actor)
+        order = update_order(tx, order_id, None, seen.broker_order_id, "", actor, order)
     for fill in fills:
-        booked = book_fill(tx, fill.model_copy(update={"order_id": order_id}), actor)
+        booked = book_fill(tx, fill.model_copy(update={"order_id": order_id}), actor, order)
         if tx.deferred is not None:  # refused and audited; raised once that commits
             return order
         order = booked or order
     if seen.status in _ENDED_AT_BROKER and order.status not in (OrderStatus.FILLED, seen.status):
-        order = update_order(tx, order_id, seen.status, None, seen.status_reason, actor)
+        order = update_order(tx, order_id, seen.status, None, seen.status_reason, actor, order)
     elif seen.status is OrderStatus.ACCEPTED and order.status in (
         OrderStatus.NEW,
         OrderStatus.SUBMITTED,
     ):
-        order = update_order(tx, order_id, OrderStatus.ACCEPTED, None, "", actor)
+        order = update_order(tx, order_id, OrderStatus.ACCEPTED, None, "", actor, order)
     _follow_order(tx, order, actor)
     return order
 
@@ -290,7 +290,7 @@ def _follow_order(tx: Tx, order: Order, actor: str) -> None:
     target = _PROPOSAL_FOR_ORDER.get(order.status)
     if order.proposal_id is None or target is None:
         return
-    proposal = get_or_raise(tx.conn, ProposalRow, order.proposal_id, "proposal")
+    proposal = tx.get(ProposalRow, order.proposal_id, "proposal")
     current = ProposalStatus(proposal.status)
     if current is target and target is not ProposalStatus.PARTIALLY_FILLED:
         return

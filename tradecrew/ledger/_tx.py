@@ -39,6 +39,21 @@ class Tx:
     tip: _audit.ChainTip
     deferred: LedgerError | None = field(default=None)
     _rows: list[dict[str, Any]] = field(default_factory=list)
+    _seen: dict[tuple[str, object], Row[Any]] = field(default_factory=dict)
+
+    def get(self, row_cls: type[Base], key: str, entity: str) -> Row[Any]:
+        """``get_or_raise`` read once per transaction (a trade reads its proposal in several
+        steps); ``update`` forgets the row it changes."""
+        found = self._seen.get((row_cls.__tablename__, key))
+        if found is None:
+            found = self._seen[(row_cls.__tablename__, key)] = get_or_raise(
+                self.conn, row_cls, key, entity
+            )
+        return found
+
+    def update(self, row_cls: type[Base], key: object, **values: Any) -> None:
+        update_row(self.conn, row_cls, key, **values)
+        self._seen.pop((row_cls.__tablename__, key), None)
 
     def seal(self) -> None:
         """Write the transaction's audit rows and the chain's new tip, once, before commit."""

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from tradecrew.ledger import _governance, _proposals, _queries, _trading
 from tradecrew.ledger import audit as _audit
 from tradecrew.ledger._convert import row_values, to_model
-from tradecrew.ledger._db import ensure_schema, make_engine, writer
+from tradecrew.ledger._db import ensure_schema, make_engine, synced, writer
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
     AuditRow,
@@ -111,9 +111,12 @@ class Ledger:
         return f"Ledger({make_url(self.url).render_as_string(hide_password=True)!r})"
 
     @contextmanager
-    def _tx(self) -> Iterator[Tx]:
-        """A write transaction holding the audit head; a deferred refusal raises after commit."""
-        with self._writer.begin() as conn:
+    def _tx(self, *, durable: bool = False) -> Iterator[Tx]:
+        """A write transaction holding the audit head; a deferred refusal raises after commit.
+
+        ``durable``: on disk (fsync) when this returns, for what must survive a power cut.
+        """
+        with self._writer.connect() as conn, synced(conn, durable), conn.begin():
             tx = Tx(conn, _audit.lock_head(conn))
             yield tx
             tx.seal()
@@ -230,7 +233,7 @@ class Ledger:
         now: datetime | None = None,
     ) -> Approval:
         """Use an unexpired, unused approval for these exact terms, once; ApprovalError else."""
-        with self._tx() as tx:
+        with self._tx(durable=True) as tx:
             used = _governance.consume_approval(tx, proposal_id, order_hash, actor, now)
         return settled(used)
 
@@ -261,7 +264,7 @@ class Ledger:
 
     def create_order(self, order: Order, actor: str = "system") -> Order:
         """Persist before sending; the same client_order_id again returns the stored order."""
-        with self._tx() as tx:
+        with self._tx(durable=True) as tx:
             return _trading.create_order(tx, order, actor)
 
     def open_order(
@@ -316,8 +319,8 @@ class Ledger:
 
     def get_order_by_client_id(self, client_order_id: str) -> Order:
         with self._read() as s:
-            t = OrderRow.__table__
-            row = s.execute(select(t).where(t.c.client_order_id == client_order_id)).one_or_none()
+            key = {"client_order_id": client_order_id}
+            row = s.execute(_queries.ORDER_BY_CLIENT_ID, key).one_or_none()
             if row is None:
                 raise NotFound("client order", client_order_id)
             return to_model(Order, row)
@@ -435,8 +438,8 @@ class Ledger:
         actor: str,
         tripped_by: str | None = None,
     ) -> TradingStateRecord:
-        """Switch ACTIVE / REDUCING / HALTED; the audit row lands with the change."""
-        with self._tx() as tx:
+        """Switch ACTIVE / REDUCING / HALTED; the audit row lands with the change, on disk."""
+        with self._tx(durable=True) as tx:
             return _governance.set_trading_state(tx, state, reason, actor, tripped_by)
 
     def record_verdict(
