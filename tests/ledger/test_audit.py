@@ -239,3 +239,12 @@ def test_a_missing_chain_head_is_reported_and_writing_continues_the_chain(
     ledger.audit("tester", "note.added", "note", "after")
     assert ledger.verify_audit_chain().ok
     assert ledger.audit_log(1)[0].seq == 4
+
+
+def test_audit_images_are_stored_and_hashed_as_json_keeps_them(ledger: Ledger) -> None:
+    after = {"nan": float("nan"), 2: "int key", "nested": {"inf": float("inf")}, "t": (1, 2)}
+    entry = ledger.audit("alice", "note.added", "note", "n1", None, after)
+    stored = ledger.audit_log(1)[0]
+    expected = {"nan": None, "2": "int key", "nested": {"inf": None}, "t": [1, 2]}
+    assert entry.after == stored.after == expected
+    assert ledger.verify_audit_chain().ok

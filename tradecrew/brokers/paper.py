@@ -229,9 +229,12 @@ class PaperBroker:
                 return same_or_reject(existing, order)
             tape = self._submission_tape(order, inst)
             with self._sessions.begin() as s:
+                # Held for the transaction: the session keeps rows weakly, and the checks and
+                # the fill below read both again.
+                s.info["held"] = (s.get(AccountRow, 1), s.get(PositionRow, inst.symbol))
                 self._value.check_buying_power(s, order, inst, tape)
                 now = self._clock()
-                seq = (s.execute(_LAST_ORDER_SEQ).scalar() or 0) + 1
+                seq = (s.connection().execute(_LAST_ORDER_SEQ).scalar() or 0) + 1
                 row = OrderRow(
                     broker_order_id=f"pap_{uuid.uuid4().hex[:20]}",
                     client_order_id=order.client_order_id,
@@ -439,7 +442,7 @@ class PaperBroker:
         (its own fills are not flushed yet, so the database cannot count them)."""
         last = s.info.get("fill_seq")
         if last is None:
-            last = s.execute(_LAST_FILL_SEQ).scalar() or 0
+            last = s.connection().execute(_LAST_FILL_SEQ).scalar() or 0
         s.info["fill_seq"] = last + 1
         return int(last + 1)
 

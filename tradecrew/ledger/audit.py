@@ -50,7 +50,11 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     """Round-trip through JSON so what is hashed is exactly what the database keeps."""
     if value is None:
         return None
-    return json.loads(canonical_json(json_safe(value)))
+    try:
+        text = canonical_json(value)
+    except (ValueError, TypeError):  # NaN, or keys JSON cannot sort: make it safe first
+        text = canonical_json(json_safe(value))
+    return json.loads(text)
 
 
 def row_hash(

@@ -307,6 +307,7 @@ def write_events_csv(events: Iterable[EconomicEvent], path: str | Path) -> Path:
     return path
 
 
+@lru_cache(maxsize=1)
 def sample_calendar_path() -> Path:
     """Where the embedded sample calendar ships inside the package."""
     return Path(__file__).resolve().parent / "data" / SAMPLE_CALENDAR
