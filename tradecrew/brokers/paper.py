@@ -66,6 +66,7 @@ from tradecrew.models import (
     TimeInForce,
     utcnow,
 )
+from tradecrew.wal import Checkpointer
 
 QuoteFn = Callable[[str], Quote]
 _EPS = 1e-12
@@ -115,6 +116,7 @@ class PaperBroker:
         self._value = Valuation(quote_fn, leverage, clock)
         self._lock = threading.RLock()
         self._engine, self._sessions = open_store(path)
+        self._checkpoints = None if str(path) == ":memory:" else Checkpointer(self._engine)
         with self._sessions.begin() as s:
             if s.get(AccountRow, 1) is None:
                 s.add(
@@ -134,6 +136,8 @@ class PaperBroker:
 
     def close(self) -> None:
         """Release the database file (tests and restarts)."""
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
         self._engine.dispose()
 
     # ------------------------------------------------------------------ reads
@@ -223,51 +227,51 @@ class PaperBroker:
         """Accept an order, filling it at once when the quote allows; the same client order id
         again returns the order already held, never a second one."""
         inst = validate_order(order)
-        with self._lock:
-            existing = self.get_order_by_client_id(order.client_order_id)
+        with self._lock, self._sessions.begin() as s:
+            known = s.connection().execute(_BY_CLIENT_ID, {"cid": order.client_order_id})
+            existing = known.first()
             if existing is not None:
-                return same_or_reject(existing, order)
+                return same_or_reject(to_order(existing), order)
             tape = self._submission_tape(order, inst)
-            with self._sessions.begin() as s:
-                # Held for the transaction: the session keeps rows weakly, and the checks and
-                # the fill below read both again.
-                s.info["held"] = (s.get(AccountRow, 1), s.get(PositionRow, inst.symbol))
-                self._value.check_buying_power(s, order, inst, tape)
-                now = self._clock()
-                seq = (s.connection().execute(_LAST_ORDER_SEQ).scalar() or 0) + 1
-                row = OrderRow(
-                    broker_order_id=f"pap_{uuid.uuid4().hex[:20]}",
-                    client_order_id=order.client_order_id,
-                    order_id=order.id,
-                    proposal_id=order.proposal_id,
-                    symbol=inst.symbol,
-                    side=order.side.value,
-                    quantity=order.quantity,
-                    order_type=order.order_type.value,
-                    limit_price=order.limit_price,
-                    stop_price=order.stop_price,
-                    stop_loss=order.stop_loss,
-                    take_profit=order.take_profit,
-                    time_in_force=order.time_in_force.value,
-                    status=OrderStatus.ACCEPTED.value,
-                    status_reason="",
-                    filled_quantity=0.0,
-                    triggered=False,
-                    created_at=now,
-                    updated_at=now,
-                    seq=seq,
-                )
-                s.add(row)
-                try:
-                    s.flush()
-                except IntegrityError:
-                    s.rollback()  # another process won the race for this client id
-                    existing = self.get_order_by_client_id(order.client_order_id)
-                    assert existing is not None
-                    return same_or_reject(existing, order)
-                if tape is not None:
-                    self._run(s, [row], tape, inst)
-                return to_order(row)
+            # Held for the transaction: the session keeps rows weakly, and the checks and
+            # the fill below read both again.
+            s.info["held"] = (s.get(AccountRow, 1), s.get(PositionRow, inst.symbol))
+            self._value.check_buying_power(s, order, inst, tape)
+            now = self._clock()
+            seq = (s.connection().execute(_LAST_ORDER_SEQ).scalar() or 0) + 1
+            row = OrderRow(
+                broker_order_id=f"pap_{uuid.uuid4().hex[:20]}",
+                client_order_id=order.client_order_id,
+                order_id=order.id,
+                proposal_id=order.proposal_id,
+                symbol=inst.symbol,
+                side=order.side.value,
+                quantity=order.quantity,
+                order_type=order.order_type.value,
+                limit_price=order.limit_price,
+                stop_price=order.stop_price,
+                stop_loss=order.stop_loss,
+                take_profit=order.take_profit,
+                time_in_force=order.time_in_force.value,
+                status=OrderStatus.ACCEPTED.value,
+                status_reason="",
+                filled_quantity=0.0,
+                triggered=False,
+                created_at=now,
+                updated_at=now,
+                seq=seq,
+            )
+            s.add(row)
+            try:
+                s.flush()
+            except IntegrityError:
+                s.rollback()  # another process won the race for this client id
+                existing = self.get_order_by_client_id(order.client_order_id)
+                assert existing is not None
+                return same_or_reject(existing, order)
+            if tape is not None:
+                self._run(s, [row], tape, inst)
+            return to_order(row)
 
     def cancel(self, order_id: str) -> None:
         """Cancel by desk id, client order id or broker order id; a no-op when already

@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from tradecrew.ledger.errors import LedgerError
+from tradecrew.wal import no_autocheckpoint
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -64,6 +65,7 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode = WAL")
+            no_autocheckpoint(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -89,6 +91,11 @@ def synced(conn: Connection, durable: bool) -> Iterator[None]:
         yield
     finally:
         raw.execute("PRAGMA synchronous = NORMAL")
+
+
+def wal_file(engine: Engine) -> bool:
+    """Whether ``engine`` is a SQLite file in WAL mode (in-memory databases share one pool)."""
+    return engine.dialect.name == "sqlite" and not isinstance(engine.pool, StaticPool)
 
 
 def writer(engine: Engine) -> Engine:

@@ -61,13 +61,17 @@ def transition_proposal(
     return after
 
 
-def record_decision(tx: Tx, decision: RiskDecision, actor: str) -> RiskDecision:
+def record_decision(
+    tx: Tx, decision: RiskDecision, actor: str, *, proposal_known: bool = False
+) -> RiskDecision:
+    """Keep a decision on a stored proposal (``proposal_known``: this transaction stored it)."""
     actor = require_actor(actor)
     require_aware(decision.decided_at, "decided_at")
     require_aware(decision.expires_at, "expires_at")
     require_length(decision.order_hash, "order_hash", 128)
     require_length(decision.id, "decision id", 40)
-    tx.get(ProposalRow, decision.proposal_id, "proposal")
+    if not proposal_known:
+        tx.get(ProposalRow, decision.proposal_id, "proposal")
     if fetch(tx.conn, RiskDecisionRow, decision.id) is not None:
         raise Conflict(f"risk decision {decision.id!r} already exists")
     last = tx.conn.scalar(select(func.max(RiskDecisionRow.seq)))

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from tradecrew.ledger import _governance, _proposals, _queries, _trading
 from tradecrew.ledger import audit as _audit
 from tradecrew.ledger._convert import row_values, to_model
-from tradecrew.ledger._db import ensure_schema, make_engine, synced, writer
+from tradecrew.ledger._db import ensure_schema, make_engine, synced, wal_file, writer
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
     AuditRow,
@@ -65,6 +65,7 @@ from tradecrew.models import (
     TradingState,
     utcnow,
 )
+from tradecrew.wal import Checkpointer
 
 if TYPE_CHECKING:
     from tradecrew.config import Settings
@@ -87,6 +88,7 @@ class Ledger:
             self._engine.dispose()
             raise
         self._writer = writer(self._engine)
+        self._checkpoints = Checkpointer(self._engine) if wal_file(self._engine) else None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Ledger:
@@ -99,6 +101,8 @@ class Ledger:
         return cls(settings.resolved_database_url)
 
     def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
         self._engine.dispose()
 
     def __enter__(self) -> Ledger:
@@ -166,7 +170,9 @@ class Ledger:
         the decision denies it: one transaction, so no proposal is ever stored undecided."""
         with self._tx() as tx:
             stored = _proposals.add_proposal(tx, proposal, actor)
-            kept = _proposals.record_decision(tx, decision, "risk_engine")
+            if decision.proposal_id != stored.id:
+                raise NotFound("proposal", decision.proposal_id)
+            kept = _proposals.record_decision(tx, decision, "risk_engine", proposal_known=True)
             if not kept.approved:
                 stored = _proposals.transition_proposal(
                     tx, stored.id, ProposalStatus.VETOED, "; ".join(kept.reasons), "risk_engine"
