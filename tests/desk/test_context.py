@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.desk.helpers import T0, Clock, build_desk, make_settings
+from tradecrew.brokers.paper import PaperBroker
+from tradecrew.desk import Desk
 from tradecrew.desk.context import MarketFacts, build_context
-from tradecrew.models import Proposal, ProposalRequest, Side
+from tradecrew.ledger import Ledger
+from tradecrew.models import OrderType, Proposal, ProposalRequest, Quote, Side
 
 
 def test_market_facts_are_recomputed_only_after_their_ttl() -> None:
@@ -75,5 +78,40 @@ def test_paper_account_and_positions_agree_with_the_separate_reads(tmp_path: Pat
         separate = desk.broker.account()
         assert account.equity == pytest.approx(separate.equity)
         assert account.buying_power == pytest.approx(separate.buying_power)
+    finally:
+        desk.close()
+
+
+class _QuoteCountingBroker(PaperBroker):
+    """The real paper venue, counting quote requests (each is a request on a live venue)."""
+
+    quotes = 0
+
+    def quote(self, symbol: str) -> Quote:
+        self.quotes += 1
+        return super().quote(symbol)
+
+
+def test_a_limit_proposal_reads_the_quote_once(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    broker = _QuoteCountingBroker(tmp_path / "paper.db", settings=settings.broker)
+    desk = Desk(Ledger(f"sqlite:///{tmp_path / 'l.db'}"), broker, settings)
+    try:
+        last = broker.quote("XAUUSD").last
+        broker.quotes = 0
+        made = desk.propose(
+            ProposalRequest(
+                symbol="XAUUSD",
+                side=Side.BUY,
+                quantity=1.0,
+                order_type=OrderType.LIMIT,
+                limit_price=last,
+            )
+        )
+        assert made.decision is not None and made.decision.approved
+        assert broker.quotes == 1  # the price band and the risk context share it
+        market = desk.propose(ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=1.0))
+        assert market.decision is not None
+        assert broker.quotes == 2  # no band to check: the context reads its own
     finally:
         desk.close()

@@ -175,16 +175,18 @@ def build_context(
     now: datetime,
     source: str | None = None,
     market: MarketFacts | None = None,
+    quote: Quote | None = None,
 ) -> RiskContext:
-    """The risk context for ``proposal`` at ``now``; errors become missing facts, which the
-    engine treats as a denial where it matters (no quote, unknown instrument)."""
+    """The risk context for ``proposal`` at ``now`` (``quote``: one the caller just read);
+    errors become missing facts, which the engine treats as a denial where it matters (no
+    quote, unknown instrument)."""
     market = market or MarketFacts(source, ttl=timedelta(0))
     account, positions = _book(broker)
-    quote: Quote | None
-    try:
-        quote = broker.quote(proposal.symbol)
-    except Exception:  # any venue failure means "no quote": the engine denies
-        quote = None
+    if quote is None:
+        try:
+            quote = broker.quote(proposal.symbol)
+        except Exception:  # any venue failure means "no quote": the engine denies
+            quote = None
     prices: dict[str, float] = {}
     for pos in positions:
         if pos.market_price:

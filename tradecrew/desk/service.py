@@ -30,6 +30,7 @@ from tradecrew.models import (
     Proposal,
     ProposalRequest,
     ProposalStatus,
+    Quote,
     RiskDecision,
     TradingState,
     new_id,
@@ -116,7 +117,9 @@ class Desk:
         """Live accounts always; paper unless the user turned auto-approval on."""
         return self.broker.mode is AccountMode.LIVE or not self.settings.broker.auto_approve_paper
 
-    def _context(self, proposal: Proposal, now: datetime) -> RiskContext:
+    def _context(
+        self, proposal: Proposal, now: datetime, quote: Quote | None = None
+    ) -> RiskContext:
         return build_context(
             proposal,
             broker=self.broker,
@@ -125,6 +128,7 @@ class Desk:
             now=now,
             source=self.source,
             market=self._market,
+            quote=quote,
         )
 
     def _outcome(self, proposal_id: str, message: str = "") -> ProposalOutcome:
@@ -157,7 +161,7 @@ class Desk:
         through the gate); denied ones end VETOED with the engine's reasons.
         """
         get_instrument(request.symbol)  # unknown symbols are refused before anything is stored
-        self._check_price_band(request)
+        quote = self._check_price_band(request)
         now = self._clock()
         proposal = Proposal(
             **request.model_dump(),
@@ -165,7 +169,7 @@ class Desk:
             expires_at=now + timedelta(seconds=self.settings.risk.proposal_ttl_seconds),
         )
         self._record_account()
-        ctx = self._context(proposal, now)
+        ctx = self._context(proposal, now, quote)
         # The proposal and its decision land together: none is ever stored undecided.
         proposal, decision = self.ledger.add_decided_proposal(
             proposal, evaluate(proposal, ctx), actor
@@ -187,14 +191,16 @@ class Desk:
             )
         return self._outcome_of(record, message)
 
-    def _check_price_band(self, request: ProposalRequest) -> None:
+    def _check_price_band(self, request: ProposalRequest) -> Quote | None:
         """A price far from the market is a typing error, refused before it is stored (the
-        gate's fat-finger check still stands behind this for every other path)."""
+        gate's fat-finger check still stands behind this for every other path). Returns the
+        quote it read, if it needed one, for the risk context."""
         prices = [p for p in (request.limit_price, request.stop_price) if p is not None]
         if not prices:
-            return
+            return None
         try:
-            last = self.broker.quote(request.symbol).last
+            quote = self.broker.quote(request.symbol)
+            last = quote.last
         except BrokerError as exc:
             raise DeskError(
                 f"no quote for {request.symbol} to check the price against: {exc}"
@@ -206,6 +212,7 @@ class Desk:
                     f"price {price:g} is {abs(price / last - 1.0):.1%} from the last "
                     f"{request.symbol} price {last:g} (allowed band {band:.0%})"
                 )
+        return quote
 
     def _record_account(self) -> None:
         """An equity observation for the daily-loss and drawdown limits, at most one a
