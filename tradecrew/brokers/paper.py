@@ -8,18 +8,19 @@ parts. Cash and P&L are kept in the account currency; quantities are instrument 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from tradecrew.brokers.base import (
     BrokerUnavailable,
@@ -27,6 +28,7 @@ from tradecrew.brokers.base import (
     OrderRejected,
     UnknownOrder,
 )
+from tradecrew.brokers.paper_book import Book, Rec
 from tradecrew.brokers.paper_matching import (
     Tape,
     apply_fill,
@@ -43,7 +45,6 @@ from tradecrew.brokers.paper_store import (
     AccountRow,
     FillRow,
     OrderRow,
-    PositionRow,
     move_order,
     open_store,
     to_order,
@@ -115,20 +116,20 @@ class PaperBroker:
         self._clock = clock
         self._value = Valuation(quote_fn, leverage, clock)
         self._lock = threading.RLock()
-        self._engine, self._sessions = open_store(path)
+        self._engine = open_store(path)
         self._checkpoints = None if str(path) == ":memory:" else Checkpointer(self._engine)
-        with self._sessions.begin() as s:
-            if s.get(AccountRow, 1) is None:
-                s.add(
-                    AccountRow(
-                        id=1,
-                        account_id=f"paper-{uuid.uuid4().hex[:8]}",
-                        currency=currency,
-                        starting_cash=cfg.starting_cash,
-                        cash=cfg.starting_cash,
-                        created_at=clock(),
-                    )
-                )
+        account = {
+            "id": 1,
+            "account_id": f"paper-{uuid.uuid4().hex[:8]}",
+            "currency": currency,
+            "starting_cash": cfg.starting_cash,
+            "cash": cfg.starting_cash,
+            "created_at": clock(),
+        }
+        with contextlib.suppress(IntegrityError), self._engine.begin() as conn:
+            # Another process opening the same book at once may create it first.
+            if conn.execute(select(AccountRow.__table__)).first() is None:
+                conn.execute(insert(AccountRow.__table__), [account])
 
     @property
     def mode(self) -> AccountMode:
@@ -156,13 +157,13 @@ class PaperBroker:
         """Cash, equity (cash plus marked positions) and buying power in the account currency;
         ``realized_pnl_today`` is net of today's commissions."""
         # Under the venue's lock: cash and positions must come from the same moment.
-        with self._lock, self._sessions() as s:
-            return self._value.account(s)
+        with self._lock, self._engine.connect() as conn:
+            return self._value.account(conn)
 
     def account_and_positions(self) -> tuple[Account, list[Position]]:
         """``account()`` and ``positions()`` as of one moment, valued once."""
-        with self._lock, self._sessions() as s:
-            return self._value.account_and_positions(s)
+        with self._lock, self._engine.connect() as conn:
+            return self._value.account_and_positions(conn)
 
     def refresh(self) -> list[Fill]:
         """Match every resting order against a fresh quote; call it on a timer in live paper."""
@@ -173,19 +174,17 @@ class PaperBroker:
 
     def positions(self) -> list[Position]:
         """Open positions with marks from the quote source (or the last bar's close)."""
-        with self._lock, self._sessions() as s:
-            return self._value.positions(s)
+        with self._lock, self._engine.connect() as conn:
+            return self._value.positions(conn)
 
     def orders(self, open_only: bool = False) -> list[Order]:
-        with self._sessions() as s:
-            query = select(OrderRow).order_by(OrderRow.seq)
-            if open_only:
-                query = query.where(OrderRow.status.not_in([t.value for t in _TERMINAL]))
-            return [to_order(r) for r in s.scalars(query)]
+        query = _OPEN_ORDERS if open_only else _ALL_ORDERS
+        with self._engine.connect() as conn:
+            return [to_order(r) for r in conn.execute(query)]
 
     def get_order_by_client_id(self, client_order_id: str) -> Order | None:
-        with self._sessions() as s:
-            row = s.execute(_BY_CLIENT_ID, {"cid": client_order_id}).first()
+        with self._engine.connect() as conn:
+            row = conn.execute(_BY_CLIENT_ID, {"cid": client_order_id}).first()
             return None if row is None else to_order(row)
 
     def fills(self, since: datetime | None = None) -> list[Fill]:
@@ -204,7 +203,7 @@ class PaperBroker:
             query, params = _FILLS_OF_ORDER, {"cid": client_order_id}
             if since is not None:
                 query = query.where(_fill_table.c.timestamp >= aware(since))
-        with self._sessions() as s:
+        with self._engine.connect() as conn:
             return [
                 Fill(
                     order_id=r.order_id,
@@ -218,7 +217,7 @@ class PaperBroker:
                     broker_fill_id=r.broker_fill_id,
                     id=f"fil_{r.broker_fill_id}",
                 )
-                for r in s.execute(query, params)
+                for r in conn.execute(query, params)
             ]
 
     # ------------------------------------------------------------------ orders
@@ -227,65 +226,56 @@ class PaperBroker:
         """Accept an order, filling it at once when the quote allows; the same client order id
         again returns the order already held, never a second one."""
         inst = validate_order(order)
-        with self._lock, self._sessions.begin() as s:
-            known = s.connection().execute(_BY_CLIENT_ID, {"cid": order.client_order_id})
-            existing = known.first()
-            if existing is not None:
-                return same_or_reject(to_order(existing), order)
-            tape = self._submission_tape(order, inst)
-            # Held for the transaction: the session keeps rows weakly, and the checks and
-            # the fill below read both again.
-            s.info["held"] = (s.get(AccountRow, 1), s.get(PositionRow, inst.symbol))
-            self._value.check_buying_power(s, order, inst, tape)
-            now = self._clock()
-            seq = (s.connection().execute(_LAST_ORDER_SEQ).scalar() or 0) + 1
-            row = OrderRow(
-                broker_order_id=f"pap_{uuid.uuid4().hex[:20]}",
-                client_order_id=order.client_order_id,
-                order_id=order.id,
-                proposal_id=order.proposal_id,
-                symbol=inst.symbol,
-                side=order.side.value,
-                quantity=order.quantity,
-                order_type=order.order_type.value,
-                limit_price=order.limit_price,
-                stop_price=order.stop_price,
-                stop_loss=order.stop_loss,
-                take_profit=order.take_profit,
-                time_in_force=order.time_in_force.value,
-                status=OrderStatus.ACCEPTED.value,
-                status_reason="",
-                filled_quantity=0.0,
-                triggered=False,
-                created_at=now,
-                updated_at=now,
-                seq=seq,
-            )
-            s.add(row)
-            try:
-                s.flush()
-            except IntegrityError:
-                s.rollback()  # another process won the race for this client id
-                existing = self.get_order_by_client_id(order.client_order_id)
-                assert existing is not None
-                return same_or_reject(existing, order)
-            if tape is not None:
-                self._run(s, [row], tape, inst)
-            return to_order(row)
+        try:
+            with self._lock, self._book() as book:
+                known = book.conn.execute(_BY_CLIENT_ID, {"cid": order.client_order_id}).first()
+                if known is not None:
+                    return same_or_reject(to_order(known), order)
+                tape = self._submission_tape(order, inst)
+                self._value.check_buying_power(book, order, inst, tape)
+                now = self._clock()
+                row = book.add_order(
+                    {
+                        "broker_order_id": f"pap_{uuid.uuid4().hex[:20]}",
+                        "client_order_id": order.client_order_id,
+                        "order_id": order.id,
+                        "proposal_id": order.proposal_id,
+                        "symbol": inst.symbol,
+                        "side": order.side.value,
+                        "quantity": order.quantity,
+                        "order_type": order.order_type.value,
+                        "limit_price": order.limit_price,
+                        "stop_price": order.stop_price,
+                        "stop_loss": order.stop_loss,
+                        "take_profit": order.take_profit,
+                        "time_in_force": order.time_in_force.value,
+                        "status": OrderStatus.ACCEPTED.value,
+                        "status_reason": "",
+                        "filled_quantity": 0.0,
+                        "average_fill_price": None,
+                        "triggered": False,
+                        "created_at": now,
+                        "updated_at": now,
+                        "seq": (book.conn.execute(_LAST_ORDER_SEQ).scalar() or 0) + 1,
+                    }
+                )
+                if tape is not None:
+                    self._run(book, [row], tape, inst)
+                return to_order(row)
+        except IntegrityError:
+            existing = self.get_order_by_client_id(order.client_order_id)
+            if existing is None:
+                raise
+            return same_or_reject(existing, order)  # another process won the race for this id
 
     def cancel(self, order_id: str) -> None:
         """Cancel by desk id, client order id or broker order id; a no-op when already
         cancelled, OrderRejected when it already completed otherwise."""
-        with self._lock, self._sessions.begin() as s:
-            row = s.scalar(
-                select(OrderRow).where(
-                    (OrderRow.broker_order_id == order_id)
-                    | (OrderRow.client_order_id == order_id)
-                    | (OrderRow.order_id == order_id)
-                )
-            )
-            if row is None:
+        with self._lock, self._book() as book:
+            found = book.orders(_BY_ANY_ID, {"key": order_id})
+            if not found:
                 raise UnknownOrder(f"paper venue has no order {order_id!r}")
+            row = found[0]
             status = OrderStatus(row.status)
             if status is OrderStatus.CANCELLED:
                 return
@@ -295,11 +285,11 @@ class PaperBroker:
 
     def cancel_all(self, symbol: str | None = None) -> int:
         """Cancel every open order (of ``symbol`` when given); returns how many."""
-        with self._lock, self._sessions.begin() as s:
-            query = select(OrderRow).where(OrderRow.status.not_in([t.value for t in _TERMINAL]))
-            if symbol is not None:
-                query = query.where(OrderRow.symbol == instrument_for(symbol).symbol)
-            rows = list(s.scalars(query))
+        with self._lock, self._book() as book:
+            if symbol is None:
+                rows = book.orders(_OPEN_ORDERS)
+            else:
+                rows = book.orders(_OPEN_OF_SYMBOL, {"symbol": instrument_for(symbol).symbol})
             for row in rows:
                 move_order(row, OrderStatus.CANCELLED, self._clock(), "cancelled on request")
             return len(rows)
@@ -319,23 +309,14 @@ class PaperBroker:
             tape = Tape.from_bar(event)
         else:
             tape = Tape.from_bar(Bar.model_validate(event))
-        with self._lock, self._sessions.begin() as s:
-            pos = s.get(PositionRow, inst.symbol)
+        with self._lock, self._book() as book:
+            pos = book.position(inst.symbol)
             if pos is not None:
                 pos.last_price = tape.mark
             else:
-                s.add(PositionRow(symbol=inst.symbol, last_price=tape.mark))
-            rows = list(
-                s.scalars(
-                    select(OrderRow)
-                    .where(
-                        OrderRow.symbol == inst.symbol,
-                        OrderRow.status.not_in([t.value for t in _TERMINAL]),
-                    )
-                    .order_by(OrderRow.seq)
-                )
-            )
-            return self._run(s, rows, tape, inst)
+                book.open_position(inst.symbol, tape.mark)
+            rows = book.orders(_OPEN_OF_SYMBOL, {"symbol": inst.symbol})
+            return self._run(book, rows, tape, inst)
 
     def on_bar(self, symbol: str, bar: Bar | Any) -> list[Fill]:
         """Backtest hook: the same as ``process_market`` with a bar."""
@@ -355,7 +336,15 @@ class PaperBroker:
             return None
         return replace(tape, timestamp=self._clock())  # fills at submission happen now
 
-    def _run(self, s: Session, rows: list[OrderRow], tape: Tape, inst: Instrument) -> list[Fill]:
+    @contextmanager
+    def _book(self) -> Iterator[Book]:
+        """One transaction on the book; its changes are written when the block ends."""
+        with self._engine.begin() as conn:
+            book = Book(conn)
+            yield book
+            book.flush()
+
+    def _run(self, book: Book, rows: list[Rec], tape: Tape, inst: Instrument) -> list[Fill]:
         fills: list[Fill] = []
         step = inst.quantity_step
         capacity = None
@@ -385,7 +374,7 @@ class PaperBroker:
                 continue
             if steps > 0 and ex.price is not None:
                 price = slipped(ex.price, side, self.slippage_bps) if ex.aggressive else ex.price
-                fills.append(self._fill(s, row, inst, steps, price, tape.timestamp))
+                fills.append(self._fill(book, row, inst, steps, price, tape.timestamp))
                 if capacity is not None:
                     capacity -= steps
             if tif is TimeInForce.IOC and OrderStatus(row.status) not in _TERMINAL:
@@ -393,40 +382,37 @@ class PaperBroker:
         return fills
 
     def _fill(
-        self, s: Session, row: OrderRow, inst: Instrument, steps: int, price: float, ts: datetime
+        self, book: Book, row: Rec, inst: Instrument, steps: int, price: float, ts: datetime
     ) -> Fill:
         side = Side(row.side)
         filled_before = row.filled_quantity
         total_steps = to_steps(filled_before, inst.quantity_step) + steps
         full = total_steps >= to_steps(row.quantity, inst.quantity_step)
         qty = from_steps(steps, inst.quantity_step)
-        rate = self._value.rate(s, inst.quote_currency)
+        rate = self._value.rate(book, inst.quote_currency)
         notional = qty * price * rate
         commission = notional * self.commission_bps / 10_000.0
-        acct = s.get(AccountRow, 1)
-        assert acct is not None
+        acct = book.account()
         acct.cash -= side.sign * notional + commission
-        realized = self._update_position(s, inst, side.sign * qty, price) * rate
+        realized = self._update_position(book, inst, side.sign * qty, price) * rate
 
         row.filled_quantity = row.quantity if full else from_steps(total_steps, inst.quantity_step)
         prior = (row.average_fill_price or 0.0) * filled_before
         row.average_fill_price = (prior + qty * price) / (filled_before + qty)
         move_order(row, OrderStatus.FILLED if full else OrderStatus.PARTIALLY_FILLED, ts, "")
-        seq = self._next_fill_seq(s)
         fid = f"pfl_{uuid.uuid4().hex[:20]}"
-        s.add(
-            FillRow(
-                broker_fill_id=fid,
-                broker_order_id=row.broker_order_id,
-                symbol=inst.symbol,
-                side=side.value,
-                quantity=qty,
-                price=price,
-                commission=commission,
-                realized_pnl=realized,
-                timestamp=ts,
-                seq=seq,
-            )
+        book.add_fill(
+            {
+                "broker_fill_id": fid,
+                "broker_order_id": row.broker_order_id,
+                "symbol": inst.symbol,
+                "side": side.value,
+                "quantity": qty,
+                "price": price,
+                "commission": commission,
+                "realized_pnl": realized,
+                "timestamp": ts,
+            }
         )
         return Fill(
             id=f"fil_{fid}",
@@ -441,21 +427,9 @@ class PaperBroker:
             broker_fill_id=fid,
         )
 
-    def _next_fill_seq(self, s: Session) -> int:
-        """Fill numbers in execution order: the book's last, then counted in the transaction
-        (its own fills are not flushed yet, so the database cannot count them)."""
-        last = s.info.get("fill_seq")
-        if last is None:
-            last = s.connection().execute(_LAST_FILL_SEQ).scalar() or 0
-        s.info["fill_seq"] = last + 1
-        return int(last + 1)
-
-    def _update_position(self, s: Session, inst: Instrument, delta: float, price: float) -> float:
+    def _update_position(self, book: Book, inst: Instrument, delta: float, price: float) -> float:
         """Apply a signed fill to the position; returns realized P&L in the quote currency."""
-        pos = s.get(PositionRow, inst.symbol)
-        if pos is None:
-            pos = PositionRow(symbol=inst.symbol, realized_pnl=0.0, last_price=price)
-            s.add(pos)
+        pos = book.position(inst.symbol) or book.open_position(inst.symbol, price)
         pos.quantity, pos.average_price, realized = apply_fill(
             pos.quantity or 0.0, pos.average_price or 0.0, delta, price, inst.quantity_step
         )
@@ -470,8 +444,15 @@ _TERMINAL = TERMINAL_ORDER_STATUSES
 # Statements of every submission, built once (plain table statements: they never flush).
 _order_table, _fill_table = OrderRow.__table__, FillRow.__table__
 _BY_CLIENT_ID = select(_order_table).where(_order_table.c.client_order_id == bindparam("cid"))
+_BY_ANY_ID = select(_order_table).where(
+    (_order_table.c.broker_order_id == bindparam("key"))
+    | (_order_table.c.client_order_id == bindparam("key"))
+    | (_order_table.c.order_id == bindparam("key"))
+)
+_ALL_ORDERS = select(_order_table).order_by(_order_table.c.seq)
+_OPEN_ORDERS = _ALL_ORDERS.where(_order_table.c.status.not_in([t.value for t in _TERMINAL]))
+_OPEN_OF_SYMBOL = _OPEN_ORDERS.where(_order_table.c.symbol == bindparam("symbol"))
 _LAST_ORDER_SEQ = select(func.max(_order_table.c.seq))
-_LAST_FILL_SEQ = select(func.max(_fill_table.c.seq))
 _FILLS = (
     select(
         _fill_table,

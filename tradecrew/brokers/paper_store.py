@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -20,7 +21,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
@@ -118,7 +119,7 @@ class PositionRow(Base):
     last_price: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
-def open_store(path: Path | str) -> tuple[Engine, sessionmaker]:
+def open_store(path: Path | str) -> Engine:
     """Open (creating if needed) the paper book at ``path``; ``":memory:"`` for a throwaway one."""
     if str(path) == ":memory:":
         engine = create_engine(
@@ -143,10 +144,11 @@ def open_store(path: Path | str) -> tuple[Engine, sessionmaker]:
         cur.close()
 
     Base.metadata.create_all(engine)
-    return engine, sessionmaker(engine, expire_on_commit=False)
+    return engine
 
 
-def move_order(row: OrderRow, new: OrderStatus, when: datetime, reason: str) -> None:
+def move_order(row: Any, new: OrderStatus, when: datetime, reason: str) -> None:
+    """Change an order record's status through the order lifecycle."""
     current = OrderStatus(row.status)
     if current is not new:
         check_order_transition(current, new)
@@ -156,7 +158,8 @@ def move_order(row: OrderRow, new: OrderStatus, when: datetime, reason: str) -> 
         row.status_reason = reason
 
 
-def to_order(row: OrderRow) -> Order:
+def to_order(row: Any) -> Order:
+    """The order a stored row (or an order record) describes."""
     return Order(
         id=row.order_id,
         client_order_id=row.client_order_id,

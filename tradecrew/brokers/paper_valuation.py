@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, func, select
 
 from tradecrew.brokers.base import NotSupported, OrderRejected
+from tradecrew.brokers.paper_book import Book
 from tradecrew.brokers.paper_matching import Tape, instrument_for
 from tradecrew.brokers.paper_store import AccountRow, FillRow, PositionRow
 from tradecrew.instruments import CATALOGUE, Instrument
@@ -39,10 +39,10 @@ class Valuation:
     leverage: float
     clock: Callable[[], datetime]
 
-    def account(self, s: Session) -> Account:
+    def account(self, s: Connection) -> Account:
         return self.account_and_positions(s)[0]
 
-    def account_and_positions(self, s: Session) -> tuple[Account, list[Position]]:
+    def account_and_positions(self, s: Connection) -> tuple[Account, list[Position]]:
         """The account (cash plus marked positions) and those positions, from one read."""
         acct = s.execute(_ACCOUNT).one()
         book = {row.symbol: row for row in s.execute(_POSITIONS)}
@@ -81,7 +81,7 @@ class Valuation:
         )
         return account, positions
 
-    def positions(self, s: Session) -> list[Position]:
+    def positions(self, s: Connection) -> list[Position]:
         return self.account_and_positions(s)[1]
 
     def _mark(self, row: Any) -> float:
@@ -92,12 +92,10 @@ class Valuation:
                 pass
         return row.last_price or row.average_price
 
-    def rate(self, s: Session, currency: str) -> float:
+    def rate(self, book: Book, currency: str) -> float:
         """Account-currency value of one unit of ``currency`` (1.0 for the account currency),
-        seeing the changes a matching transaction has made so far (the ORM's rows)."""
-        acct = s.get(AccountRow, 1)
-        assert acct is not None
-        return self._rate(lambda pair: s.get(PositionRow, pair), currency, acct.currency)
+        seeing the changes the book's transaction has made so far."""
+        return self._rate(book.position, currency, book.account().currency)
 
     def _rate(self, position: Callable[[str], Any], currency: str, home: str) -> float:
         if currency == home:
@@ -121,9 +119,9 @@ class Valuation:
         return None
 
     def check_buying_power(
-        self, s: Session, order: Order, inst: Instrument, tape: Tape | None
+        self, book: Book, order: Order, inst: Instrument, tape: Tape | None
     ) -> None:
-        pos = s.get(PositionRow, inst.symbol)
+        pos = book.position(inst.symbol)
         q0 = pos.quantity if pos is not None else 0.0
         added = abs(q0 + order.side.sign * order.quantity) - abs(q0)
         if added <= 0:
@@ -137,8 +135,8 @@ class Valuation:
         )
         if price is None:
             return
-        needed = added * price * self.rate(s, inst.quote_currency)
-        available = self.account(s).buying_power
+        needed = added * price * self.rate(book, inst.quote_currency)
+        available = self.account(book.conn).buying_power
         if needed > available + 1e-9:
             raise OrderRejected(
                 f"insufficient buying power: needs {needed:,.2f}, has {available:,.2f}",
