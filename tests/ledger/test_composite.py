@@ -11,6 +11,7 @@ from tradecrew.ledger import (
     ApprovalChannel,
     ApprovalError,
     Conflict,
+    Grant,
     HumanApprovalRequired,
     IllegalTransition,
     Ledger,
@@ -72,71 +73,93 @@ def test_a_decision_for_another_proposal_stores_nothing(ledger: Ledger) -> None:
     assert ledger.audit_count() == 0
 
 
-def test_approving_records_the_approval_and_the_status_together(ledger: Ledger) -> None:
-    proposal, decision = _pending_with_decision(ledger)
-    approval = ledger.approve_proposal(
-        proposal.id, decision.order_hash, "alice", "cli", decision.expires_at
+def _grant(decision: RiskDecision, actor: str = "alice", channel: str = "cli") -> Grant:
+    return Grant(actor=actor, channel=ApprovalChannel(channel), expires_at=decision.expires_at)
+
+
+def _open(ledger: Ledger, proposal: Proposal, decision: RiskDecision, **kw: object) -> Order:
+    options: dict[str, object] = {"human_only": True, "grant": _grant(decision)}
+    options.update(kw)
+    return ledger.open_order(
+        _order_for(proposal),
+        decision.order_hash,
+        "gate",
+        utcnow(),
+        **options,  # type: ignore[arg-type]
     )
-    assert ledger.get_proposal(proposal.id).status is ProposalStatus.APPROVED
-    assert ledger.approvals(proposal.id) == [approval]
 
 
-def test_an_approval_of_a_proposal_that_cannot_be_approved_is_not_kept(ledger: Ledger) -> None:
-    proposal = make_proposal()
-    ledger.add_decided_proposal(proposal, _denied(proposal))
-    with pytest.raises(IllegalTransition):
-        ledger.approve_proposal(proposal.id, "hash-1", "alice", "cli", utcnow() + timedelta(1))
-    assert ledger.approvals(proposal.id) == []
-
-
-def test_opening_an_order_consumes_the_approval_and_submits_the_proposal(ledger: Ledger) -> None:
+def test_a_granted_approval_the_order_and_the_statuses_land_together(ledger: Ledger) -> None:
     proposal, decision = _pending_with_decision(ledger)
-    ledger.approve_proposal(proposal.id, decision.order_hash, "alice", "cli", decision.expires_at)
-    order = ledger.open_order(
-        _order_for(proposal), decision.order_hash, "gate", utcnow(), human_only=True
-    )
+    order = _open(ledger, proposal, decision)
     record = ledger.proposal_record(proposal.id)
     assert record.proposal.status is ProposalStatus.SUBMITTED
     assert record.orders == [order] and order.status is OrderStatus.NEW
+    (approval,) = ledger.approvals(proposal.id)
+    assert (approval.actor, approval.consumed_by) == ("alice", "gate")
+    actions = [e.action for e in ledger.audit_log(5)][::-1]
+    assert actions == [
+        "approval.granted",
+        "proposal.transition",
+        "approval.consumed",
+        "order.created",
+        "proposal.transition",
+    ]
+
+
+def test_a_grant_for_a_proposal_that_cannot_be_approved_keeps_nothing(ledger: Ledger) -> None:
+    proposal = make_proposal()
+    _, decision = ledger.add_decided_proposal(proposal, _denied(proposal))
+    with pytest.raises(IllegalTransition):
+        _open(ledger, proposal, decision.model_copy(update={"expires_at": utcnow() + timedelta(1)}))
+    assert ledger.approvals(proposal.id) == []
+    assert ledger.orders(proposal_id=proposal.id) == []
+
+
+def test_an_earlier_approval_opens_an_order_without_a_grant(ledger: Ledger) -> None:
+    proposal, decision = _pending_with_decision(ledger)
+    ledger.record_approval(proposal.id, decision.order_hash, "alice", "cli", decision.expires_at)
+    ledger.transition_proposal(proposal.id, ProposalStatus.APPROVED, "by alice", "alice")
+    order = _open(ledger, proposal, decision, grant=None)
+    assert ledger.proposal_record(proposal.id).orders == [order]
     assert ledger.approvals(proposal.id)[0].consumed_by == "gate"
 
 
 def test_an_approval_is_used_once(ledger: Ledger) -> None:
     proposal, decision = _pending_with_decision(ledger)
-    ledger.approve_proposal(proposal.id, decision.order_hash, "alice", "cli", decision.expires_at)
-    order = _order_for(proposal)
-    ledger.open_order(order, decision.order_hash, "gate", utcnow(), human_only=False)
+    _open(ledger, proposal, decision)
     with pytest.raises(ApprovalError, match="already used"):
-        ledger.open_order(order, decision.order_hash, "gate", utcnow(), human_only=False)
+        _open(ledger, proposal, decision, grant=None)
     assert len(ledger.orders(proposal_id=proposal.id)) == 1
 
 
 def test_an_automatic_approval_does_not_open_an_order_that_needs_a_human(ledger: Ledger) -> None:
     proposal, decision = _pending_with_decision(ledger)
-    ledger.approve_proposal(
-        proposal.id, decision.order_hash, "auto", ApprovalChannel.AUTO, decision.expires_at
-    )
     with pytest.raises(HumanApprovalRequired, match="human"):
-        ledger.open_order(
-            _order_for(proposal), decision.order_hash, "gate", utcnow(), human_only=True
-        )
+        _open(ledger, proposal, decision, grant=_grant(decision, "auto", "auto"))
     assert ledger.orders(proposal_id=proposal.id) == []
+    # The refusal is kept with the automatic approval it refused; nothing was consumed.
     assert ledger.approvals(proposal.id)[0].consumed_at is None
     assert ledger.get_proposal(proposal.id).status is ProposalStatus.APPROVED
     assert ledger.audit_log(1)[0].action == "approval.refused"
 
 
-def test_a_halted_desk_opens_nothing_and_keeps_the_approval_unused(ledger: Ledger) -> None:
+def test_an_automatic_approval_opens_an_order_where_no_human_is_needed(ledger: Ledger) -> None:
     proposal, decision = _pending_with_decision(ledger)
-    ledger.approve_proposal(proposal.id, decision.order_hash, "alice", "cli", decision.expires_at)
+    order = _open(
+        ledger, proposal, decision, human_only=False, grant=_grant(decision, "auto", "auto")
+    )
+    assert ledger.proposal_record(proposal.id).orders == [order]
+
+
+def test_a_halted_desk_opens_nothing_and_keeps_nothing(ledger: Ledger) -> None:
+    proposal, decision = _pending_with_decision(ledger)
     ledger.set_trading_state(TradingState.HALTED, "test", "alice")
     with pytest.raises(TradingHalted):
-        ledger.open_order(
-            _order_for(proposal), decision.order_hash, "gate", utcnow(), human_only=True
-        )
+        _open(ledger, proposal, decision)
     assert ledger.orders(proposal_id=proposal.id) == []
-    assert ledger.approvals(proposal.id)[0].consumed_at is None
-    assert ledger.get_proposal(proposal.id).status is ProposalStatus.APPROVED
+    assert ledger.approvals(proposal.id) == []
+    assert ledger.get_proposal(proposal.id).status is ProposalStatus.PENDING
 
 
 def test_an_order_without_its_proposal_is_refused(ledger: Ledger) -> None:
@@ -146,10 +169,7 @@ def test_an_order_without_its_proposal_is_refused(ledger: Ledger) -> None:
 
 def _submitted(ledger: Ledger) -> Order:
     proposal, decision = _pending_with_decision(ledger)
-    ledger.approve_proposal(proposal.id, decision.order_hash, "alice", "cli", decision.expires_at)
-    return ledger.open_order(
-        _order_for(proposal), decision.order_hash, "gate", utcnow(), human_only=False
-    )
+    return _open(ledger, proposal, decision, human_only=False)
 
 
 def test_a_broker_report_books_fills_and_moves_order_and_proposal(ledger: Ledger) -> None:

@@ -22,7 +22,7 @@ from tradecrew.desk.outcomes import (
 )
 from tradecrew.errors import TradecrewError
 from tradecrew.instruments import get_instrument
-from tradecrew.ledger import Ledger, ProposalRecord
+from tradecrew.ledger import ApprovalChannel, Grant, Ledger, ProposalRecord
 from tradecrew.models import (
     AccountMode,
     IllegalTransition,
@@ -297,15 +297,14 @@ class Desk:
     def _approve(
         self, proposal: Proposal, decision: RiskDecision, actor: str, channel: str
     ) -> ProposalOutcome:
-        self.ledger.approve_proposal(
-            proposal.id, decision.order_hash, actor, channel, decision.expires_at
-        )
+        # The approval is recorded with the order, once the gate has checked everything.
+        grant = Grant(actor=actor, channel=ApprovalChannel(channel), expires_at=decision.expires_at)
         try:
             with self._trading_lock:
-                self.gate.submit(proposal.id, actor)
+                self.gate.submit(proposal.id, actor, grant)
         except GateRefusal as refusal:
             current = self.ledger.get_proposal(proposal.id)
-            if current.status is ProposalStatus.APPROVED:
+            if current.status in (ProposalStatus.PENDING, ProposalStatus.APPROVED):
                 target = (
                     ProposalStatus.VETOED
                     if refusal.rule in ("risk", "veto")

@@ -42,6 +42,15 @@ class Approval(Model):
     consumed_by: str | None = None
 
 
+class Grant(Model):
+    """An approval handed over with the order it allows; the ledger records it in the same
+    transaction that creates the order (see ``Ledger.open_order``)."""
+
+    actor: str
+    channel: ApprovalChannel
+    expires_at: datetime
+
+
 class Verdict(StrEnum):
     """What a crew risk agent may say: it can veto or shrink, never enlarge."""
 

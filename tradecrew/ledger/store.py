@@ -44,6 +44,7 @@ from tradecrew.ledger.records import (
     ApprovalChannel,
     AuditEntry,
     AuditVerification,
+    Grant,
     PositionSnapshot,
     ProposalRecord,
     RiskFacts,
@@ -243,25 +244,6 @@ class Ledger:
             used = _governance.consume_approval(tx, proposal_id, order_hash, actor, now)
         return settled(used)
 
-    def approve_proposal(
-        self,
-        proposal_id: str,
-        order_hash: str,
-        actor: str,
-        channel: ApprovalChannel | str,
-        expires_at: datetime,
-    ) -> Approval:
-        """Record the approval of exactly these terms and move the proposal to APPROVED, in
-        one transaction (an approval of a proposal that cannot be approved is not kept)."""
-        with self._tx() as tx:
-            approval = _governance.record_approval(
-                tx, proposal_id, order_hash, actor, channel, expires_at
-            )
-            _proposals.transition_proposal(
-                tx, proposal_id, ProposalStatus.APPROVED, f"by {actor}", actor
-            )
-        return approval
-
     def approvals(self, proposal_id: str) -> list[Approval]:
         with self._read() as s:
             return _governance.approvals(s, proposal_id)
@@ -274,23 +256,39 @@ class Ledger:
             return _trading.create_order(tx, order, actor)
 
     def open_order(
-        self, order: Order, order_hash: str, actor: str, now: datetime, *, human_only: bool
+        self,
+        order: Order,
+        order_hash: str,
+        actor: str,
+        now: datetime,
+        *,
+        human_only: bool,
+        grant: Grant | None = None,
     ) -> Order:
         """Consume the approval of ``order_hash``, persist ``order`` as NEW and move its
-        proposal to SUBMITTED, in one transaction. A refused approval (ApprovalError, audited)
-        or a halted desk (TradingHalted) leaves everything as it was."""
-        if order.proposal_id is None:
+        proposal to SUBMITTED, in one transaction that reaches the disk before the order is
+        sent. ``grant``: an approval given just now for a pending proposal, recorded (and the
+        proposal moved to APPROVED) in that same transaction.
+
+        A refused approval (ApprovalError, audited, raised after the commit) opens no order;
+        a halted desk (TradingHalted) leaves everything as it was.
+        """
+        pid = order.proposal_id
+        if pid is None:
             raise ValueError("an order opened from an approval must name its proposal")
-        with self._tx() as tx:
-            used = _governance.consume_approval(
-                tx, order.proposal_id, order_hash, actor, now, human_only
-            )
+        with self._tx(durable=True) as tx:
+            if grant is not None:
+                _governance.record_approval(
+                    tx, pid, order_hash, grant.actor, grant.channel, grant.expires_at
+                )
+                _proposals.transition_proposal(
+                    tx, pid, ProposalStatus.APPROVED, f"by {grant.actor}", grant.actor
+                )
+            used = _governance.consume_approval(tx, pid, order_hash, actor, now, human_only)
             stored = None
             if used is not None:
                 stored = _trading.create_order(tx, order, actor)
-                _proposals.transition_proposal(
-                    tx, order.proposal_id, ProposalStatus.SUBMITTED, "sending", actor
-                )
+                _proposals.transition_proposal(tx, pid, ProposalStatus.SUBMITTED, "sending", actor)
         return settled(stored)
 
     def apply_broker_report(

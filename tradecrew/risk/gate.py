@@ -28,7 +28,7 @@ from tradecrew.risk.hashing import proposal_hash
 
 if TYPE_CHECKING:
     from tradecrew.brokers import Broker
-    from tradecrew.ledger import AgentVerdict, Ledger
+    from tradecrew.ledger import AgentVerdict, Grant, Ledger
     from tradecrew.risk.context import RiskContext
 
 log = logging.getLogger(__name__)
@@ -130,27 +130,29 @@ class OrderGate:
     def _still_allowed(
         self, proposal: Proposal, decision: RiskDecision, now: datetime, actor: str
     ) -> None:
-        state = self._ledger.get_trading_state()
-        if state.state is TradingState.HALTED:
-            raise self._refuse(
-                proposal, "kill_switch", f"the kill switch is on ({state.reason})", actor
-            )
-        fresh = evaluate(proposal, self._context(proposal, now))
+        ctx = self._context(proposal, now)
+        if ctx.trading_state is TradingState.HALTED:
+            reason = self._ledger.get_trading_state().reason
+            raise self._refuse(proposal, "kill_switch", f"the kill switch is on ({reason})", actor)
+        fresh = evaluate(proposal, ctx)
         if not fresh.approved or fresh.approved_quantity + 1e-12 < decision.approved_quantity:
             why = "; ".join(fresh.reasons) or "the current context no longer allows it"
             raise self._refuse(proposal, "risk", f"re-check failed: {why}", actor)
 
-    def submit(self, proposal_id: str, actor: str) -> Order:
+    def submit(self, proposal_id: str, actor: str, grant: Grant | None = None) -> Order:
         """Send the order of an approved proposal, or raise GateRefusal saying why not.
 
-        A submission already made returns the order on record: it is never sent twice.
+        ``grant``: an approval of a pending proposal given just now; it is recorded with the
+        order, once every check has passed. A submission already made returns the order on
+        record: it is never sent twice.
         """
         from tradecrew.ledger import HumanApprovalRequired, TradingHalted
 
         now = self._clock()
         record = self._ledger.proposal_record(proposal_id)
         proposal = record.proposal
-        if proposal.status is not ProposalStatus.APPROVED:
+        expected = ProposalStatus.APPROVED if grant is None else ProposalStatus.PENDING
+        if proposal.status is not expected:
             if record.orders:
                 return record.orders[0]
             raise self._refuse(
@@ -169,6 +171,7 @@ class OrderGate:
                 actor,
                 now,
                 human_only=self._human_required,
+                grant=grant,
             )
         except HumanApprovalRequired:
             raise self._refuse(proposal, "human", "a human approval is required", actor) from None
