@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, select
 
 from tradecrew.ledger._convert import image, row_values, to_model
 from tradecrew.ledger._orm import ProposalRow, RiskDecisionRow
-from tradecrew.ledger._queries import DECISIONS_OF
+from tradecrew.ledger._queries import DECISIONS_OF, LAST_DECISION_SEQ
 from tradecrew.ledger._tx import (
     Tx,
     fetch,
@@ -74,7 +74,7 @@ def record_decision(
         tx.get(ProposalRow, decision.proposal_id, "proposal")
     if fetch(tx.conn, RiskDecisionRow, decision.id) is not None:
         raise Conflict(f"risk decision {decision.id!r} already exists")
-    last = tx.conn.scalar(select(func.max(RiskDecisionRow.seq)))
+    last = tx.conn.scalar(LAST_DECISION_SEQ)
     insert_row(tx.conn, RiskDecisionRow, row_values(RiskDecisionRow, decision, seq=(last or 0) + 1))
     tx.audit(actor, "decision.recorded", "risk_decision", decision.id, None, image(decision))
     return decision

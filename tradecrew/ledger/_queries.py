@@ -6,7 +6,7 @@ per proposal, so they are built at import and only their parameters change.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
@@ -91,3 +91,9 @@ CONSUME_APPROVAL = update(_approvals).where(
 ORDER_BY_CLIENT_ID = select(_orders).where(
     _orders.c.client_order_id == bindparam("client_order_id")
 )
+#: A booked fill with the key ``fill_key`` or the id ``fill_id``.
+FILL_SEEN = select(_fills.c.fill_key).where(
+    or_(_fills.c.fill_key == bindparam("fill_key"), _fills.c.id == bindparam("fill_id"))
+)
+#: The recording number of the last risk decision.
+LAST_DECISION_SEQ = select(func.max(_decisions.c.seq))

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, or_, select
+from sqlalchemy import Connection, Select, select
 
 from tradecrew.ledger._convert import image, row_values, to_model
 from tradecrew.ledger._orm import (
@@ -20,7 +20,7 @@ from tradecrew.ledger._orm import (
     ProposalRow,
 )
 from tradecrew.ledger._proposals import transition_proposal
-from tradecrew.ledger._queries import FIRST_EQUITY, ORDER_BY_CLIENT_ID, PEAK_EQUITY
+from tradecrew.ledger._queries import FILL_SEEN, FIRST_EQUITY, ORDER_BY_CLIENT_ID, PEAK_EQUITY
 from tradecrew.ledger._tx import (
     Tx,
     fetch,
@@ -203,10 +203,7 @@ def book_fill(tx: Tx, fill: Fill, actor: str, current: Order | None = None) -> O
         current = to_model(Order, tx.get(OrderRow, fill.order_id, "order"))
     _check_fill_matches(fill, current)
     key = fill_key(fill)
-    fills = FillRow.__table__
-    seen = conn.execute(
-        select(fills.c.fill_key).where(or_(fills.c.fill_key == key, fills.c.id == fill.id))
-    ).first()
+    seen = conn.execute(FILL_SEEN, {"fill_key": key, "fill_id": fill.id}).first()
     if seen is not None:
         if seen.fill_key != key:
             raise Conflict(f"fill id {fill.id!r} is already recorded with other content")
