@@ -26,7 +26,11 @@ def test_one_crewai_tool_per_registry_entry_with_its_input_model() -> None:
     registry = tool_registry()
     assert [t.name for t in tools] == list(registry)
     for tool in tools:
-        assert tool.args_schema is registry[tool.name].input_model
+        model = registry[tool.name].input_model
+        # The registry's model itself, with its JSON schema generated once.
+        assert issubclass(tool.args_schema, model) and tool.args_schema.__name__ == model.__name__
+        assert tool.args_schema.model_fields.keys() == model.model_fields.keys()
+        assert tool.args_schema.model_json_schema() == model.model_json_schema()
 
 
 def test_crewai_tool_returns_the_output_model_json_and_records_the_call(home: Path) -> None:

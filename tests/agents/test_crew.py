@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.llm_server import ScriptedLLMServer
+from tradecrew.agents import run_crew
 from tradecrew.agents.crew import (
     CrewBuildError,
     SymbolContext,
@@ -87,3 +88,60 @@ def test_standard_crew_has_typed_outputs_and_registry_tools(home: Path) -> None:
     # Untrusted text is not template-expanded and sits in its labelled block.
     sentiment = by_name["sentiment_assessment"].description
     assert '["{symbol} rallies"]' in sentiment.split("UNTRUSTED headlines", 1)[1]
+
+
+def test_crew_writes_nothing_outside_the_home(
+    home: Path, server: ScriptedLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CrewAI would keep every task's prompt and answer in a SQLite file under the user's data
+    # directory; the desk keeps them in its run record only.
+    data_home = tmp_path / "xdg-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data_home))
+    result = run_crew(["XAUUSD"], llm="m", base_url=server.base_url, dry_run=True)
+    assert result.outcomes[0].status == "ok", result.outcomes[0].message
+    assert len(result.outcomes[0].task_outputs) == 6
+    written = [p for p in data_home.rglob("*") if p.is_file()] if data_home.exists() else []
+    assert written == []
+    assert (home / "runs" / f"{result.run_id}.json").is_file()
+
+
+def test_each_agent_starts_from_an_empty_executor_state(home: Path) -> None:
+    crew_file = load_crew_file()
+    settings = get_settings()
+    analysis = analyze_symbol(AnalyzeQuery(symbol="EURUSD"))
+    baseline = deterministic_decision(analysis, equity=100_000, settings=settings)
+    ctx = SymbolContext("EURUSD", "D1", analysis, baseline, [])
+    gateway = LLMGateway(
+        cache_dir=home / "c",
+        base_url="http://127.0.0.1:9/v1",
+        recorder=RunRecorder(),
+        max_tokens=10,
+        max_cost=1,
+        max_concurrency=1,
+        max_retries=0,
+    )
+    crews = [
+        build_crew(
+            ctx,
+            crew_file=crew_file,
+            model="m",
+            base_url="http://127.0.0.1:9/v1",
+            llm_factory=lambda cfg: make_llm(cfg, gateway, "EURUSD"),
+        )
+        for _ in range(2)
+    ]
+    executors = []
+    for crew in crews:
+        for agent in crew.agents:
+            agent.create_agent_executor()
+            executors.append(agent.agent_executor)
+    assert len({id(e) for e in executors}) == len(executors) == 10
+    assert len({id(e.state) for e in executors}) == 10
+    for executor in executors:
+        state = executor.state
+        assert state.messages == [] and state.iterations == 0 and not state.is_finished
+        assert state.current_answer is None and state.pending_tool_calls == []
+        # The executor runs CrewAI's own steps.
+        assert {"call_llm_native_tools", "execute_native_tool", "finalize"} <= set(
+            type(executor).flow_definition().methods
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,7 @@ from tradecrew.agents.gateway import (
     LLMUnavailable,
     ReplayCacheMiss,
     price_for,
+    tls_context,
 )
 from tradecrew.agents.recorder import RunRecorder
 
@@ -102,3 +104,54 @@ def test_streaming_answers_are_forwarded_uncached(tmp_path: Path) -> None:
         for _ in range(2):
             assert "data: [DONE]" in _post(gateway, srv.base_url, BODY | {"stream": True}).text
         assert len(srv.requests) == 2
+
+
+def _count_connections(srv: ScriptedLLMServer) -> list[object]:
+    """Accepted TCP connections of the scripted server, as they arrive."""
+    httpd = srv._httpd
+    assert httpd is not None
+    accepted: list[object] = []
+    accept = httpd.get_request
+
+    def counting() -> tuple[object, object]:
+        conn = accept()
+        accepted.append(conn[1])
+        return conn
+
+    httpd.get_request = counting  # type: ignore[method-assign]
+    return accepted
+
+
+def test_every_client_of_a_run_shares_one_connection_pool(tmp_path: Path) -> None:
+    with ScriptedLLMServer([text("a"), text("b"), text("c"), text("d")]) as srv:
+        accepted = _count_connections(srv)
+        gateway = _gateway(tmp_path, srv, use_cache=False)
+        # Each _post opens and closes its own client, as each agent's LLM has its own.
+        for i in range(3):
+            assert _post(gateway, srv.base_url, BODY | {"seed": i}).status_code == 200
+        assert len(srv.requests) == 3 and len(accepted) == 1
+        gateway.close()
+        gateway.close()  # closing twice is harmless
+        # A closed gateway opens a new pool if it is asked again.
+        assert _post(gateway, srv.base_url, BODY | {"seed": 9}).status_code == 200
+        assert len(accepted) == 2
+        gateway.close()
+
+
+def test_tls_context_is_loaded_once_and_follows_ssl_cert_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import certifi
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    default = tls_context()
+    assert tls_context() is default
+    assert default.verify_mode == ssl.CERT_REQUIRED and default.check_hostname
+    assert default.cert_store_stats()["x509_ca"] > 0
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    custom = tls_context()
+    assert custom is not default and custom.cert_store_stats()["x509_ca"] > 0
+    monkeypatch.setenv("SSL_CERT_FILE", str(Path(__file__)))  # not a CA bundle
+    with pytest.raises(ssl.SSLError):
+        tls_context()

@@ -77,6 +77,43 @@ def test_full_crew_calls_registry_tools_and_files_a_crew_proposal(
     assert "no price known for scripted-model" in result.summary.cost_note
 
 
+def _prompt_text(body: dict) -> str:
+    return json.dumps(body["messages"])
+
+
+def test_symbols_and_runs_do_not_share_crew_state(
+    home: Path,
+    server: ScriptedLLMServer,
+    script: DeskScript,
+    proposals: ProposalBox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings_env(monkeypatch, max_concurrency=1)
+    first = _llm_run(server, proposals, symbols=("XAUUSD", "SPX"), use_cache=False)
+    before = first.model_dump_json()
+    sent = len(server.requests)
+    script.verdict = "veto"
+    second = _llm_run(server, proposals, symbols=("EURUSD",), use_cache=False)
+    assert [o.status for o in first.outcomes + second.outcomes] == ["ok"] * 3
+    # Every request starts from the task's own prompt: no messages left over from another
+    # task, symbol or run (a finished tool round adds exactly its call and its result).
+    for body in server.requests:
+        roles = [m["role"] for m in body["messages"]]
+        assert roles in (["system", "user"], ["system", "user", "assistant", "tool"]), roles
+    # Only the research brief quotes the full analysis, which names correlated symbols.
+    later = [b for b in server.requests[sent:] if task_of(b) != "research_brief"]
+    assert later and all(
+        "EURUSD" in _prompt_text(b) and "XAUUSD" not in _prompt_text(b) for b in later
+    )
+    assert {c.symbol for c in second.tool_calls} == {"EURUSD"}
+    assert {c.symbol for c in first.tool_calls} == {"XAUUSD", "SPX"}
+    verdicts = [o.task_outputs["risk_review"]["verdict"] for o in first.outcomes]
+    assert verdicts == ["approve", "approve"]
+    assert second.outcomes[0].task_outputs["risk_review"]["verdict"] == "veto"
+    assert second.outcomes[0].decision.direction is Direction.FLAT
+    assert first.model_dump_json() == before  # the later run changed nothing of the first
+
+
 def test_run_record_is_written_as_json_under_home(
     home: Path, server: ScriptedLLMServer, proposals: ProposalBox
 ) -> None:

@@ -182,6 +182,9 @@ def _sse_chunks(payload: dict[str, Any]) -> list[dict[str, Any]]:
 def _handler_for(server: ScriptedLLMServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # As real servers do: headers and body go out in separate writes, and Nagle's
+        # algorithm would hold the second back ~40 ms on a kept-alive connection.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # keep test output clean

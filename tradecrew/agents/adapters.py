@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from tradecrew.agents.recorder import RunRecorder
+from tradecrew.agents.schema_cache import cached_schema_model
 from tradecrew.agents.schemas import ToolCallRecord
 from tradecrew.tools.registry import ToolSpec, tool_registry
 
@@ -152,7 +153,9 @@ def crewai_tools(
     cls = _crewai_tool_class()
     tools = []
     for spec in select_specs(names):
-        tool = cls(name=spec.name, description=spec.description, args_schema=spec.input_model)
+        # The arguments' JSON schema is rendered for every task and LLM call: cache it.
+        args = cached_schema_model(spec.input_model)
+        tool = cls(name=spec.name, description=spec.description, args_schema=args)
         tool._spec = spec
         tool._ctx = context or ToolContext()
         tools.append(tool)

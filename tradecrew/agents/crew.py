@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,6 +22,7 @@ from tradecrew.agents.schemas import DEFAULT_TASK_OUTPUTS, OUTPUT_MODELS, DeskDe
 from tradecrew.config import Settings, get_settings
 from tradecrew.crewfile import CrewFile, CrewFileError
 from tradecrew.models import Timeframe
+from tradecrew.runtime import settle_gc
 from tradecrew.tools.analysis import AnalysisReport, bar_close_time
 
 _RULES = (
@@ -159,6 +161,59 @@ def validate_crew(crew: CrewFile) -> None:
     task_order(crew)
 
 
+class _NoTaskOutputLog:
+    """Stands in for CrewAI's task-output log, which the desk has no use for.
+
+    CrewAI would copy every prompt and answer into a SQLite file under the user's data
+    directory (outside the desk's home), shared and reset by every crew of the process; the
+    run record under ``<home>/runs`` already keeps them, and ``replay`` reads that.
+    """
+
+    def update(self, task_index: int, log: dict[str, Any]) -> None:
+        return None
+
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def reset(self) -> None:
+        return None
+
+    def load(self) -> None:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _crewai_classes() -> tuple[type[Any], type[Any]]:
+    """CrewAI's ``Crew`` and ``AgentExecutor`` with the desk's two changes, built once."""
+    prepare_crewai_environment()
+    from crewai import Crew
+    from crewai.agents.agent_executor import AgentExecutor, AgentExecutorState
+    from pydantic import PrivateAttr
+
+    class DeskCrew(Crew):  # type: ignore[misc]
+        """A crew whose task outputs go to the run record only."""
+
+        _task_output_handler: Any = PrivateAttr(default_factory=_NoTaskOutputLog)
+
+    class DeskAgentExecutor(AgentExecutor):  # type: ignore[misc]
+        """CrewAI's executor without a throw-away pydantic class per instance.
+
+        Its flow setup first derives a new state class (with an ``id``, milliseconds each,
+        several executors per symbol), and then the executor's own validator replaces that
+        state with a plain ``AgentExecutorState``: start from that state directly.
+        """
+
+        def _create_default_extension_state(self, *, ignore_declared_state: bool = False) -> Any:
+            return AgentExecutorState()
+
+    # A flow's steps are read from its own class body; this one runs the parent's steps.
+    DeskAgentExecutor._flow_definition = AgentExecutor.flow_definition()
+    # CrewAI's import leaves hundreds of thousands of long-lived objects behind; without
+    # this, every full garbage collection of a crew run scans them all again.
+    settle_gc()
+    return DeskCrew, DeskAgentExecutor
+
+
 def build_crew(
     ctx: SymbolContext,
     *,
@@ -174,8 +229,8 @@ def build_crew(
     if not crew_file.tasks:
         raise CrewFileError("crew.yaml defines no tasks")
     validate_crew(crew_file)
-    prepare_crewai_environment()
-    from crewai import Agent, Crew, Process, Task
+    crew_class, executor_class = _crewai_classes()
+    from crewai import Agent, Process, Task
 
     tf = Timeframe.parse(ctx.timeframe)
     clock = ctx.asof or bar_close_time(ctx.analysis.timestamp, tf)
@@ -210,6 +265,7 @@ def build_crew(
             allow_delegation=False,
             cache=False,  # every tool call runs, so every output is recorded
             verbose=False,
+            executor_class=executor_class,
         )
     digest = json.dumps(analysis_digest(ctx, settings), default=str)
     tasks: dict[str, Any] = {}
@@ -223,7 +279,7 @@ def build_crew(
             context=[tasks[dep] for dep in spec.context],
             output_pydantic=output_model(name, spec.output),
         )
-    return Crew(
+    return crew_class(
         agents=list(agents.values()),
         tasks=list(tasks.values()),
         process=Process.sequential,

@@ -14,10 +14,12 @@ import email.utils
 import hashlib
 import json
 import os
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +91,19 @@ def reset_scope(token: contextvars.Token[CallScope | None]) -> None:
     _scope.reset(token)
 
 
+def tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (honouring SSL_CERT_FILE / SSL_CERT_DIR), loaded once.
+
+    Loading the CA bundle takes tens of milliseconds; a context is safe to share.
+    """
+    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@lru_cache(maxsize=4)
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return httpx.create_ssl_context()  # reads the same two variables
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if not value:
@@ -134,6 +149,7 @@ class LLMGateway:
         self.budget_reason: str | None = None
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._pool: httpx.HTTPTransport | None = None
 
     # ------------------------------------------------------------------ policy
     def cache_key(self, body: dict[str, Any]) -> str:
@@ -289,7 +305,24 @@ class LLMGateway:
                 self.down_reason = reason
 
     def transport(self) -> GatewayTransport:
+        """A transport for one client; every client of the run shares one connection pool."""
         return GatewayTransport(self)
+
+    def _forward(self, request: httpx.Request) -> httpx.Response:
+        # One pool for the whole run, not one per agent: connections to the server are reused
+        # across agents and symbols.
+        with self._lock:
+            if self._pool is None:
+                self._pool = httpx.HTTPTransport(verify=tls_context())
+            pool = self._pool
+        return pool.handle_request(request)
+
+    def close(self) -> None:
+        """Close the run's connections; a later request opens a new pool."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
 
 class GatewayTransport(httpx.BaseTransport):
@@ -297,13 +330,12 @@ class GatewayTransport(httpx.BaseTransport):
 
     def __init__(self, gateway: LLMGateway) -> None:
         self.gateway = gateway
-        self._inner = httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self.gateway.handle(request, self._inner.handle_request)
+        return self.gateway.handle(request, self.gateway._forward)
 
     def close(self) -> None:
-        self._inner.close()
+        """Nothing of its own to close: the pool belongs to the gateway (``LLMGateway.close``)."""
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -190,8 +190,12 @@ def _execute(
 ) -> CrewRunResult:
     started = utcnow()
     t0 = time.perf_counter()
-    outcomes = _in_new_loop(lambda: _run_all(plan, progress))
     gateway = plan.gateway
+    try:
+        outcomes = _in_new_loop(lambda: _run_all(plan, progress))
+    finally:
+        if gateway is not None:
+            gateway.close()
     if gateway is not None and gateway.budget_reason:
         plan.message += f"; stopped: {gateway.budget_reason}"
     elif gateway is not None and gateway.down_reason:

@@ -12,10 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradecrew.agents.schema_cache import CachedJsonSchema
 from tradecrew.models import Direction, Regime
 
 
-class _LLMOut(BaseModel):
+class _LLMOut(CachedJsonSchema, BaseModel):
     # Lenient on purpose: an extra key from a model is noise, not a reason to fail.
     model_config = ConfigDict(extra="ignore")
 
