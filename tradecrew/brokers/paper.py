@@ -67,7 +67,6 @@ from tradecrew.models import (
     TimeInForce,
     utcnow,
 )
-from tradecrew.wal import Checkpointer
 
 QuoteFn = Callable[[str], Quote]
 _EPS = 1e-12
@@ -117,7 +116,6 @@ class PaperBroker:
         self._value = Valuation(quote_fn, leverage, clock)
         self._lock = threading.RLock()
         self._engine = open_store(path)
-        self._checkpoints = None if str(path) == ":memory:" else Checkpointer(self._engine)
         account = {
             "id": 1,
             "account_id": f"paper-{uuid.uuid4().hex[:8]}",
@@ -137,8 +135,6 @@ class PaperBroker:
 
     def close(self) -> None:
         """Release the database file (tests and restarts)."""
-        if self._checkpoints is not None:
-            self._checkpoints.stop()
         self._engine.dispose()
 
     # ------------------------------------------------------------------ reads
@@ -450,7 +446,9 @@ _BY_ANY_ID = select(_order_table).where(
     | (_order_table.c.order_id == bindparam("key"))
 )
 _ALL_ORDERS = select(_order_table).order_by(_order_table.c.seq)
-_OPEN_ORDERS = _ALL_ORDERS.where(_order_table.c.status.not_in([t.value for t in _TERMINAL]))
+_OPEN_ORDERS = _ALL_ORDERS.where(
+    _order_table.c.status.in_([s.value for s in OrderStatus if s not in _TERMINAL])
+)
 _OPEN_OF_SYMBOL = _OPEN_ORDERS.where(_order_table.c.symbol == bindparam("symbol"))
 _LAST_ORDER_SEQ = select(func.max(_order_table.c.seq))
 _FILLS = (

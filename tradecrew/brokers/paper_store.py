@@ -33,7 +33,6 @@ from tradecrew.models import (
     TimeInForce,
     check_order_transition,
 )
-from tradecrew.wal import no_autocheckpoint
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -137,8 +136,6 @@ def open_store(path: Path | str) -> Engine:
         cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
         # WAL lets the desk read while the venue writes; NORMAL is durable enough with WAL.
         cur.execute("PRAGMA journal_mode=WAL")
-        if str(path) != ":memory:":
-            no_autocheckpoint(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()

@@ -25,7 +25,6 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from tradecrew.ledger.errors import LedgerError
-from tradecrew.wal import no_autocheckpoint
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -65,7 +64,6 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode = WAL")
-            no_autocheckpoint(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -93,11 +91,6 @@ def synced(conn: Connection, durable: bool) -> Iterator[None]:
         raw.execute("PRAGMA synchronous = NORMAL")
 
 
-def wal_file(engine: Engine) -> bool:
-    """Whether ``engine`` is a SQLite file in WAL mode (in-memory databases share one pool)."""
-    return engine.dialect.name == "sqlite" and not isinstance(engine.pool, StaticPool)
-
-
 def writer(engine: Engine) -> Engine:
     """The same pool, but transactions take the write lock up front (SQLite)."""
     return engine.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
@@ -114,7 +107,7 @@ def alembic_config() -> Config:
 
 # The newest migration; tests check it equals alembic's head, so opening an up-to-date
 # database can skip importing alembic (a third of a second at every start).
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 
 def current_revision(engine: Engine) -> str | None:

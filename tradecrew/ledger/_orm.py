@@ -104,7 +104,7 @@ class RiskDecisionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     trading_state: Mapped[str] = mapped_column(String(16))
     # Insertion order: the latest decision is the last one recorded, whatever its clock said.
-    seq: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
 
 
 class ApprovalRow(Base):
@@ -123,6 +123,7 @@ class ApprovalRow(Base):
 
 class OrderRow(Base):
     __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_broker_created_at", "broker", "created_at"),)
 
     id: Mapped[str] = _id()
     client_order_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -182,6 +183,7 @@ class PositionSnapshotRow(Base):
 
 class AccountSnapshotRow(Base):
     __tablename__ = "account_snapshots"
+    __table_args__ = (Index("ix_account_snapshots_broker_equity", "broker", "equity"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(String(64))

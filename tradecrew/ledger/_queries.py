@@ -16,7 +16,7 @@ from tradecrew.ledger._orm import (
     OrderRow,
     RiskDecisionRow,
 )
-from tradecrew.models import TERMINAL_ORDER_STATUSES
+from tradecrew.models import TERMINAL_ORDER_STATUSES, OrderStatus
 
 _approvals = ApprovalRow.__table__
 _decisions = RiskDecisionRow.__table__
@@ -24,6 +24,9 @@ _verdicts = AgentVerdictRow.__table__
 _orders = OrderRow.__table__
 _fills = FillRow.__table__
 _snapshots = AccountSnapshotRow.__table__
+
+#: Order statuses that are not final; listed (not "not final") so the status index serves.
+OPEN_STATUSES = [s.value for s in OrderStatus if s not in TERMINAL_ORDER_STATUSES]
 
 #: Decisions on ``proposal_id``, in recording order.
 DECISIONS_OF = (
@@ -54,7 +57,7 @@ OPEN_ORDERS = (
     select(_orders)
     .where(
         _orders.c.broker == bindparam("broker"),
-        _orders.c.status.not_in([s.value for s in TERMINAL_ORDER_STATUSES]),
+        _orders.c.status.in_(OPEN_STATUSES),
     )
     .order_by(_orders.c.created_at, _orders.c.id)
 )

@@ -20,7 +20,13 @@ from tradecrew.ledger._orm import (
     ProposalRow,
 )
 from tradecrew.ledger._proposals import transition_proposal
-from tradecrew.ledger._queries import FILL_SEEN, FIRST_EQUITY, ORDER_BY_CLIENT_ID, PEAK_EQUITY
+from tradecrew.ledger._queries import (
+    FILL_SEEN,
+    FIRST_EQUITY,
+    OPEN_STATUSES,
+    ORDER_BY_CLIENT_ID,
+    PEAK_EQUITY,
+)
 from tradecrew.ledger._tx import (
     Tx,
     fetch,
@@ -321,7 +327,7 @@ def orders_query(
     if status is not None:
         q = q.where(t.c.status == OrderStatus(status).value)
     if open_only:
-        q = q.where(t.c.status.not_in([st.value for st in TERMINAL_ORDER_STATUSES]))
+        q = q.where(t.c.status.in_(OPEN_STATUSES))
     if proposal_id is not None:
         q = q.where(t.c.proposal_id == proposal_id)
     if broker is not None:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from tradecrew.ledger import _governance, _proposals, _queries, _trading
 from tradecrew.ledger import audit as _audit
 from tradecrew.ledger._convert import row_values, to_model
-from tradecrew.ledger._db import ensure_schema, make_engine, synced, wal_file, writer
+from tradecrew.ledger._db import ensure_schema, make_engine, synced, writer
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
     AuditRow,
@@ -66,7 +66,6 @@ from tradecrew.models import (
     TradingState,
     utcnow,
 )
-from tradecrew.wal import Checkpointer
 
 if TYPE_CHECKING:
     from tradecrew.config import Settings
@@ -89,7 +88,6 @@ class Ledger:
             self._engine.dispose()
             raise
         self._writer = writer(self._engine)
-        self._checkpoints = Checkpointer(self._engine) if wal_file(self._engine) else None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Ledger:
@@ -102,8 +100,6 @@ class Ledger:
         return cls(settings.resolved_database_url)
 
     def close(self) -> None:
-        if self._checkpoints is not None:
-            self._checkpoints.stop()
         self._engine.dispose()
 
     def __enter__(self) -> Ledger:
