@@ -300,3 +300,21 @@ def test_the_same_agent_verdict_twice_is_kept_twice(desk: Desk) -> None:
             desk.record_agent_verdict(out.proposal_id, AgentVerdict(action="approve"))
         assert len(desk.ledger.decisions(out.proposal_id)) == 3
         assert len(desk.ledger.verdicts(out.proposal_id)) == 2
+
+
+def test_the_order_rate_limit_counts_the_last_minute_of_orders(tmp_path: Path) -> None:
+    clock = Clock()
+    desk = _desk(tmp_path, clock, max_orders_per_minute=2)
+    try:
+        for side in (Side.BUY, Side.SELL):
+            made = desk.propose(GOLD.model_copy(update={"side": side}))
+            assert desk.approve(made.proposal_id).status is ProposalStatus.FILLED
+            clock.advance(10)
+        third = desk.propose(GOLD)
+        assert third.status is ProposalStatus.VETOED
+        assert any(r.startswith("rate_limit: 2 orders in the last 60s") for r in third.reasons)
+        clock.advance(51)  # the first order is now more than a minute old
+        fourth = desk.propose(GOLD)
+        assert fourth.status is ProposalStatus.PENDING, fourth.reasons
+    finally:
+        desk.close()

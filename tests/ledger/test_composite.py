@@ -245,10 +245,10 @@ def test_risk_facts_read_state_recent_orders_open_orders_and_equity(ledger: Ledg
     facts = ledger.risk_facts("paper", now - timedelta(seconds=60), now - timedelta(hours=1))
     assert facts.trading_state.state is TradingState.REDUCING
     assert facts.open_orders == [order]
-    assert facts.recent_order_times == [order.created_at]
+    assert facts.orders_last_minute == 1
     assert (facts.first_equity_today, facts.peak_equity) == (1_000.0, 1_200.0)
     later = ledger.risk_facts("paper", now + timedelta(hours=1), now + timedelta(hours=1))
-    assert later.recent_order_times == [] and later.first_equity_today is None
+    assert later.orders_last_minute == 0 and later.first_equity_today is None
     other = ledger.risk_facts("alpaca", now - timedelta(seconds=60), now)
     assert other.open_orders == [] and other.peak_equity is None
 

@@ -61,7 +61,7 @@ def desks(draw: st.DrawFn, **fixed: Any) -> tuple[Proposal, RiskContext]:
         "in_blackout": draw(st.booleans()),
         "risk_reduction": draw(st.sampled_from([0.0, 0.25, 0.5, 1.0])),
         "market_open": draw(st.sampled_from([None, True, False])),
-        "recent_order_times": [NOW] * draw(st.integers(0, 10)),
+        "orders_last_minute": draw(st.integers(0, 10)),
         "trading_state": draw(st.sampled_from(list(TradingState))),
         "kill_switch": draw(st.booleans()),
         "prices": prices,

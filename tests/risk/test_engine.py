@@ -20,7 +20,7 @@ CALM = {
     "kill_switch": False,
     "trading_state": TradingState.ACTIVE,
     "market_open": True,
-    "recent_order_times": [],
+    "orders_last_minute": 0,
     "in_blackout": False,
     "signal_confidence": None,
 }
@@ -211,8 +211,8 @@ def test_loss_trip_is_reported_as_the_state_the_desk_must_enter() -> None:
     assert d.trading_state is TradingState.REDUCING
 
 
-class _ExplodingList(list):
-    def __iter__(self):
+class _ExplodingCount(int):
+    def __add__(self, other: object) -> int:
         raise RuntimeError("clock feed lost")
 
 
@@ -228,7 +228,7 @@ class _BrokenEquity(RiskContext):
 
 
 def test_check_that_raises_denies_with_its_own_name_and_message() -> None:
-    ctx = context().model_copy(update={"recent_order_times": _ExplodingList()})
+    ctx = context().model_copy(update={"orders_last_minute": _ExplodingCount(0)})
     d = evaluate(proposal(), ctx)
     assert not d.approved
     rate = next(c for c in d.checks if c.name == "rate_limit")

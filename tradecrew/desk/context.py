@@ -219,7 +219,7 @@ def build_context(
         market_open=market_open(proposal.symbol, now, quote)
         if settings.risk.enforce_market_hours
         else None,
-        recent_order_times=facts.recent_order_times,
+        orders_last_minute=facts.orders_last_minute,
         trading_state=state.state,
         kill_switch=state.state is TradingState.HALTED,
         start_of_day_equity=start_of_day,

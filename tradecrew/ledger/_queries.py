@@ -61,9 +61,9 @@ OPEN_ORDERS = (
     )
     .order_by(_orders.c.created_at, _orders.c.id)
 )
-#: Creation times of ``broker``'s orders since ``since``.
-ORDER_TIMES = select(_orders.c.created_at).where(
-    _orders.c.broker == bindparam("broker"), _orders.c.created_at >= bindparam("since")
+#: How many orders ``broker`` received after ``since``.
+ORDERS_SINCE = select(func.count()).where(
+    _orders.c.broker == bindparam("broker"), _orders.c.created_at > bindparam("since")
 )
 #: ``broker``'s first equity observation at or after ``day_start``.
 FIRST_EQUITY = (

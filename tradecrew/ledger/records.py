@@ -156,7 +156,7 @@ class RiskFacts(Model):
     """What the risk context needs from the ledger, read in one transaction."""
 
     trading_state: TradingStateRecord
-    recent_order_times: list[datetime]
+    orders_last_minute: int
     first_equity_today: float | None
     peak_equity: float | None
     open_orders: list[Order]

@@ -339,11 +339,6 @@ class Ledger:
         with self._read() as s:
             return [to_model(Order, r) for r in s.execute(q)]
 
-    def order_times(self, broker: str, since: datetime) -> list[datetime]:
-        """Creation times of ``broker``'s orders since ``since`` (for the order rate limit)."""
-        with self._read() as s:
-            return list(s.scalars(_queries.ORDER_TIMES, {"broker": broker, "since": since}))
-
     def open_orders(self, broker: str | None = None) -> list[Order]:
         return self.orders(open_only=True, broker=broker)
 
@@ -407,15 +402,15 @@ class Ledger:
             return _trading.equity_marks(s, broker, day_start)
 
     def risk_facts(self, broker: str, since: datetime, day_start: datetime) -> RiskFacts:
-        """The trading state, ``broker``'s orders created since ``since`` and still open, and
-        its equity marks (see ``equity_marks``), read in one transaction."""
+        """The trading state, how many orders ``broker`` got after ``since``, its open orders
+        and its equity marks (see ``equity_marks``), read in one transaction."""
         with self._read() as s:
             first, peak = _trading.equity_marks(s, broker, day_start)
-            recent = s.scalars(_queries.ORDER_TIMES, {"broker": broker, "since": since})
+            recent = s.scalar(_queries.ORDERS_SINCE, {"broker": broker, "since": since})
             open_orders = s.execute(_queries.OPEN_ORDERS, {"broker": broker})
             return RiskFacts(
                 trading_state=_governance.get_trading_state(s),
-                recent_order_times=list(recent),
+                orders_last_minute=int(recent or 0),
                 first_equity_today=first,
                 peak_equity=peak,
                 open_orders=[to_model(Order, r) for r in open_orders],

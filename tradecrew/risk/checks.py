@@ -7,7 +7,6 @@ risk (correlation, confidence, blackout) let an order that only shrinks a positi
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 
 from tradecrew.instruments import find_instrument, normalize_symbol
 from tradecrew.models import OrderType, RiskCheck, TradingState
@@ -153,8 +152,7 @@ def fat_finger(view: OrderView) -> RiskCheck:
 
 def rate_limit(view: OrderView) -> RiskCheck:
     ctx = view.ctx
-    since = ctx.now - timedelta(seconds=60)
-    recent = sum(1 for t in ctx.recent_order_times if t > since)
+    recent = ctx.orders_last_minute
     limit = ctx.limits.max_orders_per_minute
     if recent + 1 > limit:
         return failed("rate_limit", f"{recent} orders in the last 60s; limit {limit} per minute")

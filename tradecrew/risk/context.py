@@ -37,7 +37,9 @@ class RiskContext(BaseModel):
     in_blackout: bool = False
     risk_reduction: float = Field(1.0, description="size factor in a blackout; 0 blocks")
     market_open: bool | None = Field(None, description="None: unknown")
-    recent_order_times: list[datetime] = Field(default_factory=list)
+    orders_last_minute: int = Field(
+        0, ge=0, description="orders sent to this account in the 60 s before now"
+    )
     trading_state: TradingState = TradingState.ACTIVE
     kill_switch: bool = False
     equity: float | None = Field(None, description="current equity; default account.equity")
