@@ -310,3 +310,19 @@ def test_from_settings_defaults_to_the_process_settings(tradecrew_home: Path) ->
     with Ledger.from_settings() as ledger:
         ledger.set_trading_state("reducing", "drawdown", "risk")
     assert (tradecrew_home / "tradecrew.db").is_file()
+
+
+def test_recording_the_same_decision_twice_is_a_conflict_and_keeps_one(ledger: Ledger) -> None:
+    proposal = ledger.add_proposal(make_proposal())
+    decision = ledger.record_decision(make_decision(proposal))
+    with pytest.raises(Conflict, match=decision.id):
+        ledger.record_decision(decision)
+    assert ledger.decisions(proposal.id) == [decision]
+    assert ledger.verify_audit_chain().ok
+
+
+def test_an_order_id_reused_under_another_client_id_is_a_conflict(ledger: Ledger) -> None:
+    first = ledger.create_order(make_order("cid-1"))
+    with pytest.raises(Conflict, match="another client_order_id"):
+        ledger.create_order(make_order("cid-2").model_copy(update={"id": first.id}))
+    assert [o.client_order_id for o in ledger.orders()] == ["cid-1"]

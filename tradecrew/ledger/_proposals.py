@@ -11,14 +11,12 @@ from tradecrew.ledger._orm import ProposalRow, RiskDecisionRow
 from tradecrew.ledger._queries import DECISIONS_OF, LAST_DECISION_SEQ
 from tradecrew.ledger._tx import (
     Tx,
-    fetch,
     get_or_raise,
-    insert_row,
+    insert_new,
     require_actor,
     require_aware,
     require_length,
 )
-from tradecrew.ledger.errors import Conflict
 from tradecrew.models import (
     Proposal,
     ProposalRequest,
@@ -38,10 +36,11 @@ def add_proposal(tx: Tx, proposal: Proposal | ProposalRequest, actor: str) -> Pr
     require_aware(proposal.created_at, "created_at")
     require_aware(proposal.expires_at, "expires_at")
     require_length(proposal.id, "proposal id", 40)
-    if fetch(tx.conn, ProposalRow, proposal.id) is not None:
-        raise Conflict(f"proposal {proposal.id!r} already exists")
-    insert_row(
-        tx.conn, ProposalRow, row_values(ProposalRow, proposal, updated_at=proposal.created_at)
+    insert_new(
+        tx.conn,
+        ProposalRow,
+        row_values(ProposalRow, proposal, updated_at=proposal.created_at),
+        f"proposal {proposal.id!r} already exists",
     )
     tx.audit(actor, "proposal.created", "proposal", proposal.id, None, image(proposal))
     return proposal
@@ -72,10 +71,13 @@ def record_decision(
     require_length(decision.id, "decision id", 40)
     if not proposal_known:
         tx.get(ProposalRow, decision.proposal_id, "proposal")
-    if fetch(tx.conn, RiskDecisionRow, decision.id) is not None:
-        raise Conflict(f"risk decision {decision.id!r} already exists")
     last = tx.conn.scalar(LAST_DECISION_SEQ)
-    insert_row(tx.conn, RiskDecisionRow, row_values(RiskDecisionRow, decision, seq=(last or 0) + 1))
+    insert_new(
+        tx.conn,
+        RiskDecisionRow,
+        row_values(RiskDecisionRow, decision, seq=(last or 0) + 1),
+        f"risk decision {decision.id!r} already exists",
+    )
     tx.audit(actor, "decision.recorded", "risk_decision", decision.id, None, image(decision))
     return decision
 

@@ -29,7 +29,7 @@ from tradecrew.ledger._queries import (
 )
 from tradecrew.ledger._tx import (
     Tx,
-    fetch,
+    insert_new,
     insert_row,
     require_actor,
     require_aware,
@@ -127,9 +127,12 @@ def create_order(tx: Tx, order: Order, actor: str) -> Order:
         raise ValueError("a new order has nothing filled; fills arrive through record_fill")
     if order.proposal_id is not None:
         tx.get(ProposalRow, order.proposal_id, "proposal")
-    if fetch(conn, OrderRow, order.id) is not None:
-        raise Conflict(f"order id {order.id!r} already exists under another client_order_id")
-    insert_row(conn, OrderRow, row_values(OrderRow, order))
+    insert_new(
+        conn,
+        OrderRow,
+        row_values(OrderRow, order),
+        f"order id {order.id!r} already exists under another client_order_id",
+    )
     tx.audit(actor, "order.created", "order", order.id, None, image(order))
     return order
 

@@ -19,10 +19,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from tradecrew.ledger import audit as _audit
 from tradecrew.ledger._orm import AuditHeadRow, AuditRow, Base
-from tradecrew.ledger.errors import LedgerError, NotFound
+from tradecrew.ledger.errors import Conflict, LedgerError, NotFound
 from tradecrew.ledger.records import AuditEntry
 
 T = TypeVar("T")
@@ -147,6 +148,18 @@ def insert_row(
 
 def update_row(conn: Connection, row_cls: type[Base], key: object, **values: Any) -> None:
     conn.execute(_Statements.of(row_cls.__table__).update, {"key_": key, **values})
+
+
+def insert_new(
+    conn: Connection, row_cls: type[Base], values: dict[str, Any], conflict: str
+) -> None:
+    """Insert a row whose key must be new, Conflict(``conflict``) if it is not. The caller
+    has checked every other constraint, so a refusal can only be the key's (and costs no
+    look-up first)."""
+    try:
+        insert_row(conn, row_cls, values)
+    except IntegrityError:
+        raise Conflict(conflict) from None
 
 
 def get_or_raise(conn: Connection, row_cls: type[Base], id: str, entity: str) -> Row[Any]:
