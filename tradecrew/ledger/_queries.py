@@ -100,3 +100,10 @@ FILL_SEEN = select(_fills.c.fill_key).where(
 )
 #: The recording number of the last risk decision.
 LAST_DECISION_SEQ = select(func.max(_decisions.c.seq))
+#: ``broker``'s first equity since ``day_start``, its peak equity and its orders after
+#: ``since``, in one statement (the risk context reads them for every check).
+ACCOUNT_FACTS = select(
+    FIRST_EQUITY.scalar_subquery().label("first_equity"),
+    PEAK_EQUITY.scalar_subquery().label("peak_equity"),
+    ORDERS_SINCE.scalar_subquery().label("recent_orders"),
+)

@@ -405,14 +405,14 @@ class Ledger:
         """The trading state, how many orders ``broker`` got after ``since``, its open orders
         and its equity marks (see ``equity_marks``), read in one transaction."""
         with self._read() as s:
-            first, peak = _trading.equity_marks(s, broker, day_start)
-            recent = s.scalar(_queries.ORDERS_SINCE, {"broker": broker, "since": since})
+            params = {"broker": broker, "since": since, "day_start": day_start}
+            marks = s.execute(_queries.ACCOUNT_FACTS, params).one()
             open_orders = s.execute(_queries.OPEN_ORDERS, {"broker": broker})
             return RiskFacts(
                 trading_state=_governance.get_trading_state(s),
-                orders_last_minute=int(recent or 0),
-                first_equity_today=first,
-                peak_equity=peak,
+                orders_last_minute=int(marks.recent_orders or 0),
+                first_equity_today=marks.first_equity,
+                peak_equity=marks.peak_equity,
                 open_orders=[to_model(Order, r) for r in open_orders],
             )
 
