@@ -13,6 +13,7 @@ import pytest
 from tradecrew.agents.adapters import (
     ToolContext,
     UnknownToolError,
+    call_key,
     crewai_tools,
     invoke_tool,
     langchain_tools,
@@ -106,3 +107,27 @@ def test_importing_the_package_does_not_import_crewai() -> None:
         cwd=Path(__file__).parents[2],
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_call_already_answered_in_the_run_is_not_run_again(home: Path) -> None:
+    recorder = RunRecorder()
+    spec = tool_registry()["indicators"]
+    ctx = ToolContext(recorder=recorder, defaults={"timeframe": "D1"})
+    first = invoke_tool(spec, {"symbol": "XAUUSD"}, ctx)
+    key = call_key(spec, {"symbol": "XAUUSD", "timeframe": "D1"})
+    assert key is not None and ctx.answers == {key: first}
+    # Whatever the run holds for that call is the answer (the same arguments, spelled
+    # differently, are the same call); a different call still runs.
+    ctx.answers[key] = '{"kept": true}'
+    assert invoke_tool(spec, {"timeframe": "D1", "symbol": "XAUUSD"}, ctx) == '{"kept": true}'
+    other = invoke_tool(spec, {"symbol": "EURUSD"}, ctx)
+    assert "EURUSD" in other and len(ctx.answers) == 2
+    assert [c.ok for c in recorder.tool_calls] == [True, True, True]
+
+
+def test_a_call_with_bad_arguments_has_no_key_and_is_not_kept(home: Path) -> None:
+    spec = tool_registry()["indicators"]
+    assert call_key(spec, {"symbol": ""}) is None
+    ctx = ToolContext()
+    assert "error" in json.loads(invoke_tool(spec, {"symbol": ""}, ctx))
+    assert ctx.answers == {}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.llm_server import ScriptedLLMServer
 from tradecrew.agents import run_crew
+from tradecrew.agents.adapters import ToolContext, call_key
 from tradecrew.agents.crew import (
     CrewBuildError,
     SymbolContext,
@@ -23,6 +25,7 @@ from tradecrew.agents.schemas import RiskReview, TradePlan
 from tradecrew.config import get_settings
 from tradecrew.crewfile import CrewFile, load_crew_file
 from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
+from tradecrew.tools.registry import tool_registry
 
 
 def _crew(**tasks) -> CrewFile:
@@ -145,3 +148,49 @@ def test_each_agent_starts_from_an_empty_executor_state(home: Path) -> None:
         assert {"call_llm_native_tools", "execute_native_tool", "finalize"} <= set(
             type(executor).flow_definition().methods
         )
+
+
+def _tool_contexts(ctx: SymbolContext, home: Path) -> list[ToolContext]:
+    with ScriptedLLMServer() as srv:
+        gateway = LLMGateway(
+            cache_dir=home / "c",
+            base_url=srv.base_url,
+            recorder=RunRecorder(),
+            max_tokens=10,
+            max_cost=1,
+            max_concurrency=1,
+            max_retries=0,
+        )
+        crew = build_crew(
+            ctx,
+            crew_file=load_crew_file(),
+            model="m",
+            base_url=srv.base_url,
+            llm_factory=lambda cfg: make_llm(cfg, gateway, ctx.symbol),
+        )
+    return [tool._ctx for agent in crew.agents for tool in agent.tools]
+
+
+def test_the_runs_analysis_answers_an_agents_identical_call(home: Path) -> None:
+    asof = datetime(2018, 6, 29, 21, tzinfo=UTC)
+    analysis = analyze_symbol(AnalyzeQuery(symbol="EURUSD", asof=asof))
+    baseline = deterministic_decision(analysis, equity=100_000, settings=get_settings())
+    contexts = _tool_contexts(SymbolContext("EURUSD", "D1", analysis, baseline, [], asof), home)
+    (answers,) = {id(c.answers): c.answers for c in contexts}.values()  # one per symbol run
+    ((key, seeded),) = answers.items()
+    spec = tool_registry()["analyze_symbol"]
+    # What an agent's call with the run's defaults and pinned time computes, computed afresh.
+    args = {**contexts[0].defaults, **contexts[0].pinned}
+    args.pop("timestamp", None)
+    assert key == call_key(spec, args)
+    assert seeded == spec.run(args).model_dump_json()
+
+
+def test_no_analysis_is_seeded_without_a_fixed_time_or_with_headlines(home: Path) -> None:
+    asof = datetime(2018, 6, 29, 21, tzinfo=UTC)
+    analysis = analyze_symbol(AnalyzeQuery(symbol="EURUSD", asof=asof, headlines=["ECB hikes"]))
+    baseline = deterministic_decision(analysis, equity=100_000, settings=get_settings())
+    with_news = SymbolContext("EURUSD", "D1", analysis, baseline, ["ECB hikes"], asof)
+    live = SymbolContext("EURUSD", "D1", analysis, baseline, [], None)
+    for ctx in (with_news, live):
+        assert all(c.answers == {} for c in _tool_contexts(ctx, home))

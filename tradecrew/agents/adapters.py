@@ -36,7 +36,9 @@ class ToolContext:
     """Where a tool call belongs (symbol, agent, recorder) and the run's argument policy.
 
     ``defaults`` fill arguments the model left out; ``pinned`` override what it sent, so a
-    run at ``asof`` never sees a bar that closed later.
+    run at ``asof`` never sees a bar that closed later. ``answers`` holds the outputs already
+    computed in this symbol's run, by call (see ``call_key``): the tools are pure, so the same
+    call is answered again without running it again.
     """
 
     symbol: str = ""
@@ -44,6 +46,17 @@ class ToolContext:
     recorder: RunRecorder | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
     pinned: dict[str, Any] = field(default_factory=dict)
+    answers: dict[str, str] = field(default_factory=dict)
+
+
+def call_key(spec: ToolSpec[Any, Any], args: Mapping[str, Any]) -> str | None:
+    """One text per distinct call of ``spec`` (its validated arguments), or None when the
+    arguments do not validate (that call reports its own error)."""
+    try:
+        query = spec.input_model.model_validate(dict(args))
+    except ValidationError:
+        return None
+    return f"{spec.name}:{query.model_dump_json()}"
 
 
 def _short_error(exc: Exception) -> str:
@@ -81,7 +94,11 @@ def invoke_tool(
     args: dict[str, Any] = dict(raw or {})
     try:
         args = _arguments(spec, args, ctx)
-        output = spec.run(args).model_dump_json()
+        key = call_key(spec, args)
+        known = ctx.answers.get(key) if key is not None else None
+        output = known if known is not None else spec.run(args).model_dump_json()
+        if key is not None:
+            ctx.answers[key] = output
         ok = True
     except Exception as exc:  # a tool failure is an answer the agent can read
         output = json.dumps({"error": _short_error(exc), "tool": spec.name})

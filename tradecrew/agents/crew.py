@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tradecrew.agents.adapters import ToolContext, crewai_tools, select_specs
+from tradecrew.agents.adapters import ToolContext, call_key, crewai_tools, select_specs
 from tradecrew.agents.llm import LLMConfig, prepare_crewai_environment, resolve_llm
 from tradecrew.agents.recorder import RunRecorder
 from tradecrew.agents.schemas import DEFAULT_TASK_OUTPUTS, OUTPUT_MODELS, DeskDecision
@@ -24,6 +24,7 @@ from tradecrew.crewfile import CrewFile, CrewFileError
 from tradecrew.models import Timeframe
 from tradecrew.runtime import settle_gc
 from tradecrew.tools.analysis import AnalysisReport, bar_close_time
+from tradecrew.tools.registry import tool_registry
 
 _RULES = (
     "Rules of the desk: state only figures that appear in tool outputs or in the desk data "
@@ -240,6 +241,16 @@ def build_crew(
         "source": ctx.analysis.source,
         "timestamp": clock,
     }
+    # The run already analysed the symbol as of ``ctx.asof``: an agent asking for that same
+    # analysis gets it without a second computation (with headlines, the calls differ).
+    answers: dict[str, str] = {}
+    if ctx.asof is not None and not ctx.headlines:
+        seed = call_key(
+            tool_registry()["analyze_symbol"],
+            {k: v for k, v in {**defaults, "asof": ctx.asof}.items() if k != "timestamp"},
+        )
+        if seed is not None:
+            answers[seed] = ctx.analysis.model_dump_json()
     agents: dict[str, Any] = {}
     for name, spec in crew_file.agents.items():
         config = resolve_llm(
@@ -253,6 +264,7 @@ def build_crew(
             recorder=recorder,
             defaults=defaults,
             pinned={"asof": clock},
+            answers=answers,
         )
         agents[name] = Agent(
             role=spec.role,
