@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Select, select
 
 from tradecrew.ledger._convert import image, row_values, to_model
 from tradecrew.ledger._orm import (
@@ -22,10 +22,8 @@ from tradecrew.ledger._orm import (
 from tradecrew.ledger._proposals import transition_proposal
 from tradecrew.ledger._queries import (
     FILL_SEEN,
-    FIRST_EQUITY,
     OPEN_STATUSES,
     ORDER_BY_CLIENT_ID,
-    PEAK_EQUITY,
 )
 from tradecrew.ledger._tx import (
     Tx,
@@ -350,12 +348,3 @@ def account_snapshots_query(broker: str | None) -> Select[Any]:
     t = AccountSnapshotRow.__table__
     q = select(t).order_by(t.c.timestamp.desc(), t.c.seq.desc())
     return q if broker is None else q.where(t.c.broker == broker)
-
-
-def equity_marks(
-    conn: Connection, broker: str, day_start: datetime
-) -> tuple[float | None, float | None]:
-    """(first equity recorded since ``day_start``, highest equity ever) for ``broker``."""
-    first = conn.scalars(FIRST_EQUITY, {"broker": broker, "day_start": day_start}).first()
-    peak = conn.scalar(PEAK_EQUITY, {"broker": broker})
-    return first, peak

@@ -396,14 +396,9 @@ class Ledger:
         with self._read() as s:
             return [to_model(Account, r) for r in s.execute(q)]
 
-    def equity_marks(self, broker: str, day_start: datetime) -> tuple[float | None, float | None]:
-        """(first equity recorded since ``day_start``, highest equity ever) for ``broker``."""
-        with self._read() as s:
-            return _trading.equity_marks(s, broker, day_start)
-
     def risk_facts(self, broker: str, since: datetime, day_start: datetime) -> RiskFacts:
-        """The trading state, how many orders ``broker`` got after ``since``, its open orders
-        and its equity marks (see ``equity_marks``), read in one transaction."""
+        """The trading state, how many orders ``broker`` got after ``since``, its open orders,
+        its first equity since ``day_start`` and its peak equity, read in one transaction."""
         with self._read() as s:
             params = {"broker": broker, "since": since, "day_start": day_start}
             marks = s.execute(_queries.ACCOUNT_FACTS, params).one()
