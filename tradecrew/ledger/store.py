@@ -13,41 +13,32 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import make_url
 
-from tradecrew.ledger import _governance, _proposals, _queries, _trading
+from tradecrew.ledger import _governance, _proposals, _trading
 from tradecrew.ledger import audit as _audit
-from tradecrew.ledger._convert import row_values, to_model
+from tradecrew.ledger._convert import row_values
 from tradecrew.ledger._db import ensure_schema, make_engine, synced, writer
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
-    AuditRow,
-    OrderRow,
     PositionSnapshotRow,
-    ProposalRow,
 )
+from tradecrew.ledger._reads import LedgerReads
 from tradecrew.ledger._tx import (
     Tx,
-    get_or_raise,
     insert_row,
-    positive_limit,
     require_actor,
     require_aware,
     settled,
 )
 from tradecrew.ledger.errors import NotFound
-from tradecrew.ledger.positions import positions_from_fills
 from tradecrew.ledger.records import (
     AgentVerdict,
     Approval,
     ApprovalChannel,
     AuditEntry,
-    AuditVerification,
     Grant,
     PositionSnapshot,
-    ProposalRecord,
-    RiskFacts,
     RunRecord,
     RunStatus,
     TradingStateRecord,
@@ -58,7 +49,6 @@ from tradecrew.models import (
     Fill,
     Order,
     OrderStatus,
-    Position,
     Proposal,
     ProposalRequest,
     ProposalStatus,
@@ -71,7 +61,7 @@ if TYPE_CHECKING:
     from tradecrew.config import Settings
 
 
-class Ledger:
+class Ledger(LedgerReads):
     """Open (and migrate to the latest schema) the ledger at any SQLAlchemy URL.
 
     One instance is safe to share between threads of a process, and any number of processes
@@ -124,30 +114,12 @@ class Ledger:
         if tx.deferred is not None:
             raise tx.deferred
 
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        """One read transaction: several queries see the same committed state."""
-        with self._engine.connect() as conn:
-            yield conn
-
     # ------------------------------------------------------------------ proposals
 
     def add_proposal(self, proposal: Proposal | ProposalRequest, actor: str = "system") -> Proposal:
         """Persist a new PENDING proposal (a bare request gets an id and timestamps)."""
         with self._tx() as tx:
             return _proposals.add_proposal(tx, proposal, actor)
-
-    def get_proposal(self, proposal_id: str) -> Proposal:
-        with self._read() as s:
-            return to_model(Proposal, get_or_raise(s, ProposalRow, proposal_id, "proposal"))
-
-    def list_proposals(
-        self, status: ProposalStatus | str | None = None, limit: int = 100
-    ) -> list[Proposal]:
-        """Newest first, optionally only those in ``status``."""
-        q = _proposals.proposals_query(status).limit(positive_limit(limit))
-        with self._read() as s:
-            return [to_model(Proposal, r) for r in s.execute(q)]
 
     def transition_proposal(
         self,
@@ -176,41 +148,12 @@ class Ledger:
                 )
         return stored, kept
 
-    def proposal_record(self, proposal_id: str) -> ProposalRecord:
-        """The proposal with its decisions, verdicts, orders and their fills, all as of one
-        moment (a reader never sees an order without the status change that came with it)."""
-        with self._read() as s:
-            proposal = to_model(Proposal, get_or_raise(s, ProposalRow, proposal_id, "proposal"))
-            key = {"proposal_id": proposal_id}
-            orders = [to_model(Order, r) for r in s.execute(_queries.ORDERS_OF, key)]
-            fills = []
-            if orders:
-                ids = {"order_ids": [o.id for o in orders]}
-                fills = [to_model(Fill, r) for r in s.execute(_queries.FILLS_OF, ids)]
-            return ProposalRecord(
-                proposal=proposal,
-                decisions=_proposals.decisions_of(s, proposal_id),
-                verdicts=_governance.verdicts_of(s, proposal_id),
-                orders=orders,
-                fills=fills,
-            )
-
     # ------------------------------------------------------------------ risk decisions
 
     def record_decision(self, decision: RiskDecision, actor: str = "risk_engine") -> RiskDecision:
         """Persist the risk engine's decision on an existing proposal."""
         with self._tx() as tx:
             return _proposals.record_decision(tx, decision, actor)
-
-    def decisions(self, proposal_id: str) -> list[RiskDecision]:
-        """Every decision on the proposal, oldest first."""
-        with self._read() as s:
-            return _proposals.decisions(s, proposal_id)
-
-    def latest_decision(self, proposal_id: str) -> RiskDecision | None:
-        """The most recently decided one, or None if the proposal has no decision yet."""
-        found = self.decisions(proposal_id)
-        return found[-1] if found else None
 
     # ------------------------------------------------------------------ approvals
 
@@ -239,10 +182,6 @@ class Ledger:
         with self._tx(durable=True) as tx:
             used = _governance.consume_approval(tx, proposal_id, order_hash, actor, now)
         return settled(used)
-
-    def approvals(self, proposal_id: str) -> list[Approval]:
-        with self._read() as s:
-            return _governance.approvals(s, proposal_id)
 
     # ------------------------------------------------------------------ orders and fills
 
@@ -313,51 +252,6 @@ class Ledger:
         with self._tx() as tx:
             return _trading.record_fill(tx, fill, actor)
 
-    def get_order(self, order_id: str) -> Order:
-        with self._read() as s:
-            return to_model(Order, get_or_raise(s, OrderRow, order_id, "order"))
-
-    def get_order_by_client_id(self, client_order_id: str) -> Order:
-        with self._read() as s:
-            key = {"client_order_id": client_order_id}
-            row = s.execute(_queries.ORDER_BY_CLIENT_ID, key).one_or_none()
-            if row is None:
-                raise NotFound("client order", client_order_id)
-            return to_model(Order, row)
-
-    def orders(
-        self,
-        status: OrderStatus | str | None = None,
-        open_only: bool = False,
-        *,
-        proposal_id: str | None = None,
-        broker: str | None = None,
-        since: datetime | None = None,
-    ) -> list[Order]:
-        """Orders oldest first; ``open_only`` keeps those not in a terminal status."""
-        q = _trading.orders_query(status, open_only, proposal_id, broker, since)
-        with self._read() as s:
-            return [to_model(Order, r) for r in s.execute(q)]
-
-    def open_orders(self, broker: str | None = None) -> list[Order]:
-        return self.orders(open_only=True, broker=broker)
-
-    def fills(self, order_id: str | None = None, *, broker: str | None = None) -> list[Fill]:
-        """Fills in booking order (timestamp, then arrival)."""
-        with self._read() as s:
-            if order_id is not None:
-                get_or_raise(s, OrderRow, order_id, "order")
-            return [to_model(Fill, r) for r in s.execute(_trading.fills_query(order_id, broker))]
-
-    def positions(
-        self,
-        broker: str | None = None,
-        marks: dict[str, float] | None = None,
-        include_flat: bool = False,
-    ) -> list[Position]:
-        """Positions rebuilt from the fills of one broker account (or all fills if None)."""
-        return positions_from_fills(self.fills(broker=broker), marks, include_flat)
-
     def snapshot_positions(
         self, broker: str, marks: dict[str, float] | None = None
     ) -> list[PositionSnapshot]:
@@ -376,13 +270,6 @@ class Ledger:
                 )
         return snaps
 
-    def position_snapshots(
-        self, broker: str | None = None, limit: int = 100
-    ) -> list[PositionSnapshot]:
-        q = _trading.position_snapshots_query(broker).limit(positive_limit(limit))
-        with self._read() as s:
-            return [to_model(PositionSnapshot, r) for r in s.execute(q)]
-
     def record_account_snapshot(self, account: Account) -> Account:
         """Keep one observation of the broker account (not audited: it changes nothing)."""
         require_aware(account.timestamp, "timestamp")
@@ -390,36 +277,7 @@ class Ledger:
             insert_row(tx.conn, AccountSnapshotRow, row_values(AccountSnapshotRow, account))
         return account
 
-    def account_snapshots(self, broker: str | None = None, limit: int = 100) -> list[Account]:
-        """Newest first."""
-        q = _trading.account_snapshots_query(broker).limit(positive_limit(limit))
-        with self._read() as s:
-            return [to_model(Account, r) for r in s.execute(q)]
-
-    def risk_facts(self, broker: str, since: datetime, day_start: datetime) -> RiskFacts:
-        """The trading state, how many orders ``broker`` got after ``since``, its open orders,
-        its first equity since ``day_start`` and its peak equity, read in one transaction."""
-        with self._read() as s:
-            params = {"broker": broker, "since": since, "day_start": day_start}
-            marks = s.execute(_queries.ACCOUNT_FACTS, params).one()
-            open_orders = s.execute(_queries.OPEN_ORDERS, {"broker": broker})
-            return RiskFacts(
-                trading_state=_governance.get_trading_state(s),
-                orders_last_minute=int(marks.recent_orders or 0),
-                first_equity_today=marks.first_equity,
-                peak_equity=marks.peak_equity,
-                open_orders=[to_model(Order, r) for r in open_orders],
-            )
-
-    def latest_account_snapshot(self, broker: str | None = None) -> Account | None:
-        found = self.account_snapshots(broker, limit=1)
-        return found[0] if found else None
-
     # ------------------------------------------------------------------ governance
-
-    def get_trading_state(self) -> TradingStateRecord:
-        with self._read() as s:
-            return _governance.get_trading_state(s)
 
     def set_trading_state(
         self,
@@ -444,10 +302,6 @@ class Ledger:
         with self._tx() as tx:
             return _governance.record_verdict(tx, proposal_id, agent, verdict, quantity, reason)
 
-    def verdicts(self, proposal_id: str) -> list[AgentVerdict]:
-        with self._read() as s:
-            return _governance.verdicts(s, proposal_id)
-
     def start_run(
         self, kind: str, detail: dict[str, Any] | None = None, actor: str = "system"
     ) -> RunRecord:
@@ -465,10 +319,6 @@ class Ledger:
         with self._tx() as tx:
             return _governance.finish_run(tx, run_id, status, summary or {}, error, actor)
 
-    def get_run(self, run_id: str) -> RunRecord:
-        with self._read() as s:
-            return _governance.get_run(s, run_id)
-
     # ------------------------------------------------------------------ audit
 
     def audit(
@@ -483,25 +333,3 @@ class Ledger:
         """Append a free-standing audit row (for events that change no ledger table)."""
         with self._tx() as tx:
             return tx.audit(require_actor(actor), action, entity, entity_id, before, after)
-
-    def audit_log(
-        self, limit: int = 100, *, entity: str | None = None, entity_id: str | None = None
-    ) -> list[AuditEntry]:
-        """The most recent rows, newest first, optionally about one entity."""
-        t = AuditRow.__table__
-        q = select(t).order_by(t.c.seq.desc())
-        if entity is not None:
-            q = q.where(t.c.entity == entity)
-        if entity_id is not None:
-            q = q.where(t.c.entity_id == entity_id)
-        with self._read() as s:
-            return [_audit.to_entry(r) for r in s.execute(q.limit(positive_limit(limit)))]
-
-    def audit_count(self) -> int:
-        with self._read() as s:
-            return int(s.scalar(select(func.count()).select_from(AuditRow)) or 0)
-
-    def verify_audit_chain(self) -> AuditVerification:
-        """Replay every hash from the first row; report the first broken seq and why."""
-        with self._read() as s:
-            return _audit.verify(s)
