@@ -161,9 +161,10 @@ class OrderGate:
         decision = self._approved_decision(proposal, record.latest_decision, now, actor)
         self._no_veto(proposal, decision, record.verdicts, actor)
         self._still_allowed(proposal, decision, now, actor)
-        # One transaction consumes the approval, persists the order (NEW) and marks the
-        # proposal SUBMITTED; the order stays NEW until the broker answers: after a crash,
-        # reconciliation finds it at the broker (and adopts it) or not (and closes it).
+        # One transaction, on disk before anything is sent, records a fresh approval (if any),
+        # consumes it, persists the order (NEW) and marks the proposal SUBMITTED. The order
+        # stays NEW until the broker answers: after a crash, reconciliation finds it at the
+        # broker (and adopts it) or not (and closes it).
         try:
             order = self._ledger.open_order(
                 order_for(proposal, decision, self._broker.name, now),
