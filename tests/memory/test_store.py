@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tradecrew.memory import DeskMemory, MemoryItem, MemoryKind
+from tradecrew.memory import DeskMemory, MemoryEntry, MemoryItem, MemoryKind
 from tradecrew.models import Regime
 
 GOLD_REPORT = (
@@ -191,3 +191,34 @@ def test_auto_embedding_never_downloads(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(ValueError, match="not cached"):
         embedding.resolve_embedding("onnx")
     assert not (tmp_path / "onnx").exists()
+
+
+def test_several_items_are_remembered_at_once_as_one_by_one_would(memory: DeskMemory) -> None:
+    known = memory.remember_decision("XAUUSD", "trending_up", "bought the breakout")
+    entries = [
+        MemoryEntry(MemoryKind.DECISION, "bought the breakout", "XAUUSD", "trending_up"),
+        MemoryEntry("report", "euro ranges", "eurusd", Regime.RANGING, {"run_id": "r1"}),
+        MemoryEntry("report", "euro ranges", "eurusd", Regime.RANGING, {"run_id": "r1"}),
+    ]
+    ids = memory.remember_all(entries)
+    assert ids[0] == known and ids[1] == ids[2]
+    assert memory.count() == 2
+    (euro,) = memory.recall("euro", symbol="EURUSD")
+    assert (euro.id, euro.kind, euro.regime, euro.metadata) == (
+        ids[1],
+        MemoryKind.REPORT,
+        "ranging",
+        {"run_id": "r1"},
+    )
+    assert memory.remember_all([]) == []
+
+
+def test_one_bad_entry_stores_none_of_a_batch(memory: DeskMemory) -> None:
+    with pytest.raises(ValueError, match="reserved"):
+        memory.remember_all(
+            [
+                MemoryEntry("report", "fine", "XAUUSD"),
+                MemoryEntry("report", "bad", "XAUUSD", metadata={"kind": "decision"}),
+            ]
+        )
+    assert memory.count() == 0

@@ -39,17 +39,25 @@ def remember(result: CrewRunResult, settings: Settings) -> None:
     still stands, and the reason is logged.
     """
     try:
-        from tradecrew.memory import DeskMemory
+        from tradecrew.memory import DeskMemory, MemoryEntry, MemoryKind
 
-        memory = DeskMemory(settings.home / "memory")
-        for o in result.outcomes:
-            if o.report:
-                memory.remember_decision(
-                    o.symbol,
-                    o.regime,
-                    o.report,
-                    {"run_id": result.run_id, "mode": result.mode, "status": o.status},
-                    proposal_id=o.proposal_id,
-                )
+        entries = [
+            MemoryEntry(
+                kind=MemoryKind.DECISION,
+                text=o.report,
+                symbol=o.symbol,
+                regime=o.regime,
+                metadata={
+                    "run_id": result.run_id,
+                    "mode": result.mode,
+                    "status": o.status,
+                    **({"proposal_id": o.proposal_id} if o.proposal_id else {}),
+                },
+            )
+            for o in result.outcomes
+            if o.report
+        ]
+        if entries:
+            DeskMemory(settings.home / "memory").remember_all(entries)
     except Exception as exc:
         log.warning("run %s not written to memory: %s", result.run_id, exc)

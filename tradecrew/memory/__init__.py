@@ -4,6 +4,6 @@
 """
 
 from tradecrew.memory.hashing import hash_embed
-from tradecrew.memory.store import DeskMemory, MemoryItem, MemoryKind
+from tradecrew.memory.store import DeskMemory, MemoryEntry, MemoryItem, MemoryKind
 
-__all__ = ["DeskMemory", "MemoryItem", "MemoryKind", "hash_embed"]
+__all__ = ["DeskMemory", "MemoryEntry", "MemoryItem", "MemoryKind", "hash_embed"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +31,17 @@ class MemoryKind(StrEnum):
     DECISION = "decision"
     OUTCOME = "outcome"
     REFLECTION = "reflection"
+
+
+@dataclass(frozen=True)
+class MemoryEntry:
+    """Something to remember (``DeskMemory.remember_all``); checked when it is stored."""
+
+    kind: MemoryKind | str
+    text: str
+    symbol: str | None = None
+    regime: Regime | str | None = None
+    metadata: dict[str, Any] | None = None
 
 
 class MemoryItem(BaseModel):
@@ -169,31 +181,46 @@ class DeskMemory:
         metadata: dict[str, Any] | None = None,
     ) -> str:
         """Store one item and return its id; the same content again returns the same id."""
-        kind_ = _kind(kind)
-        if kind_ is None:
-            raise ValueError("kind is required")
-        body, sym, reg, meta = _text(text), _symbol(symbol), _regime(regime), _metadata(metadata)
-        item_id = memory_id(kind_, sym, reg, body, meta)
-        if self._collection.get(ids=[item_id], include=[])["ids"]:
-            return item_id  # already remembered: keep its original created_at
+        entry = MemoryEntry(kind=kind, text=text, symbol=symbol, regime=regime, metadata=metadata)
+        return self.remember_all([entry])[0]
+
+    def remember_all(self, entries: list[MemoryEntry]) -> list[str]:
+        """Store several items in one write (a crew run remembers one per symbol); their ids,
+        in order. Items already remembered keep their original ``created_at``."""
+        prepared: dict[str, tuple[str, dict[str, Any], str]] = {}
+        ids = []
         now = datetime.now(UTC)
-        record: dict[str, Any] = {
-            **meta,
-            "kind": kind_.value,
-            "created_at": now.isoformat(),
-            "created_ts": now.timestamp(),
-        }
-        if sym is not None:
-            record["symbol"] = sym
-        if reg is not None:
-            record["regime"] = reg
-        self._collection.add(
-            ids=[item_id],
-            documents=[body],
-            metadatas=[record],
-            embeddings=self._embed([_context(kind_, sym, reg, body)]),
+        for entry in entries:
+            kind_ = _kind(entry.kind)
+            if kind_ is None:
+                raise ValueError("kind is required")
+            body, sym = _text(entry.text), _symbol(entry.symbol)
+            reg, meta = _regime(entry.regime), _metadata(entry.metadata)
+            item_id = memory_id(kind_, sym, reg, body, meta)
+            ids.append(item_id)
+            record: dict[str, Any] = {
+                **meta,
+                "kind": kind_.value,
+                "created_at": now.isoformat(),
+                "created_ts": now.timestamp(),
+            }
+            if sym is not None:
+                record["symbol"] = sym
+            if reg is not None:
+                record["regime"] = reg
+            prepared[item_id] = (body, record, _context(kind_, sym, reg, body))
+        known = (
+            set(self._collection.get(ids=list(prepared), include=[])["ids"]) if prepared else set()
         )
-        return item_id
+        new = [i for i in prepared if i not in known]
+        if new:
+            self._collection.add(
+                ids=new,
+                documents=[prepared[i][0] for i in new],
+                metadatas=[prepared[i][1] for i in new],
+                embeddings=self._embed([prepared[i][2] for i in new]),
+            )
+        return ids
 
     def remember_report(
         self,
