@@ -241,13 +241,14 @@ def build_crew(
         "source": ctx.analysis.source,
         "timestamp": clock,
     }
-    # The run already analysed the symbol as of ``ctx.asof``: an agent asking for that same
-    # analysis gets it without a second computation (with headlines, the calls differ).
+    # The run decides on one snapshot, its analysis up to ``clock``: an agent asking for
+    # that same analysis gets it without a second computation (with headlines, the calls
+    # differ and the agent's runs).
     answers: dict[str, str] = {}
-    if ctx.asof is not None and not ctx.headlines:
+    if not ctx.headlines:
         seed = call_key(
             tool_registry()["analyze_symbol"],
-            {k: v for k, v in {**defaults, "asof": ctx.asof}.items() if k != "timestamp"},
+            {k: v for k, v in {**defaults, "asof": clock}.items() if k != "timestamp"},
         )
         if seed is not None:
             answers[seed] = ctx.analysis.model_dump_json()
