@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,12 +60,8 @@ def test_tasks_run_after_their_context() -> None:
     assert task_order(crew) == ["brief", "plan", "review"]
 
 
-def test_standard_crew_has_typed_outputs_and_registry_tools(home: Path) -> None:
-    crew_file = load_crew_file()
-    settings = get_settings()
-    analysis = analyze_symbol(AnalyzeQuery(symbol="XAUUSD", headlines=["{symbol} rallies"]))
-    baseline = deterministic_decision(analysis, equity=100_000, settings=settings)
-    ctx = SymbolContext("XAUUSD", "D1", analysis, baseline, ["{symbol} rallies"])
+def _build(ctx: SymbolContext, home: Path, crew_file: CrewFile) -> Any:
+    """The crew for ``ctx``, its agents' LLMs pointed at a scripted server."""
     with ScriptedLLMServer() as srv:
         gateway = LLMGateway(
             cache_dir=home / "c",
@@ -75,13 +72,22 @@ def test_standard_crew_has_typed_outputs_and_registry_tools(home: Path) -> None:
             max_concurrency=1,
             max_retries=0,
         )
-        crew = build_crew(
+        return build_crew(
             ctx,
             crew_file=crew_file,
             model="m",
             base_url=srv.base_url,
-            llm_factory=lambda cfg: make_llm(cfg, gateway, "XAUUSD"),
+            llm_factory=lambda cfg: make_llm(cfg, gateway, ctx.symbol),
         )
+
+
+def test_standard_crew_has_typed_outputs_and_registry_tools(home: Path) -> None:
+    crew_file = load_crew_file()
+    settings = get_settings()
+    analysis = analyze_symbol(AnalyzeQuery(symbol="XAUUSD", headlines=["{symbol} rallies"]))
+    baseline = deterministic_decision(analysis, equity=100_000, settings=settings)
+    ctx = SymbolContext("XAUUSD", "D1", analysis, baseline, ["{symbol} rallies"])
+    crew = _build(ctx, home, crew_file)
     by_name = {t.name: t for t in crew.tasks}
     assert by_name["trade_plan"].output_pydantic is TradePlan
     assert by_name["risk_review"].output_pydantic is RiskReview
@@ -114,25 +120,7 @@ def test_each_agent_starts_from_an_empty_executor_state(home: Path) -> None:
     analysis = analyze_symbol(AnalyzeQuery(symbol="EURUSD"))
     baseline = deterministic_decision(analysis, equity=100_000, settings=settings)
     ctx = SymbolContext("EURUSD", "D1", analysis, baseline, [])
-    gateway = LLMGateway(
-        cache_dir=home / "c",
-        base_url="http://127.0.0.1:9/v1",
-        recorder=RunRecorder(),
-        max_tokens=10,
-        max_cost=1,
-        max_concurrency=1,
-        max_retries=0,
-    )
-    crews = [
-        build_crew(
-            ctx,
-            crew_file=crew_file,
-            model="m",
-            base_url="http://127.0.0.1:9/v1",
-            llm_factory=lambda cfg: make_llm(cfg, gateway, "EURUSD"),
-        )
-        for _ in range(2)
-    ]
+    crews = [_build(ctx, home, crew_file) for _ in range(2)]
     executors = []
     for crew in crews:
         for agent in crew.agents:
@@ -151,23 +139,7 @@ def test_each_agent_starts_from_an_empty_executor_state(home: Path) -> None:
 
 
 def _tool_contexts(ctx: SymbolContext, home: Path) -> list[ToolContext]:
-    with ScriptedLLMServer() as srv:
-        gateway = LLMGateway(
-            cache_dir=home / "c",
-            base_url=srv.base_url,
-            recorder=RunRecorder(),
-            max_tokens=10,
-            max_cost=1,
-            max_concurrency=1,
-            max_retries=0,
-        )
-        crew = build_crew(
-            ctx,
-            crew_file=load_crew_file(),
-            model="m",
-            base_url=srv.base_url,
-            llm_factory=lambda cfg: make_llm(cfg, gateway, ctx.symbol),
-        )
+    crew = _build(ctx, home, load_crew_file())
     return [tool._ctx for agent in crew.agents for tool in agent.tools]
 
 

@@ -192,13 +192,10 @@ class PaperBroker:
         return self._fills(None, client_order_id)
 
     def _fills(self, since: datetime | None, client_order_id: str | None) -> list[Fill]:
-        query, params = _FILLS, {}
+        query = _FILLS if client_order_id is None else _FILLS_OF_ORDER
         if since is not None:
             query = query.where(_fill_table.c.timestamp >= aware(since))
-        if client_order_id is not None:
-            query, params = _FILLS_OF_ORDER, {"cid": client_order_id}
-            if since is not None:
-                query = query.where(_fill_table.c.timestamp >= aware(since))
+        params = {} if client_order_id is None else {"cid": client_order_id}
         with self._engine.connect() as conn:
             return [
                 Fill(

@@ -178,9 +178,9 @@ class OrderGate:
             raise self._refuse(proposal, "human", "a human approval is required", actor) from None
         except TradingHalted as exc:
             raise self._refuse(proposal, "kill_switch", str(exc), actor) from None
-        return self._send(order, order.client_order_id, actor)
+        return self._send(order, actor)
 
-    def _send(self, order: Order, cid: str, actor: str) -> Order:
+    def _send(self, order: Order, actor: str) -> Order:
         from tradecrew.brokers import BrokerUnavailable, OrderOutcomeUnknown, OrderRejected
 
         try:
@@ -209,7 +209,10 @@ class OrderGate:
             )
             raise GateRefusal("broker", f"the broker is unavailable: {exc}") from None
         except OrderOutcomeUnknown as exc:
-            log.warning("order %s outcome unknown; left in flight for reconciliation", cid)
+            log.warning(
+                "order %s outcome unknown; left in flight for reconciliation",
+                order.client_order_id,
+            )
             return self._ledger.update_order(
                 order.id,
                 status=OrderStatus.SUBMITTED,
