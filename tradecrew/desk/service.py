@@ -45,7 +45,7 @@ from tradecrew.risk import (
     required_state,
     transition,
 )
-from tradecrew.risk.gate import AUTO_CHANNEL, GateRefusal, OrderGate
+from tradecrew.risk.gate import GateRefusal, OrderGate
 
 SNAPSHOT_EVERY = timedelta(seconds=60)
 _SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
@@ -182,7 +182,7 @@ class Desk:
         if not decision.approved:
             return self._outcome_of(record, "vetoed by the risk engine")
         if not self.human_approval_required:
-            return self._approve(proposal, decision, "auto", AUTO_CHANNEL)
+            return self._approve(proposal, decision, "auto", ApprovalChannel.AUTO)
         message = "awaiting human approval"
         if decision.approved_quantity < proposal.quantity:
             message = (
@@ -295,7 +295,7 @@ class Desk:
         return fresh
 
     def _approve(
-        self, proposal: Proposal, decision: RiskDecision, actor: str, channel: str
+        self, proposal: Proposal, decision: RiskDecision, actor: str, channel: ApprovalChannel | str
     ) -> ProposalOutcome:
         # The approval is recorded with the order, once the gate has checked everything.
         grant = Grant(actor=actor, channel=ApprovalChannel(channel), expires_at=decision.expires_at)

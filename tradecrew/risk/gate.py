@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-AUTO_CHANNEL = "auto"
-
 
 class GateRefusal(Exception):
     """The gate refused to send an order; the message says which part of the rule failed."""
