@@ -33,6 +33,7 @@ from tradecrew.models import (
     TimeInForce,
     check_order_transition,
 )
+from tradecrew.sqlite_wal import use_wal
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -118,6 +119,9 @@ class PositionRow(Base):
     last_price: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+_BUSY_SECONDS = 30.0
+
+
 def open_store(path: Path | str) -> Engine:
     """Open (creating if needed) the paper book at ``path``; ``":memory:"`` for a throwaway one."""
     if str(path) == ":memory:":
@@ -128,14 +132,14 @@ def open_store(path: Path | str) -> Engine:
         file = Path(path)
         file.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            f"sqlite:///{file}", connect_args={"check_same_thread": False, "timeout": 30}
+            f"sqlite:///{file}", connect_args={"check_same_thread": False, "timeout": _BUSY_SECONDS}
         )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: object, _record: object) -> None:
         cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
         # WAL lets the desk read while the venue writes; NORMAL is durable enough with WAL.
-        cur.execute("PRAGMA journal_mode=WAL")
+        use_wal(cur, _BUSY_SECONDS)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()

@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from tradecrew.ledger.errors import LedgerError
+from tradecrew.sqlite_wal import use_wal
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -63,7 +64,7 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
         if not in_memory:
-            cursor.execute("PRAGMA journal_mode = WAL")
+            use_wal(cursor, busy_timeout)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
