@@ -1,6 +1,9 @@
-"""Data-layer timings: reading a MetaTrader CSV and serving cached sample bars.
+"""Data-layer timings: reading a MetaTrader CSV, serving cached sample bars, and the alpaca
+provider against a stand-in Alpaca data server on 127.0.0.1 (no internet).
 
 Run: ``python bench/bench_data.py`` (CSV figures need shared/data beside the checkout).
+Targets (alpaca): a cached ``analyze`` of one symbol within 1.2x of the sample provider's
+time; a 100-symbol refresh from the local stand-in server in under 2 s.
 """
 
 from __future__ import annotations
@@ -56,5 +59,109 @@ def main() -> None:
     print(f"SampleProvider.bars EURUSD H1 with start filter, warm: median {med * 1e3:.0f} us")
 
 
+def alpaca_figures() -> None:
+    """Cached analyze vs the sample provider on the same symbols, and batched refreshes."""
+    import os
+    import sys
+    import tempfile
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.data.fake_alpaca_data import FakeAlpacaData, daily_bars
+    from tradecrew.config import Settings, get_settings
+    from tradecrew.data.alpaca import AlpacaProvider
+    from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, provider_for
+
+    last_day = datetime.now(UTC) - pd.Timedelta(days=1)
+    srv = FakeAlpacaData("bench-key", "bench-secret").start()
+    peers = ["SPY", "QQQ", "MSFT", "NVDA"]  # served by both sources, so both do equal work
+    # The stand-in serves the sample's own bars, moved forward by whole weeks to end near
+    # today, so both sources analyse the same numbers and only the provider differs.
+    weeks = (pd.Timestamp(last_day) - pd.Timestamp("2018-12-31", tz="UTC")).days // 7
+    for sym in ["AAPL", *peers]:
+        frame = SampleProvider().bars(sym, "D1")
+        stamps = frame.index + pd.Timedelta(weeks=weeks, hours=5)
+        srv.bars[(sym, "1Day")] = [
+            {"t": t.isoformat().replace("+00:00", "Z"), "o": o, "h": h, "l": lo, "c": c, "v": v}
+            for t, (o, h, lo, c, v) in zip(stamps, frame.to_numpy().tolist(), strict=True)
+        ]
+    home = tempfile.mkdtemp(prefix="tradecrew-bench-")
+    os.environ.update(
+        {
+            "TRADECREW_HOME": home,
+            "TRADECREW_DATA__ALPACA_DATA_URL": srv.url,
+            "APCA_API_KEY_ID": "bench-key",
+            "APCA_API_SECRET_KEY": "bench-secret",
+            "TRADECREW_COMPONENTS__CORRELATION__PEERS": '["SPY","QQQ","MSFT","NVDA"]',
+        }
+    )
+    get_settings.cache_clear()
+    provider_for.cache_clear()
+    try:
+        queries = {
+            source: AnalyzeQuery(symbol="AAPL", timeframe="D1", source=source)
+            for source in ("sample", "alpaca")
+        }
+        sizes = {s: analyze_symbol(q).bars for s, q in queries.items()}  # fill cache / memo
+        assert sizes["sample"] == sizes["alpaca"], sizes  # the same work on both sides
+        runs: dict[str, list[float]] = {"sample": [], "alpaca": []}
+        for _ in range(40):  # interleaved, so a busy machine slows both alike
+            for source, q in queries.items():
+                t0 = time.perf_counter()
+                analyze_symbol(q)
+                runs[source].append((time.perf_counter() - t0) * 1000)
+        figures = {s: statistics.median(r) for s, r in runs.items()}
+        requests_before = len(srv.log)
+        q = AnalyzeQuery(symbol="AAPL", timeframe="D1", source="alpaca")
+
+        def fresh_process() -> None:
+            provider_for.cache_clear()  # a new provider reads the parquet files, as a new CLI run
+            analyze_symbol(q)
+
+        from_disk, _ = _time(fresh_process, 15)
+        assert len(srv.log) == requests_before, "a cached analyze made a request"
+        ratio = figures["alpaca"] / figures["sample"]
+        print(
+            f"analyze AAPL D1 (5,000 bars, 4 peers): sample {figures['sample']:.1f} ms, "
+            f"alpaca cached {figures['alpaca']:.1f} ms ({ratio:.2f}x, target <= 1.2x); "
+            f"alpaca from the disk cache (new provider) {from_disk:.1f} ms; 0 requests"
+        )
+
+        symbols = [f"S{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(100)]
+        for i, sym in enumerate(symbols):
+            srv.bars[(sym, "1Day")] = daily_bars(252, last_day, 50.0 + i)
+        clock = {"now": pd.Timestamp.now(tz="UTC")}
+        settings = Settings()
+        provider = AlpacaProvider(settings, clock=lambda: clock["now"])
+        provider.refresh(symbols[:2], "D1")  # imports and the connection, outside the timing
+        n0 = len(srv.log)
+        t0 = time.perf_counter()
+        got = provider.refresh(symbols, "D1")
+        cold = time.perf_counter() - t0
+        assert len(got) == 100
+        print(
+            f"refresh 100 symbols x 252 D1 bars, first fetch: {cold:.2f} s in "
+            f"{len(srv.log) - n0} requests (target < 2 s)"
+        )
+        for sym in symbols:  # one new day everywhere, then the TTL runs out
+            bar = dict(srv.bars[(sym, "1Day")][-1])
+            bar["t"] = (pd.Timestamp(bar["t"]) + pd.Timedelta(days=1)).isoformat()
+            srv.bars[(sym, "1Day")].append(bar)
+        clock["now"] += pd.Timedelta(hours=2)
+        n0 = len(srv.log)
+        t0 = time.perf_counter()
+        provider.refresh(symbols, "D1")
+        warm = time.perf_counter() - t0
+        print(
+            f"refresh 100 symbols, incremental (stale cache): {warm:.2f} s in "
+            f"{len(srv.log) - n0} request(s) (target < 2 s)"
+        )
+    finally:
+        srv.stop()
+
+
 if __name__ == "__main__":
     main()
+    alpaca_figures()

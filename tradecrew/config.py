@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
-from tradecrew.crewfile import load_crew_file
+from tradecrew.crewfile import CrewFileError, crew_path, load_crew_file
+from tradecrew.crewpolicy import flatten, loosened_calendar, loosened_risk, not_overridden
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Section(BaseModel):
@@ -93,6 +97,22 @@ class FusionSettings(_Section):
     neutral_band: float = Field(0.1, ge=0.0, le=1.0, description="|score| below this is flat")
 
 
+class QuoteAgeLimits(_Section):
+    """The oldest quote (seconds) a live broker or data source may give while the instrument's
+    market is open; 0 turns the check off for that class. Quotes from replayed data (sample,
+    csv) have no live clock and are exempt, which the risk check's reason says."""
+
+    forex: float = Field(30.0, ge=0)
+    metal: float = Field(30.0, ge=0)
+    crypto: float = Field(30.0, ge=0)
+    equity: float = Field(60.0, ge=0, description="thin names quote less often")
+    index: float = Field(60.0, ge=0)
+    commodity: float = Field(60.0, ge=0)
+
+    def for_class(self, asset_class: str) -> float:
+        return float(getattr(self, str(asset_class)))
+
+
 class RiskSettings(_Section):
     """Limits of the pre-trade gate. Notionals are in the account currency."""
 
@@ -102,6 +122,11 @@ class RiskSettings(_Section):
     max_gross_exposure: float = Field(250_000.0, gt=0)
     max_net_exposure: float = Field(150_000.0, gt=0)
     max_currency_exposure: float = Field(150_000.0, gt=0)
+    max_shrink_ratio: float = Field(
+        4.0,
+        gt=1,
+        description="a request more than this many times a hard limit is refused as a typo",
+    )
     max_daily_loss_pct: float = Field(0.03, gt=0, le=1)
     max_drawdown_pct: float = Field(0.10, gt=0, le=1)
     max_correlation: float = Field(0.8, ge=0, le=1)
@@ -111,11 +136,21 @@ class RiskSettings(_Section):
     enforce_market_hours: bool = True
     risk_per_trade: float = Field(0.01, gt=0, le=1, description="equity fraction risked")
     atr_stop_multiple: float = Field(2.0, gt=0)
-    max_quote_age_seconds: float = Field(
-        0.0, ge=0, description="0 disables the staleness check (sample data has no live clock)"
+    max_quote_age_seconds: QuoteAgeLimits = Field(
+        default_factory=lambda: QuoteAgeLimits(),
+        description="oldest live quote per asset class while its market is open; a number "
+        "sets every class",
     )
     approval_ttl_seconds: int = Field(300, ge=1)
     proposal_ttl_seconds: int = Field(3600, ge=1)
+
+    @field_validator("max_quote_age_seconds", mode="before")
+    @classmethod
+    def _one_age_for_every_class(cls, value: Any) -> Any:
+        """One number (``TRADECREW_RISK__MAX_QUOTE_AGE_SECONDS=10``) sets every class."""
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            return dict.fromkeys(QuoteAgeLimits.model_fields, float(value))
+        return value
 
 
 class BrokerSettings(_Section):
@@ -130,6 +165,84 @@ class BrokerSettings(_Section):
     alpaca_secret_key: SecretStr | None = None
     mt5_host: str = "127.0.0.1"
     mt5_port: int = 18812
+    read_attempts: int = Field(
+        4, ge=1, le=10, description="tries of a broker read before the broker counts as down"
+    )
+    submit_grace_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="an order persisted less than this long ago may still be on its way to the "
+        "broker: reconciliation leaves it alone, and only after it asks the broker",
+    )
+
+
+_DEFAULT_TTL_SECONDS = {
+    "M1": 30.0,
+    "M5": 60.0,
+    "M15": 120.0,
+    "M30": 300.0,
+    "H1": 300.0,
+    "H4": 900.0,
+    "D1": 3600.0,
+    "W1": 3600.0,
+    "MN1": 3600.0,
+}
+
+
+class DataSettings(_Section):
+    """Live market-data providers: where they are and how long cached bars stay fresh."""
+
+    alpaca_data_url: str = Field(
+        "https://data.alpaca.markets", description="alpaca-py's url_override for market data"
+    )
+    cache_ttl_seconds: dict[str, float] = Field(
+        default_factory=lambda: dict(_DEFAULT_TTL_SECONDS),
+        description="per timeframe; a cached series younger than this makes no request",
+    )
+    timeout_seconds: float = Field(10.0, gt=0)
+    max_attempts: int = Field(4, ge=1, description="tries per request on 429/5xx/timeouts")
+    max_retry_wait_seconds: float = Field(
+        30.0, ge=0, description="a Retry-After longer than this fails at once"
+    )
+
+    @field_validator("cache_ttl_seconds")
+    @classmethod
+    def _ttl(cls, v: dict[str, float]) -> dict[str, float]:
+        out = dict(_DEFAULT_TTL_SECONDS)
+        for key, seconds in v.items():
+            name = key.strip().upper()
+            if name not in out:
+                raise ValueError(f"unknown timeframe {key!r}; use one of {', '.join(out)}")
+            if seconds < 0:
+                raise ValueError(f"cache TTL for {name} must be >= 0, got {seconds}")
+            out[name] = float(seconds)
+        return out
+
+
+class NewsSettings(_Section):
+    """News providers: the default one, RSS/Atom feeds, and how much a fetch may bring."""
+
+    source: Literal["alpaca", "rss", "openbb", "stored"] = Field(
+        "alpaca", description="what `tradecrew news` asks when --source is not given"
+    )
+    rss_feeds: list[str] = Field(
+        default_factory=list,
+        description="RSS/Atom feed URLs; {symbol} in one makes it a per-symbol feed, the others "
+        "count an item for a symbol only when it names the symbol",
+    )
+    lookback_days: float = Field(7.0, gt=0, description="how far back a fetch reaches by default")
+    max_items: int = Field(200, ge=1, le=5000, description="most items one fetch asks for")
+    max_feed_bytes: int = Field(5_000_000, ge=1024, description="a larger feed is refused")
+
+
+class McpSettings(_Section):
+    """The MCP server. A bare tool call is a model's, not a person's: it approves nothing
+    unless the user turns that on here, and then only on a paper account."""
+
+    approve_without_confirmation: bool = Field(
+        False,
+        description="paper only: approve_proposal fills without an elicitation the user confirmed",
+    )
 
 
 class LLMSettings(_Section):
@@ -154,7 +267,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=lambda: Path.home() / ".tradecrew")
     crew_file: Path | None = None
     database_url: str | None = None
-    data_source: str = Field("sample", description="sample | csv:PATH | alpaca | yfinance")
+    data_source: str = Field("sample", description="sample | csv:PATH | alpaca")
     symbols: list[str] = Field(
         default_factory=lambda: ["XAUUSD", "EURUSD", "GBPUSD", "SPX", "BTCUSD"]
     )
@@ -164,6 +277,9 @@ class Settings(BaseSettings):
     risk: RiskSettings = Field(default_factory=RiskSettings)
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
+    data: DataSettings = Field(default_factory=DataSettings)
+    news: NewsSettings = Field(default_factory=NewsSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -174,7 +290,10 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _CrewFileSource(settings_cls))
+        # The crew file may come from the current folder: it ranks last, and it may only
+        # tighten the risk limits that defaults + environment (+ init) give.
+        crew = _CrewFileSource(settings_cls, init_settings, env_settings)
+        return (init_settings, env_settings, crew)
 
     @property
     def resolved_database_url(self) -> str:
@@ -186,15 +305,77 @@ class Settings(BaseSettings):
 
 
 class _CrewFileSource(PydanticBaseSettingsSource):
-    """Reads the ``hybrid_ai`` section of crew.yaml: components, fusion, risk, broker."""
+    """Reads the ``hybrid_ai`` section of crew.yaml: components, fusion, tighter risk limits.
+
+    ``above`` are the sources that outrank the file; a risk limit the file loosens relative
+    to them is refused with a CrewFileError naming the field.
+    """
+
+    def __init__(
+        self, settings_cls: type[BaseSettings], *above: PydanticBaseSettingsSource
+    ) -> None:
+        super().__init__(settings_cls)
+        self._above = above
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False
 
+    def _outranking(self, *keys: str) -> dict[str, Any]:
+        """Section ``keys`` as the outranking sources set it (the defaults not included)."""
+        merged: dict[str, Any] = {}
+        for source in reversed(self._above):  # the highest-ranked source is first
+            node: Any = source()
+            for key in keys:
+                node = node.model_dump() if isinstance(node, BaseModel) else node
+                node = node.get(key) if isinstance(node, dict) else None
+            node = node.model_dump() if isinstance(node, BaseModel) else node
+            if isinstance(node, dict):
+                merged.update(node)
+        return merged
+
+    def _tightens(self, mine: dict[str, Any], model: type[_M], check: Any, *keys: str) -> list[str]:
+        """``check``'s complaints about the values of ``mine`` that are in force."""
+        above = self._outranking(*keys)
+        in_force = not_overridden(mine, above)  # what the environment sets, it decides
+        if not in_force:
+            return []
+        try:
+            base = model.model_validate(above)
+        except ValidationError:
+            return []  # Settings reports the environment's own mistake
+        return list(check(in_force, base))
+
     def __call__(self) -> dict[str, Any]:
         crew = load_crew_file()
         section = crew.hybrid_ai.model_dump(exclude_none=True) if crew.hybrid_ai else {}
+        problems: list[str] = []
+        if section.get("risk"):
+            problems += self._tightens(section["risk"], RiskSettings, loosened_risk, "risk")
+        calendar = (section.get("components") or {}).get("calendar")
+        if calendar:
+            # The risk gate's event blackout reads this section: it tightens only, too.
+            problems += self._tightens(
+                calendar, CalendarComponent, loosened_calendar, "components", "calendar"
+            )
+        if problems:
+            raise CrewFileError(f"{crew_path()}: {'; '.join(problems)}")
         return section
+
+
+def crew_file_changes() -> tuple[list[str], list[str]]:
+    """The settings the crew file sets that are in force, and those the environment overrides."""
+    crew = load_crew_file()
+    section = crew.hybrid_ai.model_dump(exclude_none=True) if crew.hybrid_ai else {}
+    env = flatten(EnvSettingsSource(Settings)())
+
+    def overridden(key: str) -> bool:  # the key, or a whole section above it, set in env
+        return any(key == k or key.startswith(f"{k}.") for k in env)
+
+    mine = flatten(section)
+    return (
+        sorted(k for k in mine if not overridden(k)),
+        sorted(k for k in mine if overridden(k)),
+    )
 
 
 @lru_cache(maxsize=1)

@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tradecrew.crewpolicy import refused_fields
+
 CREW_FILE_ENV = "TRADECREW_CREW_FILE"
 
 
@@ -49,14 +51,17 @@ class TaskSpec(_Strict):
 
 
 class HybridAI(BaseModel):
-    """Desk settings kept beside the crew; validated in full by ``config.Settings``."""
+    """Desk settings kept beside the crew; validated in full by ``config.Settings``.
+
+    No broker section: venue, keys, live trading and approval come only from the environment
+    (see ``crewpolicy``); risk limits here may only tighten those of defaults + environment.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     components: dict[str, Any] | None = None
     fusion: dict[str, Any] | None = None
     risk: dict[str, Any] | None = None
-    broker: dict[str, Any] | None = None
 
 
 class CrewFile(_Strict):
@@ -86,16 +91,21 @@ def default_crew_path() -> Path:
     return here.parent / "crew.yaml"
 
 
-def crew_path() -> Path | None:
-    """The crew file in force: $TRADECREW_CREW_FILE, ./crew.yaml, then the packaged one."""
+def crew_origin() -> tuple[Path | None, str]:
+    """The crew file in force and why: $TRADECREW_CREW_FILE, ./crew.yaml, then the packaged one."""
     explicit = os.environ.get(CREW_FILE_ENV)
     if explicit:
-        return Path(explicit)
+        return Path(explicit), f"named by ${CREW_FILE_ENV}"
     local = Path.cwd() / "crew.yaml"
     if local.is_file():
-        return local
+        return local, "crew.yaml in the current folder"
     default = default_crew_path()
-    return default if default.is_file() else None
+    return (default, "packaged default") if default.is_file() else (None, "no crew file")
+
+
+def crew_path() -> Path | None:
+    """The crew file in force: $TRADECREW_CREW_FILE, ./crew.yaml, then the packaged one."""
+    return crew_origin()[0]
 
 
 def load_crew_file(path: Path | None = None) -> CrewFile:
@@ -113,6 +123,9 @@ def load_crew_file(path: Path | None = None) -> CrewFile:
         return CrewFile()
     if not isinstance(raw, dict):
         raise CrewFileError(f"{path}: expected a mapping at the top level")
+    refused = refused_fields(raw)
+    if refused:
+        raise CrewFileError(f"{path}: {'; '.join(refused)}")
     try:
         return CrewFile.model_validate(raw)
     except ValidationError as exc:

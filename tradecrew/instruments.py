@@ -258,8 +258,53 @@ def normalize_symbol(text: str) -> str:
     return ALIASES.get(key, key.replace("/", ""))
 
 
+# Symbols a live data provider has actually served in this process (AMD, SOL/USD...), so
+# the desk can size and display them. The built-in catalogue always wins and is never
+# changed, and nothing lands here unless a provider returned real data for the symbol.
+_PROVIDED: dict[str, Instrument] = {}
+
+
+def provided_instrument(
+    symbol: str, asset_class: AssetClass, source: str, *, quote_currency: str = "USD"
+) -> Instrument:
+    """The instrument of a symbol a live provider served: a US equity in USD, or a crypto
+    pair (``SOL/USD`` -> SOLUSD, base SOL); a catalogue symbol returns its catalogue entry."""
+    key = normalize_symbol(symbol)
+    known = CATALOGUE.get(key) or _PROVIDED.get(key)
+    if known is not None:
+        return known
+    if asset_class is AssetClass.CRYPTO:
+        base, _, quote = symbol.strip().upper().partition("/")
+        inst = Instrument(
+            symbol=key,
+            asset_class=AssetClass.CRYPTO,
+            base_currency=base,
+            quote_currency=quote or quote_currency,
+            min_quantity=0.0001,
+            quantity_step=0.0001,
+            annual_volatility=0.6,
+            typical_spread=0.0003,
+            trades_24h=True,
+            description=f"{base}/{quote or quote_currency}, as served by {source}",
+        )
+    elif asset_class is AssetClass.EQUITY:
+        inst = Instrument(
+            symbol=key,
+            asset_class=AssetClass.EQUITY,
+            base_currency=quote_currency,
+            quote_currency=quote_currency,
+            annual_volatility=0.3,
+            description=f"{key} (US equity), as served by {source}",
+        )
+    else:
+        raise ValueError(f"only equities and crypto pairs are derived, not {asset_class.value}")
+    _PROVIDED[key] = inst
+    return inst
+
+
 def find_instrument(symbol: str) -> Instrument | None:
-    return CATALOGUE.get(normalize_symbol(symbol))
+    key = normalize_symbol(symbol)
+    return CATALOGUE.get(key) or _PROVIDED.get(key)
 
 
 def get_instrument(symbol: str) -> Instrument:

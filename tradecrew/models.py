@@ -187,6 +187,24 @@ class TradingState(StrEnum):
     HALTED = "halted"
 
 
+class ApprovalChannel(StrEnum):
+    """How a yes (an approval, or a move back to trading) reached the desk. Only
+    ``HUMAN_CHANNELS`` are a person's; the values fit the ledger's 8-character column."""
+
+    CLI = "cli"  # the command line, run by a person or by their own scripts
+    MCP_CONFIRMED = "mcp_ok"  # an MCP elicitation the user accepted in their client
+    MCP_UNCONFIRMED = "mcp_tool"  # a bare MCP tool call: a model may have made it alone
+    ALERT_LINK = "alert"  # reserved for a configured alert channel's signed button
+    AUTO = "auto"  # the paper auto-approver
+    LEGACY_MCP = "mcp"  # MCP approvals stored before confirmations were told apart
+
+
+#: The allow-list of channels a person drives; everything else is a machine's.
+HUMAN_CHANNELS: frozenset[ApprovalChannel] = frozenset(
+    {ApprovalChannel.CLI, ApprovalChannel.MCP_CONFIRMED, ApprovalChannel.ALERT_LINK}
+)
+
+
 class ProposalStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"

@@ -27,10 +27,13 @@ def test_one_crewai_tool_per_registry_entry_with_its_input_model() -> None:
     registry = tool_registry()
     assert [t.name for t in tools] == list(registry)
     for tool in tools:
-        model = registry[tool.name].input_model
-        # The registry's model itself, with its JSON schema generated once.
+        spec = registry[tool.name]
+        model = spec.args_model
+        # The model-facing arguments (the input model less what the run fixes), with their
+        # JSON schema generated once.
         assert issubclass(tool.args_schema, model) and tool.args_schema.__name__ == model.__name__
         assert tool.args_schema.model_fields.keys() == model.model_fields.keys()
+        assert model.model_fields.keys() == spec.input_model.model_fields.keys() - spec.bound
         assert tool.args_schema.model_json_schema() == model.model_json_schema()
 
 

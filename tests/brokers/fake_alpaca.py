@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -49,6 +49,8 @@ class FakeAlpaca:
         self.activities: list[dict[str, Any]] = []
         self.quotes: dict[str, tuple[float, float]] = {"AAPL": (189.9, 190.1)}
         self.cash = 100_000.0
+        self.account_number = "PA3FAKE"  # Alpaca's paper accounts start with "PA"
+        self.quote_age = 0.0  # seconds: how old the latest quotes it serves are
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str]] = []
         self.lock = threading.RLock()
@@ -291,7 +293,7 @@ class FakeAlpaca:
         value = sum(float(p["qty"]) * float(p["current_price"]) for p in self.positions.values())
         return {
             "id": "0d969814-40d6-4b2b-99ac-2e37427f1ad2",
-            "account_number": "PA3FAKE",
+            "account_number": self.account_number,
             "status": "ACTIVE",
             "currency": "USD",
             "cash": str(self.cash),
@@ -308,8 +310,9 @@ class FakeAlpaca:
         for s in symbols.split(","):
             if s in self.quotes:
                 bid, ask = self.quotes[s]
+                when = datetime.now(UTC) - timedelta(seconds=self.quote_age)
                 out[s] = {
-                    "t": _now(),
+                    "t": when.isoformat().replace("+00:00", "Z"),
                     "bp": bid,
                     "bs": 3,
                     "ap": ask,

@@ -13,12 +13,13 @@ from tradecrew.brokers import (
     Broker,
     BrokerError,
     BrokerUnavailable,
+    LiveTradingRefused,
     NotSupported,
     OrderOutcomeUnknown,
     OrderRejected,
     UnknownOrder,
 )
-from tradecrew.brokers.alpaca import AlpacaBroker
+from tradecrew.brokers.alpaca import PAPER_URL, AlpacaBroker, endpoint_mode
 from tradecrew.brokers.alpaca_mapping import map_status, to_alpaca_symbol
 from tradecrew.config import BrokerSettings, Settings
 from tradecrew.models import AccountMode, Order, OrderStatus, OrderType, Side, TimeInForce
@@ -39,10 +40,34 @@ def settings(**broker: object) -> Settings:
     return Settings(broker=BrokerSettings(**broker))
 
 
+def armed() -> Settings:
+    """The first live opt-in; tests pass ``live=True``, the second, next to it."""
+    return settings(live_trading=True)
+
+
+@pytest.fixture
+def paper_host(server: FakeAlpaca, monkeypatch: pytest.MonkeyPatch) -> FakeAlpaca:
+    """Alpaca's paper endpoint answered by the fake, without the network: requests to
+    https://paper-api.alpaca.markets are sent to the fake's 127.0.0.1 address instead."""
+    from requests.adapters import HTTPAdapter
+
+    original = HTTPAdapter.send
+
+    def send(self: HTTPAdapter, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if request.url.startswith(PAPER_URL + "/"):
+            request.url = server.url + request.url[len(PAPER_URL) :]
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(HTTPAdapter, "send", send)
+    return server
+
+
 @pytest.fixture
 def broker(server: FakeAlpaca) -> AlpacaBroker:
+    # The fake's 127.0.0.1 address is not Alpaca's paper endpoint, so it counts as live.
     return AlpacaBroker(
-        settings(),
+        armed(),
+        live=True,
         api_key=CANARY_KEY,
         secret_key=CANARY_SECRET,
         trading_url=server.url,
@@ -57,9 +82,88 @@ def order(cid: str, side: Side = Side.BUY, qty: float = 5, symbol: str = "AAPL",
     return Order(client_order_id=cid, symbol=symbol, side=side, quantity=qty, broker="alpaca", **kw)
 
 
-def test_alpaca_broker_speaks_the_broker_protocol_in_paper_mode(broker: AlpacaBroker) -> None:
-    assert isinstance(broker, Broker)
-    assert broker.mode is AccountMode.PAPER
+def test_alpaca_broker_speaks_the_broker_protocol_in_paper_mode(paper_host: FakeAlpaca) -> None:
+    paper = AlpacaBroker(settings(), api_key=CANARY_KEY, secret_key=CANARY_SECRET, backoff=0.01)
+    assert isinstance(paper, Broker)
+    assert paper.mode is AccountMode.PAPER
+    assert paper.account().mode is AccountMode.PAPER
+    assert ("GET", "/v2/account") in paper_host.log  # the account itself was asked
+
+
+@pytest.mark.parametrize(
+    ("url", "mode"),
+    [
+        ("https://paper-api.alpaca.markets", AccountMode.PAPER),
+        ("https://paper-api.alpaca.markets/", AccountMode.PAPER),
+        ("HTTPS://Paper-API.alpaca.markets", AccountMode.PAPER),
+        ("https://paper-api.alpaca.markets:443", AccountMode.PAPER),
+        ("https://api.alpaca.markets", AccountMode.LIVE),
+        ("http://paper-api.alpaca.markets", AccountMode.LIVE),
+        ("https://paper-api.alpaca.markets.example.com", AccountMode.LIVE),
+        ("https://paper-api.alpaca.markets:8443", AccountMode.LIVE),
+        ("https://paper-api.alpaca.markets@api.alpaca.markets", AccountMode.LIVE),
+        ("https://user@paper-api.alpaca.markets", AccountMode.LIVE),
+        ("https://paper-api.alpaca.markets/proxy", AccountMode.LIVE),
+        ("http://127.0.0.1:8080", AccountMode.LIVE),
+        ("https://paper-api.alpaca.markets:notaport", AccountMode.LIVE),
+        ("", AccountMode.LIVE),
+    ],
+)
+def test_only_the_known_paper_endpoint_is_paper(url: str, mode: AccountMode) -> None:
+    assert endpoint_mode(url) is mode
+
+
+@pytest.mark.parametrize(
+    "url", ["https://api.alpaca.markets", "http://127.0.0.1:9", "https://alpaca.example.com"]
+)
+def test_live_or_unknown_endpoint_refuses_to_start_without_both_opt_ins(url: str) -> None:
+    for cfg, live in ((settings(), False), (settings(), True), (armed(), False)):
+        with pytest.raises(BrokerError) as info:
+            AlpacaBroker(cfg, live=live, api_key="k", secret_key="s", trading_url=url)
+        assert "TRADECREW_BROKER__LIVE_TRADING=true" in str(info.value)
+        assert "\n" not in str(info.value)
+    assert AlpacaBroker(armed(), live=True, api_key="k", secret_key="s", trading_url=url).mode is (
+        AccountMode.LIVE
+    )
+
+
+def test_auto_approve_paper_cannot_label_the_live_endpoint_paper() -> None:
+    cfg = settings(alpaca_base_url="https://api.alpaca.markets", auto_approve_paper=True)
+    with pytest.raises(LiveTradingRefused, match="live account"):
+        AlpacaBroker(cfg, api_key="k", secret_key="s")
+    opted_in = settings(
+        alpaca_base_url="https://api.alpaca.markets", auto_approve_paper=True, live_trading=True
+    )
+    assert AlpacaBroker(opted_in, live=True, api_key="k", secret_key="s").mode is AccountMode.LIVE
+
+
+def test_live_account_behind_the_paper_endpoint_refuses_to_start(paper_host: FakeAlpaca) -> None:
+    paper_host.account_number = "312345678"  # not "PA...": a real-money account
+    with pytest.raises(LiveTradingRefused, match="312345678 is a live account"):
+        AlpacaBroker(settings(), api_key=CANARY_KEY, secret_key=CANARY_SECRET, backoff=0.01)
+    opted_in = AlpacaBroker(
+        armed(), live=True, trading_url=PAPER_URL, api_key=CANARY_KEY, secret_key=CANARY_SECRET
+    )
+    assert opted_in.mode is AccountMode.LIVE
+
+
+def test_live_account_found_later_behind_the_paper_endpoint_stops_the_adapter(
+    paper_host: FakeAlpaca,
+) -> None:
+    paper_host.fail_next(2, 503, method="GET", path="/v2/account")  # unreadable at start
+    b = AlpacaBroker(
+        settings(), api_key=CANARY_KEY, secret_key=CANARY_SECRET, read_attempts=2, backoff=0.01
+    )
+    assert b.mode is AccountMode.PAPER  # by the endpoint, until the account says otherwise
+    paper_host.account_number = "312345678"
+    with pytest.raises(LiveTradingRefused, match="restart"):
+        b.account()
+    assert b.mode is AccountMode.LIVE
+    with pytest.raises(LiveTradingRefused):
+        b.submit(order("c-after"))
+    with pytest.raises(LiveTradingRefused):
+        b.positions()
+    assert paper_host.order_posts() == 0
 
 
 def test_market_order_is_placed_and_mapped_back(broker: AlpacaBroker, server: FakeAlpaca) -> None:
@@ -264,7 +368,8 @@ def test_secrets_never_appear_in_errors_or_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = AlpacaBroker(
-        settings(),
+        armed(),
+        live=True,
         api_key=CANARY_KEY,
         secret_key=CANARY_SECRET + "x",
         trading_url=server.url,
@@ -277,7 +382,8 @@ def test_secrets_never_appear_in_errors_or_logs(
     server.fail_next(5, 500, method="GET", path="/v2/orders:by_client_order_id")
     with pytest.raises(OrderOutcomeUnknown) as lost:
         AlpacaBroker(
-            settings(),
+            armed(),
+            live=True,
             api_key=CANARY_KEY,
             secret_key=CANARY_SECRET,
             trading_url=server.url,
@@ -294,7 +400,7 @@ def test_keys_come_from_the_standard_alpaca_variables(
 ) -> None:
     monkeypatch.setenv("APCA_API_KEY_ID", CANARY_KEY)
     monkeypatch.setenv("APCA_API_SECRET_KEY", CANARY_SECRET)
-    b = AlpacaBroker(settings(), trading_url=server.url)
+    b = AlpacaBroker(armed(), live=True, trading_url=server.url)
     assert b.account().account_id == "PA3FAKE"
 
 
@@ -302,7 +408,8 @@ def test_keys_come_from_tradecrew_settings(server: FakeAlpaca, monkeypatch) -> N
     monkeypatch.delenv("APCA_API_KEY_ID", raising=False)
     monkeypatch.setenv("TRADECREW_BROKER__ALPACA_API_KEY", CANARY_KEY)
     monkeypatch.setenv("TRADECREW_BROKER__ALPACA_SECRET_KEY", CANARY_SECRET)
-    b = AlpacaBroker(Settings(), trading_url=server.url)
+    monkeypatch.setenv("TRADECREW_BROKER__LIVE_TRADING", "true")
+    b = AlpacaBroker(Settings(), live=True, trading_url=server.url)
     assert b.account().account_id == "PA3FAKE"
 
 
@@ -313,19 +420,21 @@ def test_missing_keys_are_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
         AlpacaBroker(settings())
 
 
-def test_live_needs_both_the_setting_and_the_explicit_flag(server: FakeAlpaca) -> None:
+def test_live_needs_both_the_setting_and_the_explicit_flag(paper_host: FakeAlpaca) -> None:
     with pytest.raises(BrokerError, match="live trading is off"):
         AlpacaBroker(settings(), live=True, api_key="k", secret_key="s")
-    armed = settings(live_trading=True)
-    assert AlpacaBroker(armed, api_key="k", secret_key="s").mode is AccountMode.PAPER
-    assert AlpacaBroker(armed, live=True, api_key="k", secret_key="s").mode is AccountMode.LIVE
+    keys = {"api_key": CANARY_KEY, "secret_key": CANARY_SECRET}
+    # Opted in but on the paper endpoint with a paper account: still paper, by the venue.
+    assert AlpacaBroker(armed(), **keys).mode is AccountMode.PAPER
+    assert AlpacaBroker(armed(), live=True, **keys).mode is AccountMode.LIVE  # live endpoint
 
 
 def test_unreachable_server_is_unavailable_and_nothing_is_assumed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     b = AlpacaBroker(
-        settings(),
+        armed(),
+        live=True,
         api_key="k",
         secret_key="s",
         trading_url="http://127.0.0.1:9",

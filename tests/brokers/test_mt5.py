@@ -13,6 +13,7 @@ from tradecrew.brokers import (
     OrderOutcomeUnknown,
     OrderRejected,
 )
+from tradecrew.brokers.base import LiveTradingRefused
 from tradecrew.brokers.mt5 import Mt5Broker, load_module, short_id
 from tradecrew.brokers.mt5_constants import Mt5OrderType, Retcode, TradeAction
 from tradecrew.config import BrokerSettings, Settings
@@ -237,6 +238,32 @@ def test_real_accounts_need_both_opt_ins() -> None:
     armed = Settings(broker=BrokerSettings(live_trading=True))
     broker, _ = make(FakeMT5(trade_mode=2), live=True, settings=armed)
     assert broker.mode is AccountMode.LIVE
+
+
+@pytest.mark.parametrize(
+    ("trade_mode", "mode"),
+    [(0, AccountMode.PAPER), (1, AccountMode.PAPER), (2, AccountMode.LIVE), (3, AccountMode.LIVE)],
+)
+def test_mode_comes_from_the_terminals_trade_mode_and_unknown_is_live(
+    trade_mode: int, mode: AccountMode
+) -> None:
+    armed = Settings(broker=BrokerSettings(live_trading=True))
+    assert make(FakeMT5(trade_mode=trade_mode), live=True, settings=armed)[0].mode is mode
+    if mode is AccountMode.LIVE:
+        with pytest.raises(LiveTradingRefused, match="TRADECREW_BROKER__LIVE_TRADING=true"):
+            make(FakeMT5(trade_mode=trade_mode))
+    else:
+        assert make(FakeMT5(trade_mode=trade_mode))[0].mode is AccountMode.PAPER
+
+
+def test_terminal_switched_to_a_real_account_stops_the_adapter() -> None:
+    broker, fake = make(FakeMT5(trade_mode=0))
+    fake.trade_mode = 2  # the user logged the terminal into a real account meanwhile
+    with pytest.raises(LiveTradingRefused, match="switched"):
+        broker.account()
+    with pytest.raises(LiveTradingRefused, match="switched"):
+        broker.submit(order("c-switched"))
+    assert fake.requests == []
 
 
 def test_unreachable_terminal_is_unavailable() -> None:

@@ -44,7 +44,9 @@ def test_propose_approve_fill_and_positions_round_trip():
     assert shown["summary"].startswith("filled")
     assert {c["name"] for c in shown["decisions"][0]["checks"]} >= {"kill_switch", "fat_finger"}
     orders = json.loads(cli("orders", "--json").stdout)
-    assert len(orders) == 1 and orders[0]["status"] == "filled"
+    # the entry, and its take-profit working at the venue (found there, so external)
+    assert [(o["status"], o["external"]) for o in orders] == [("filled", False), ("accepted", True)]
+    assert orders[1]["limit_price"] == 2350 and orders[1]["side"] == "sell"
     account = json.loads(cli("account", "--json").stdout)
     assert account["mode"] == "paper" and account["equity"] > 0
     assert cli("audit", "verify").exit_code == 0

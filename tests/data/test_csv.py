@@ -251,8 +251,8 @@ def _bad(path: Path) -> BadDataError:
         (3, "2024.01.04 00:00;10.4;10.9;10.1;10.8;95", "duplicate timestamp 2024-01-04"),
         (3, "2024.01.01 00:00;10.4;10.9;10.1;10.8;95", "timestamps are not sorted"),
         (2, "2024.01.04 00:00;11;11.5;10.2;10.4;-3", "volume -3.0 is negative"),
-        (2, "yesterday;11;11.5;10.2;10.4;90", "cannot read timestamp 'yesterday'"),
-        (1, "2024.01.03 00:00;abc;12;10;11;120", "open is not a number: 'abc'"),
+        (2, "yesterday;11;11.5;10.2;10.4;90", "cannot read the timestamp"),
+        (1, "2024.01.03 00:00;abc;12;10;11;120", "open is not a number"),
     ],
 )
 def test_bad_rows_are_named_by_file_line_and_problem(
@@ -325,3 +325,28 @@ def test_single_bar_without_timeframe_in_the_name_asks_for_one(tmp_path: Path) -
     named = tmp_path / "XAUUSD_D1.csv"
     named.write_text(HEADER + ROWS[0] + "\n")
     assert len(CsvProvider(named).bars("XAUUSD", "D1")) == 1
+
+
+SECRET = "sk-live-4f9a2b7c8d1e0f3a6b5c"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{SECRET}\n",  # one line: the header is the secret
+        f"{SECRET}\n1;2;3\n",
+        f"Date;Open;High;Low;Close\n2024.01.02 00:00;{SECRET};11;9;10\n",
+        f"Date;Open;High;Low;Close\n{SECRET};10;11;9;10\n",
+        f"{SECRET};{SECRET};{SECRET}\n",
+        f"Date;Open;High;Low;Close\n2024.01.02 00:00;10;11;9;10\n{SECRET};1;2;3;4;5;6;7;8\n",
+    ],
+)
+def test_errors_never_quote_the_files_contents(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "XAUUSD.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        CsvProvider(path).bars("XAUUSD", "D1")
+    message = str(err.value)
+    assert "XAUUSD.csv" in message  # the file's name (and line) are fine
+    for part in (SECRET, SECRET[:8], SECRET[-8:]):
+        assert part not in message

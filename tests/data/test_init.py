@@ -35,10 +35,17 @@ def test_unknown_sources_name_the_valid_forms(source: str) -> None:
         get_provider(source)
 
 
-@pytest.mark.parametrize("source", ["alpaca", "yfinance", "OpenBB"])
+@pytest.mark.parametrize("source", ["yfinance", "OpenBB"])
 def test_network_sources_explain_they_need_extras_and_network(source: str) -> None:
     with pytest.raises(DataError, match="extra installed and network access"):
         get_provider(source)
+
+
+def test_alpaca_source_is_the_alpaca_provider(tradecrew_home: Path) -> None:
+    from tradecrew.data.alpaca import AlpacaProvider
+
+    provider = get_provider("Alpaca")
+    assert isinstance(provider, AlpacaProvider) and isinstance(provider, Provider)
 
 
 def test_csv_source_with_a_missing_path_is_a_data_error(tmp_path: Path) -> None:

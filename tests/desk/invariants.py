@@ -11,6 +11,7 @@ from collections import defaultdict
 from tradecrew.desk import Desk
 from tradecrew.ledger import AuditEntry
 from tradecrew.models import (
+    HUMAN_CHANNELS,
     PROPOSAL_TRANSITIONS,
     Order,
     ProposalStatus,
@@ -87,7 +88,8 @@ def check_broker_orders_obey_the_rule(
         approval = used[0]
         assert approval.order_hash == decision.order_hash, f"{where}: approval for other terms"
         if human_required:
-            assert approval.channel.value != "auto", f"{where} sent without a human approval"
+            # The allow-list, not "anything but auto": a bare MCP call is no person's.
+            assert approval.channel in HUMAN_CHANNELS, f"{where} sent without a human approval"
         assert approval.consumed_at is not None
         assert approval.consumed_at < approval.expires_at, f"{where}: approval used expired"
         assert approval.consumed_at < decision.expires_at, f"{where}: decision used expired"

@@ -8,11 +8,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.desk.helpers import SubmitLog, build_desk, full_audit, make_settings
+from tests.desk.helpers import Clock, SubmitLog, build_desk, full_audit, make_settings
 from tests.desk.invariants import (
     check_audit_chain,
     check_broker_orders_obey_the_rule,
@@ -26,6 +27,7 @@ from tradecrew.models import (
     TERMINAL_PROPOSAL_STATUSES,
     OrderStatus,
     ProposalStatus,
+    utcnow,
 )
 from tradecrew.risk.gate import GateRefusal, client_order_id
 
@@ -139,10 +141,19 @@ def test_kill_before_the_broker_call_is_closed_as_never_sent(tmp_path: Path) -> 
     proposal_id = _run_victim(tmp_path, "before")
 
     log = SubmitLog()
-    desk = build_desk(tmp_path, make_settings(tmp_path), log=log)
+    settings = make_settings(tmp_path)
+    desk = build_desk(tmp_path, settings, log=log)
     assert desk.broker.orders() == []
     (before,) = desk.ledger.orders(proposal_id=proposal_id)
+    # Within the grace period its process may still be sending it: left alone.
+    early = desk.reconcile()
+    assert early.still_in_flight == [before.id] and early.never_sent == []
+    assert desk.ledger.get_order(before.id).status is OrderStatus.NEW
+    desk.close()
 
+    # Past it, the broker (asked by client order id) does not know it: closed as never sent.
+    grace = timedelta(seconds=settings.broker.submit_grace_seconds + 1)
+    desk = build_desk(tmp_path, settings, log=log, clock=Clock(utcnow() + grace))
     report = desk.reconcile()
     desk.reconcile()
     (order,) = desk.ledger.orders(proposal_id=proposal_id)

@@ -63,10 +63,11 @@ def test_equal_inputs_give_equal_decisions(tmp_path: Path) -> None:
 
 
 def test_oversized_order_is_shrunk_with_reasons(desk: Desk) -> None:
-    request = ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=1_000.0)
+    # 50 oz is about 2.3x the order limit: near enough to be shrunk (far beyond it: vetoed).
+    request = ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=50.0)
     out = desk.propose(request)
     assert out.status is ProposalStatus.PENDING
-    assert out.approved_quantity is not None and 0 < out.approved_quantity < 1_000.0
+    assert out.approved_quantity is not None and 0 < out.approved_quantity < 50.0
     ask = desk.broker.quote("XAUUSD").ask
     assert out.approved_quantity * ask <= desk.settings.risk.max_order_notional * (1 + 1e-9)
     assert out.reasons and _named_checks(out.reasons) <= set(CHECKS)
@@ -90,8 +91,8 @@ def test_order_below_the_instrument_minimum_is_vetoed_with_reason(desk: Desk) ->
 
 def test_position_at_its_notional_cap_vetoes_more_of_the_same(tmp_path: Path) -> None:
     d = _desk(tmp_path, max_position_notional=10_000.0)
-    first = d.propose(ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=100.0))
-    assert first.approved_quantity is not None and first.approved_quantity < 100.0
+    first = d.propose(ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=10.0))
+    assert first.approved_quantity is not None and first.approved_quantity < 10.0
     filled = d.approve(first.proposal_id, actor="alice")
     assert filled.status is ProposalStatus.FILLED
     more = d.propose(ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=1.0))
@@ -244,10 +245,10 @@ def test_agent_cannot_enlarge_past_the_proposal(desk: Desk) -> None:
 
 
 def test_agent_quantity_above_the_risk_size_is_ignored(desk: Desk) -> None:
-    out = desk.propose(ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=1_000.0))
+    out = desk.propose(ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=50.0))
     approved = out.approved_quantity
-    assert approved is not None and approved < 999.0
-    desk.record_agent_verdict(out.proposal_id, AgentVerdict(action="shrink", quantity=999.0))
+    assert approved is not None and approved < 49.0
+    desk.record_agent_verdict(out.proposal_id, AgentVerdict(action="shrink", quantity=49.0))
     newest = [d for d in desk.ledger.decisions(out.proposal_id) if d.id != out.decision.id]
     assert len(newest) == 1 and newest[0].approved_quantity == approved
     sent = desk.approve(out.proposal_id, actor="alice")
@@ -276,17 +277,19 @@ def test_agent_shrink_never_enlarges(
     home = tmp_path_factory.mktemp("shrink")
     d = _desk(home)
     try:
-        request = ProposalRequest(symbol=symbol, side=Side.BUY, quantity=5.0)
+        # Within the shrink ratio of the order limit for each symbol (5 BTC would be vetoed).
+        size = 2.0
+        request = ProposalRequest(symbol=symbol, side=Side.BUY, quantity=size)
         out = d.propose(request)
         assert out.decision is not None
         d.record_agent_verdict(
-            out.proposal_id, AgentVerdict(action="shrink", quantity=5.0 * factor)
+            out.proposal_id, AgentVerdict(action="shrink", quantity=size * factor)
         )
         for decision in d.ledger.decisions(out.proposal_id):
             assert decision.approved_quantity <= out.decision.approved_quantity
         added = [x for x in d.ledger.decisions(out.proposal_id) if x.id != out.decision.id]
         assert len(added) == 1
-        assert added[0].approved_quantity <= min(5.0 * factor, out.decision.approved_quantity)
+        assert added[0].approved_quantity <= min(size * factor, out.decision.approved_quantity)
     finally:
         d.close()
 

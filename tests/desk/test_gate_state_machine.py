@@ -56,6 +56,10 @@ ORDER_ARGS = st.tuples(
 )
 
 
+# Every approval channel a caller may name; only the allow-listed ones may send.
+CHANNELS = st.sampled_from(["cli", "mcp_ok", "mcp_tool", "mcp"])
+
+
 class DeskMachine(RuleBasedStateMachine):
     """Drives a real desk (ledger + paper venue on disk) with everything a user, an agent, the
     market, a crash or the reconciler can do, and checks the rule after every step."""
@@ -132,12 +136,12 @@ class DeskMachine(RuleBasedStateMachine):
             assert outcome.order is None
 
     @precondition(lambda self: self.proposals)
-    @rule(pick=st.integers(0, 10_000), channel=st.sampled_from(["cli", "mcp"]))
+    @rule(pick=st.integers(0, 10_000), channel=CHANNELS)
     def approve(self, pick: int, channel: str) -> None:
         self._approve(self._pick(pick), channel)
 
     @precondition(lambda self: self.proposals)
-    @rule(channel=st.sampled_from(["cli", "mcp"]))
+    @rule(channel=CHANNELS)
     def approve_newest(self, channel: str) -> None:
         self._approve(self.proposals[-1], channel)
 

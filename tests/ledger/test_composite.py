@@ -20,6 +20,7 @@ from tradecrew.ledger import (
     TradingHalted,
 )
 from tradecrew.models import (
+    HUMAN_CHANNELS,
     Order,
     OrderStatus,
     Proposal,
@@ -73,12 +74,15 @@ def test_a_decision_for_another_proposal_stores_nothing(ledger: Ledger) -> None:
     assert ledger.audit_count() == 0
 
 
+_PAPER_AUTO = HUMAN_CHANNELS | {ApprovalChannel.AUTO}
+
+
 def _grant(decision: RiskDecision, actor: str = "alice", channel: str = "cli") -> Grant:
     return Grant(actor=actor, channel=ApprovalChannel(channel), expires_at=decision.expires_at)
 
 
 def _open(ledger: Ledger, proposal: Proposal, decision: RiskDecision, **kw: object) -> Order:
-    options: dict[str, object] = {"human_only": True, "grant": _grant(decision)}
+    options: dict[str, object] = {"accepted": HUMAN_CHANNELS, "grant": _grant(decision)}
     options.update(kw)
     return ledger.open_order(
         _order_for(proposal),
@@ -144,10 +148,29 @@ def test_an_automatic_approval_does_not_open_an_order_that_needs_a_human(ledger:
     assert ledger.audit_log(1)[0].action == "approval.refused"
 
 
+@pytest.mark.parametrize("channel", ["mcp_tool", "mcp", "auto"])
+def test_a_channel_off_the_human_allow_list_opens_nothing(ledger: Ledger, channel: str) -> None:
+    # "mcp" is what approvals through MCP were stored as before confirmations were told
+    # apart: none of them was ever confirmed by a person.
+    proposal, decision = _pending_with_decision(ledger)
+    with pytest.raises(HumanApprovalRequired, match=channel):
+        _open(ledger, proposal, decision, grant=_grant(decision, "mcp-user", channel))
+    assert ledger.orders(proposal_id=proposal.id) == []
+    assert ledger.approvals(proposal.id)[0].consumed_at is None
+
+
+def test_a_bare_mcp_approval_opens_an_order_where_the_account_accepts_it(ledger: Ledger) -> None:
+    proposal, decision = _pending_with_decision(ledger)
+    accepted = HUMAN_CHANNELS | {ApprovalChannel.MCP_UNCONFIRMED}
+    grant = _grant(decision, "mcp-user", "mcp_tool")
+    order = _open(ledger, proposal, decision, accepted=accepted, grant=grant)
+    assert ledger.proposal_record(proposal.id).orders == [order]
+
+
 def test_an_automatic_approval_opens_an_order_where_no_human_is_needed(ledger: Ledger) -> None:
     proposal, decision = _pending_with_decision(ledger)
     order = _open(
-        ledger, proposal, decision, human_only=False, grant=_grant(decision, "auto", "auto")
+        ledger, proposal, decision, accepted=_PAPER_AUTO, grant=_grant(decision, "auto", "auto")
     )
     assert ledger.proposal_record(proposal.id).orders == [order]
 
@@ -164,12 +187,12 @@ def test_a_halted_desk_opens_nothing_and_keeps_nothing(ledger: Ledger) -> None:
 
 def test_an_order_without_its_proposal_is_refused(ledger: Ledger) -> None:
     with pytest.raises(ValueError, match="proposal"):
-        ledger.open_order(make_order(), "hash-1", "gate", utcnow(), human_only=False)
+        ledger.open_order(make_order(), "hash-1", "gate", utcnow(), accepted=_PAPER_AUTO)
 
 
 def _submitted(ledger: Ledger) -> Order:
     proposal, decision = _pending_with_decision(ledger)
-    return _open(ledger, proposal, decision, human_only=False)
+    return _open(ledger, proposal, decision, accepted=_PAPER_AUTO)
 
 
 def test_a_broker_report_books_fills_and_moves_order_and_proposal(ledger: Ledger) -> None:

@@ -12,7 +12,9 @@ from typing import Any
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, ElicitResult
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def server_env(home: Path, **extra: str) -> dict[str, str]:
@@ -28,11 +30,17 @@ async def mcp_session(
     *args: str,
     env: dict[str, str] | None = None,
     elicitation: Callable[..., Awaitable[Any]] | None = None,
+    module: str = "tradecrew",
 ) -> AsyncIterator[ClientSession]:
+    """A session with ``python -m <module> mcp ARGS``; ``elicitation`` declares the client's
+    support for asking the user (the SDK advertises it only when a callback is given)."""
+    env = dict(env or server_env(home))
+    # Test-only server modules (tests.mcp_server.*) import from the checkout.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "tradecrew", "mcp", *args],
-        env=env or server_env(home),
+        args=["-m", module, "mcp", *args],
+        env=env,
         cwd=str(home.parent),
     )
     async with stdio_client(params) as (read, write):
@@ -42,6 +50,16 @@ async def mcp_session(
         async with ClientSession(read, write, **kwargs) as session:
             await session.initialize()
             yield session
+
+
+async def accept(context: Any, params: Any) -> ElicitResult:
+    """The user confirms whatever the client asks."""
+    return ElicitResult(action="accept", content={"confirm": True})
+
+
+async def decline(context: Any, params: Any) -> ElicitResult:
+    """The user says no to whatever the client asks."""
+    return ElicitResult(action="decline")
 
 
 def payload(result: CallToolResult) -> dict[str, Any]:

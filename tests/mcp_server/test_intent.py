@@ -101,8 +101,10 @@ PHRASES = [
     ("buy 100k EURUSD", trade("EURUSD", BUY, 100_000, "100k", "units")),
     ("buy 1.5k eur/usd", trade("EURUSD", BUY, 1_500, "1.5k", "units")),
     ("buy 2m usdjpy", trade("USDJPY", BUY, 2_000_000, "2m", "units")),
+    # A bare "stop" after a market entry is its stop loss; a stop entry is said as one.
+    ("buy 10 AAPL stop 190", trade("AAPL", BUY, 10, "10", "shares", stop_loss=190)),
     (
-        "buy 10 AAPL stop 190",
+        "buy 10 AAPL on a stop at 190",
         trade("AAPL", BUY, 10, "10", "shares", order_type=STOP, stop_price=190),
     ),
     ("buy 10 AAPL, stop 185", trade("AAPL", BUY, 10, "10", "shares", stop_loss=185)),
@@ -206,6 +208,61 @@ PHRASES = [
 def test_phrase_parses_to_the_intended_action(text: str, expected) -> None:
     got = parse_command(text)
     assert got == expected, describe(got)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "go long EURUSD 1 lot stop 1.08 target 1.10",
+            trade(
+                "EURUSD", BUY, lot("EURUSD", 1), "1 lot", "lots", stop_loss=1.08, take_profit=1.10
+            ),
+        ),
+        (
+            "buy 2 gold sl 2300 tp 2500",
+            trade("XAUUSD", BUY, 2, "2", "ounces", stop_loss=2300, take_profit=2500),
+        ),
+        (
+            "buy 2 gold stop loss 2300 take profit 2500",
+            trade("XAUUSD", BUY, 2, "2", "ounces", stop_loss=2300, take_profit=2500),
+        ),
+        (
+            "sell 1 lot EURUSD stop 1.12 target 1.05",
+            trade(
+                "EURUSD", SELL, lot("EURUSD", 1), "1 lot", "lots", stop_loss=1.12, take_profit=1.05
+            ),
+        ),
+        (
+            "buy 10000 EURUSD at market stop 1.08",
+            trade("EURUSD", BUY, 10_000, "10000", "units", stop_loss=1.08),
+        ),
+        (
+            "buy stop at 1.10 EURUSD 10000",
+            trade("EURUSD", BUY, 10_000, "10000", "units", order_type=STOP, stop_price=1.10),
+        ),
+        (
+            "buy 10000 EURUSD on a stop at 1.10",
+            trade("EURUSD", BUY, 10_000, "10000", "units", order_type=STOP, stop_price=1.10),
+        ),
+        (
+            "buy 10000 EURUSD stop order at 1.10 stop 1.09",
+            trade(
+                "EURUSD",
+                BUY,
+                10_000,
+                "10000",
+                "units",
+                order_type=STOP,
+                stop_price=1.10,
+                stop_loss=1.09,
+            ),
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_stop_after_a_market_entry_is_its_stop_loss_not_a_stop_entry(text: str, expected) -> None:
+    assert parse_command(text) == expected
 
 
 def test_ignored_instructions_parse_to_exactly_the_trade_written() -> None:

@@ -8,7 +8,7 @@ import anyio
 import pytest
 from mcp.types import ElicitResult
 
-from tests.mcp_server.mcp_client import error_text, mcp_session, payload, server_env
+from tests.mcp_server.mcp_client import accept, error_text, mcp_session, payload, server_env
 
 READ_TOOLS = {
     "get_quote",
@@ -32,7 +32,6 @@ WRITE_TOOLS = {
     "close_position",
     "set_kill_switch",
 }
-PLACING = {"approve_proposal", "cancel_order", "set_kill_switch"}
 
 
 def run(func, *args):  # type: ignore[no-untyped-def]
@@ -42,20 +41,6 @@ def run(func, *args):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
-
-
-def test_tools_are_listed_with_their_annotations(home: Path):
-    async def main():
-        async with mcp_session(home) as s:
-            return (await s.list_tools()).tools
-
-    tools = {t.name: t for t in run(main)}
-    assert set(tools) >= READ_TOOLS | WRITE_TOOLS
-    for name in READ_TOOLS:
-        assert tools[name].annotations.readOnlyHint is True, name
-    for name in PLACING:
-        assert tools[name].annotations.destructiveHint is True, name
-        assert tools[name].annotations.readOnlyHint is False, name
 
 
 def test_read_only_mode_registers_no_state_changing_tool(home: Path):
@@ -71,7 +56,7 @@ def test_read_only_mode_registers_no_state_changing_tool(home: Path):
 
 def test_analyse_then_trade_command_then_approve_fills_a_paper_position(home: Path):
     async def main():
-        async with mcp_session(home) as s:
+        async with mcp_session(home, elicitation=accept) as s:
             analysis = payload(await s.call_tool("analyze_symbol", {"symbol": "gold"}))
             proposed = payload(
                 await s.call_tool(
@@ -123,14 +108,14 @@ def test_oversized_order_is_vetoed_with_reasons(home: Path):
 
     out, explained, orders = run(main)
     assert out["status"] == "vetoed"
-    assert any("max_order_notional" in r for r in out["reasons"])
-    assert explained["summary"].startswith("vetoed")
+    assert any("max_order_notional" in r["untrusted_text"] for r in out["reasons"])
+    assert explained["summary"]["untrusted_text"].startswith("vetoed")
     assert orders["orders"] == []
 
 
 def test_kill_switch_blocks_approval(home: Path):
     async def main():
-        async with mcp_session(home) as s:
+        async with mcp_session(home, elicitation=accept) as s:
             out = payload(
                 await s.call_tool(
                     "propose_trade",
@@ -153,7 +138,10 @@ def test_kill_switch_blocks_approval(home: Path):
     halted, approved, positions = run(main)
     assert halted["trading_state"] == "halted" and halted["kill_switch"] is True
     assert approved["status"] != "filled" and "order" not in approved
-    assert "kill switch" in approved["message"] or any("kill" in r for r in approved["reasons"])
+    message = approved["message"]["untrusted_text"]
+    assert "kill switch" in message or any(
+        "kill" in r["untrusted_text"] for r in approved["reasons"]
+    )
     assert positions["positions"] == []
 
 
@@ -198,7 +186,7 @@ def test_elicitation_decline_places_nothing_and_accept_places(home: Path):
 
 def test_bulk_cancel_is_its_own_proposal(home: Path):
     async def main():
-        async with mcp_session(home) as s:
+        async with mcp_session(home, elicitation=accept) as s:
             limit = payload(
                 await s.call_tool(
                     "propose_trade",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradecrew.models import OrderType, TradingState
+from tradecrew.models import OrderType, Side, TradingState
 from tradecrew.risk import evaluate
 
 from .factories import NOW, context, limits, position, proposal, quote
@@ -56,7 +56,7 @@ def test_stale_quote_is_denied_when_age_is_enforced() -> None:
     lim = limits(max_quote_age_seconds=10)
     stale = evaluate(proposal(), context(quote=old, limits=lim))
     fresh = evaluate(proposal(), context(limits=lim))
-    unchecked = evaluate(proposal(), context(quote=old))
+    unchecked = evaluate(proposal(), context(quote=old, limits=limits(max_quote_age_seconds=0)))
     assert not stale.approved
     assert "stale quote" in _check(stale, "price_sanity").reason
     assert fresh.approved
@@ -86,7 +86,9 @@ def test_quote_for_another_symbol_is_denied() -> None:
     ("offset", "ok"), [(0.04, True), (-0.049, True), (0.06, False), (-0.2, False)]
 )
 def test_limit_price_outside_the_band_is_a_fat_finger(offset: float, ok: bool) -> None:
-    p = proposal(order_type=OrderType.LIMIT, limit_price=1.1 * (1 + offset))
+    # A limit above the market rests only as a sell (a buy there is marketable).
+    side = Side.SELL if offset > 0 else Side.BUY
+    p = proposal(side=side, order_type=OrderType.LIMIT, limit_price=1.1 * (1 + offset))
     d = evaluate(p, context(limits=limits(price_band_pct=0.05)))
     assert _check(d, "fat_finger").passed is ok
     assert d.approved is ok

@@ -127,7 +127,7 @@ def test_kill_switch_denies_everything(desk) -> None:
 def test_every_named_check_is_reported_once_in_order() -> None:
     d = evaluate(proposal(), context())
     names = [c.name for c in d.checks]
-    assert names == [*CHECKS, "min_quantity"]
+    assert names == [*CHECKS, "shrink_ratio", "min_quantity"]
     assert {
         "kill_switch",
         "trading_state",
@@ -234,7 +234,7 @@ def test_check_that_raises_denies_with_its_own_name_and_message() -> None:
     rate = next(c for c in d.checks if c.name == "rate_limit")
     assert not rate.passed
     assert "clock feed lost" in rate.reason
-    assert [c.name for c in d.checks] == [*CHECKS, "min_quantity"]
+    assert [c.name for c in d.checks] == [*CHECKS, "shrink_ratio", "min_quantity"]
     assert all(c.passed for c in d.checks if c.name != "rate_limit")
 
 

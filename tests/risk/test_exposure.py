@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tradecrew.instruments import UnknownSymbol
@@ -74,6 +75,7 @@ def test_unknown_or_unpriced_holdings_raise() -> None:
         exposure({"AAPL": 1}, {})
 
 
+@example(0.01, 1.0, 0.010000000000000002)  # room of one ulp: the cap is 1.7e-18 units
 @given(
     st.floats(-1e6, 1e6),
     st.floats(-1e3, 1e3).filter(lambda x: abs(x) > 1e-6),
@@ -89,7 +91,11 @@ def test_linear_cap_is_the_largest_size_within_the_limit(
         assert current * per_unit >= 0 and abs(current) >= limit * (1 - 1e-9)
         return
     assert abs(current + cap * per_unit) <= limit * (1 + 1e-9) + 1e-6
-    assert abs(current + cap * 1.001 * per_unit) > limit
+    # Tight: 0.1 % more breaks the limit. Checked in exact rationals, because in floats a
+    # cap far below the current exposure's last digit (current=0.01, limit one ulp above)
+    # vanishes in the sum, though the cap itself is exact.
+    over = Fraction(current) + Fraction(cap) * Fraction(1001, 1000) * Fraction(per_unit)
+    assert abs(over) > Fraction(limit)
 
 
 @given(st.floats(1, 1e6), st.floats(1, 1e3), st.floats(-1e6, -1))

@@ -17,9 +17,9 @@ def _check(decision, name):
 
 
 def test_oversized_order_is_shrunk_to_the_notional_cap() -> None:
-    # 20,000 USD at 190 a share is 105.26 shares: 105 whole shares.
+    # 20,000 USD at 190 a share is 105.26 shares: 105 whole shares (76,000 asked: 3.8x).
     d = evaluate(
-        proposal("AAPL", quantity=500),
+        proposal("AAPL", quantity=400),
         context("AAPL", 190.0, limits=limits(max_order_notional=20_000)),
     )
     assert d.approved

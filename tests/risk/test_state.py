@@ -1,4 +1,4 @@
-"""The trading-state machine: anyone escalates, only a human de-escalates."""
+"""The trading-state machine: anyone escalates, only a human channel de-escalates."""
 
 from __future__ import annotations
 
@@ -6,43 +6,59 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tradecrew.models import IllegalTransition, Side, TradingState
+from tradecrew.models import HUMAN_CHANNELS, ApprovalChannel, IllegalTransition, Side, TradingState
 from tradecrew.risk import IllegalStateTransition, allows, transition
-from tradecrew.risk.state import is_human
 
 from .factories import position, proposal
 
 A, R, H = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
 _RANK = {A: 0, R: 1, H: 2}
+_NOT_HUMAN = [
+    None,
+    ApprovalChannel.MCP_UNCONFIRMED,
+    ApprovalChannel.AUTO,
+    ApprovalChannel.LEGACY_MCP,
+    "email",
+    "",
+]
 
 
 @pytest.mark.parametrize(("current", "new"), [(A, R), (A, H), (R, H)])
-@pytest.mark.parametrize("actor", ["system", "alice"])
-def test_escalation_is_allowed_to_anyone(current, new, actor) -> None:
-    assert transition(current, new, actor, "loss limit") is new
+@pytest.mark.parametrize("channel", [None, ApprovalChannel.CLI, ApprovalChannel.MCP_UNCONFIRMED])
+def test_escalation_is_allowed_to_anyone(current, new, channel) -> None:
+    assert transition(current, new, "system", "loss limit", channel) is new
 
 
 @pytest.mark.parametrize(("current", "new"), [(R, A), (H, A), (H, R)])
-def test_only_a_human_clears_a_tripped_state(current, new) -> None:
-    assert transition(current, new, "alice", "reviewed the losses") is new
-    for machine in ("system", "SYSTEM", "timer", "agent:risk", "crew", ""):
-        with pytest.raises(IllegalStateTransition, match="only a human"):
-            transition(current, new, machine, "timer expired")
+def test_only_a_human_channel_clears_a_tripped_state(current, new) -> None:
+    for channel in HUMAN_CHANNELS:
+        assert transition(current, new, "alice", "reviewed the losses", channel) is new
+    for channel in _NOT_HUMAN:
+        with pytest.raises(IllegalStateTransition, match="only a person"):
+            transition(current, new, "alice", "timer expired", channel)
+
+
+@pytest.mark.parametrize("actor", ["alice", "cli", "human", "mcp-user", "Alice Smith"])
+def test_a_persons_name_without_a_human_channel_clears_nothing(actor) -> None:
+    # The old rule trusted any actor name that was not a known machine's.
+    with pytest.raises(IllegalStateTransition, match="only a person"):
+        transition(H, A, actor, "resume", ApprovalChannel.MCP_UNCONFIRMED)
 
 
 @given(
     st.sampled_from(list(TradingState)),
     st.sampled_from(list(TradingState)),
-    st.sampled_from(["system", "scheduler", "agent:risk", "bob", "carol"]),
+    st.sampled_from([*_NOT_HUMAN, *HUMAN_CHANNELS]),
 )
-def test_machines_never_lower_the_state(current, new, actor) -> None:
+def test_machines_never_lower_the_state(current, new, channel) -> None:
+    human = channel in HUMAN_CHANNELS
     try:
-        result = transition(current, new, actor, "because")
+        result = transition(current, new, "someone", "because", channel)
     except IllegalStateTransition:
-        assert _RANK[new] < _RANK[current] and not is_human(actor)
+        assert _RANK[new] < _RANK[current] and not human
         return
     assert result is new
-    if not is_human(actor):
+    if not human:
         assert _RANK[new] >= _RANK[current]
 
 

@@ -95,7 +95,7 @@ def test_json_events_load_from_a_list_or_an_events_object(tmp_path: Path) -> Non
         ("time,currency,impact,title\n2024-07-05T12:30Z,US,high,NFP\n", "row 2: currency"),
         (
             "time,currency,impact,title,colour\n2024-07-05T12:30Z,USD,high,NFP,red\n",
-            "row 2: unknown column(s) colour",
+            "row 2: 1 unknown column(s)",
         ),
         (
             "time,currency,impact,title\n2024-07-05T12:30Z,USD,high,NFP,extra\n",
@@ -295,3 +295,25 @@ def test_a_new_shared_calendar_is_never_answered_from_the_last_ones_index() -> N
     assert check("EURUSD", T0, first).in_blackout
     assert not check("EURUSD", T0, second).in_blackout
     assert check("EURUSD", T0, first).in_blackout
+
+
+SECRET = "sk-live-4f9a2b7c8d1e0f3a6b5c"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("codes.txt", f"{SECRET}\n{SECRET}\n"),
+        ("a.csv", f"time,currency,impact,title\n{SECRET},USD,high,NFP\n"),
+        ("b.csv", f"time,currency,impact,title\n2024-07-05T12:30Z,{SECRET},high,NFP\n"),
+        ("c.json", f'["{SECRET}"]'),
+    ],
+)
+def test_calendar_errors_never_quote_the_files_contents(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    path = write(tmp_path, name, text)
+    with pytest.raises(CalendarFileError) as info:
+        load_events(path)
+    assert str(path) in str(info.value)
+    assert SECRET[:8] not in str(info.value) and SECRET[-8:] not in str(info.value)

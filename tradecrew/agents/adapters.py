@@ -75,6 +75,10 @@ def _arguments(
     spec: ToolSpec[Any, Any], raw: Mapping[str, Any], ctx: ToolContext
 ) -> dict[str, Any]:
     fields = spec.input_model.model_fields
+    sent = sorted(k for k, v in raw.items() if k in spec.bound and v is not None)
+    if sent:
+        # The run fixed these (the data source): a model naming a path reads nothing.
+        raise ValueError(f"{', '.join(sent)}: set by the run, not a tool argument")
     args = {k: v for k, v in raw.items() if v is not None}
     for key, value in ctx.defaults.items():
         if key in fields and key not in args and value is not None:
@@ -171,7 +175,7 @@ def crewai_tools(
     tools = []
     for spec in select_specs(names):
         # The arguments' JSON schema is rendered for every task and LLM call: cache it.
-        args = cached_schema_model(spec.input_model)
+        args = cached_schema_model(spec.args_model)
         tool = cls(name=spec.name, description=spec.description, args_schema=args)
         tool._spec = spec
         tool._ctx = context or ToolContext()
@@ -200,7 +204,7 @@ def langchain_tools(
                 func=call,
                 name=spec.name,
                 description=spec.description,
-                args_schema=spec.input_model,
+                args_schema=spec.args_model,
                 handle_validation_error=on_invalid,
             )
         )

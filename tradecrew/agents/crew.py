@@ -235,12 +235,9 @@ def build_crew(
 
     tf = Timeframe.parse(ctx.timeframe)
     clock = ctx.asof or bar_close_time(ctx.analysis.timestamp, tf)
-    defaults = {
-        "symbol": ctx.symbol,
-        "timeframe": ctx.timeframe,
-        "source": ctx.analysis.source,
-        "timestamp": clock,
-    }
+    defaults = {"symbol": ctx.symbol, "timeframe": ctx.timeframe, "timestamp": clock}
+    # The run's data source is fixed: agents never choose one (tools hide the argument).
+    pinned = {"asof": clock, "source": ctx.analysis.source}
     # The run decides on one snapshot, its analysis up to ``clock``: an agent asking for
     # that same analysis gets it without a second computation (with headlines, the calls
     # differ and the agent's runs).
@@ -248,7 +245,7 @@ def build_crew(
     if not ctx.headlines:
         seed = call_key(
             tool_registry()["analyze_symbol"],
-            {k: v for k, v in {**defaults, "asof": clock}.items() if k != "timestamp"},
+            {k: v for k, v in {**defaults, **pinned}.items() if k != "timestamp"},
         )
         if seed is not None:
             answers[seed] = ctx.analysis.model_dump_json()
@@ -264,7 +261,7 @@ def build_crew(
             agent=spec.role,
             recorder=recorder,
             defaults=defaults,
-            pinned={"asof": clock},
+            pinned=pinned,
             answers=answers,
         )
         agents[name] = Agent(

@@ -1,8 +1,12 @@
 """Which LLM the crew uses, and building it so that it talks to nothing but that endpoint.
 
-Precedence: CLI overrides, then the agent's ``llm`` in crew.yaml, then crew.yaml's top-level
-``llm``, then settings (``TRADECREW_LLM__*``). No model anywhere means deterministic mode.
-The API key only ever comes from the environment (settings or ``OPENAI_API_KEY``).
+Model: CLI, then the agent's ``llm`` in crew.yaml, then crew.yaml's top-level ``llm``, then
+settings (``TRADECREW_LLM__*``). No model anywhere means deterministic mode.
+Base URL: CLI, then settings, then the crew file (agent, then top level); the environment
+beats every file. The API key only ever comes from the environment (settings or
+``OPENAI_API_KEY``) and is only sent where the same person pointed it: the CLI's or the
+environment's base URL, or the provider's default. A crew file's base URL (the file may be a
+stranger's ``crew.yaml`` in the current folder) is called without the key.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class LLMConfig:
     api_key: SecretStr | None
     timeout_seconds: float
     temperature: float | None = None
+    key_withheld: bool = False  # a key exists, but the base URL came from a crew file
 
     def __repr__(self) -> str:  # the key never prints, even masked
         return f"LLMConfig(model={self.model!r}, base_url={self.base_url!r})"
@@ -69,24 +74,22 @@ def resolve_llm(
 ) -> LLMConfig | None:
     """The LLM for the crew (or one agent); None means deterministic mode."""
     settings = settings or get_settings()
-    layers = [settings.llm.model_dump(include={"model", "base_url"})]
-    temperature: float | None = None
-    for spec in (crew.llm if crew else None, agent.llm if agent else None):
-        if spec is not None:
-            layers.append(spec.model_dump(exclude_none=True))
-            temperature = spec.temperature if spec.temperature is not None else temperature
-    layers.append({"model": model, "base_url": base_url})
-    chosen: dict[str, Any] = {}
-    for layer in layers:
-        chosen.update({k: v for k, v in layer.items() if v is not None and k != "temperature"})
-    if not chosen.get("model"):
+    specs = [s for s in (agent.llm if agent else None, crew.llm if crew else None) if s]
+    # The environment beats every file: a crew file's models apply only where it sets none.
+    chosen_model = model or settings.llm.model or next((s.model for s in specs if s.model), None)
+    if not chosen_model:
         return None
+    temperature = next((s.temperature for s in specs if s.temperature is not None), None)
+    key = _api_key(settings.llm)
+    url = base_url or settings.llm.base_url
+    from_file = next((s.base_url for s in specs if s.base_url), None) if not url else None
     return LLMConfig(
-        model=str(chosen["model"]),
-        base_url=chosen.get("base_url"),
-        api_key=_api_key(settings.llm),
+        model=str(chosen_model),
+        base_url=url or from_file,
+        api_key=None if from_file else key,
         timeout_seconds=settings.llm.timeout_seconds,
         temperature=temperature,
+        key_withheld=bool(from_file and key),
     )
 
 

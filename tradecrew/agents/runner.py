@@ -52,6 +52,7 @@ class RunPlan:
     propose: Proposer | None = None
     clocks: dict[str, datetime] = field(default_factory=dict)
     propose_lock: threading.Lock = field(default_factory=threading.Lock)
+    base_url: str | None = None  # the caller's (CLI), trusted with the key like the env's
 
 
 def new_run_id() -> str:
@@ -67,6 +68,23 @@ def recall_memories(symbols: Sequence[str], settings: Settings, k: int = 3) -> d
         return {s: [item.text for item in memory.recall(s, symbol=s, k=k)] for s in symbols}
     except Exception:  # memory is context, never a reason for a run to fail
         return {}
+
+
+def _headlines(
+    given: Mapping[str, Sequence[str]] | None,
+    symbols: Sequence[str],
+    asof: datetime | None,
+    settings: Settings,
+    offline: bool,
+) -> dict[str, list[str]]:
+    """The headlines a run reads: those given, else (a new run) the stored news published
+    before ``asof``. They are recorded with the run's inputs, so a replay reads the same."""
+    if given is not None or offline:
+        return {k.upper(): list(v) for k, v in (given or {}).items()}
+    from tradecrew.news import stored_headlines
+
+    found = {s.strip().upper(): stored_headlines(s, asof, settings) for s in symbols}
+    return {s: texts for s, texts in found.items() if texts}
 
 
 def _plan(
@@ -93,6 +111,11 @@ def _plan(
         message, config = f"deterministic mode ({reason})", None
     elif config is not None:
         message = f"LLM mode ({config.model} at {config.base_url or 'the OpenAI API'})"
+        if config.key_withheld:
+            message += (
+                "; that base URL comes from the crew file, so the API key is not sent there "
+                "(set TRADECREW_LLM__BASE_URL to use the key with it)"
+            )
     if config is not None and crew.tasks:
         validate_crew(crew)
     elif config is not None:
@@ -103,7 +126,7 @@ def _plan(
         asof=asof,
         model=config.model if config else None,
         base_url=config.base_url if config else None,
-        headlines={k.upper(): list(v) for k, v in (headlines or {}).items()},
+        headlines=_headlines(headlines, symbols, asof, settings, offline),
         equity=equity if equity is not None else settings.broker.starting_cash,
         crew=crew.model_dump(mode="json"),
     )
@@ -111,7 +134,7 @@ def _plan(
         inputs.memories = (
             dict(memories) if memories is not None else recall_memories(inputs.symbols, settings)
         )
-    plan = RunPlan(new_run_id(), settings, inputs, crew, config, message)
+    plan = RunPlan(new_run_id(), settings, inputs, crew, config, message, base_url=base_url)
     if config is not None:
         llm_settings = settings.llm
         plan.gateway = LLMGateway(

@@ -150,7 +150,7 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
             llm_factory=lambda config: make_llm(config, gateway, symbol),
             recorder=plan.recorder,
             model=inputs.model,
-            base_url=inputs.base_url,
+            base_url=plan.base_url,  # not inputs.base_url: a crew file's URL never gets the key
             settings=plan.settings,
         )
         crew.kickoff()

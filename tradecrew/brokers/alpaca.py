@@ -26,6 +26,7 @@ from tradecrew.brokers.alpaca_mapping import (
 from tradecrew.brokers.base import (
     BrokerError,
     BrokerUnavailable,
+    LiveTradingRefused,
     OrderOutcomeUnknown,
     OrderRejected,
     UnknownOrder,
@@ -37,6 +38,50 @@ from tradecrew.models import Account, AccountMode, Fill, Order, Position, Quote,
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+PAPER_URL = "https://paper-api.alpaca.markets"
+LIVE_URL = "https://api.alpaca.markets"
+
+
+def endpoint_mode(url: str) -> AccountMode:
+    """Paper only for Alpaca's known paper endpoint; the live one and any other URL (a proxy,
+    a typo, a test server) count as live, since nothing proves they are not."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return AccountMode.LIVE
+    paper = (
+        parts.scheme == "https"
+        and parts.hostname == "paper-api.alpaca.markets"
+        and port in (None, 443)
+        and not parts.username
+        and parts.path in ("", "/")
+        and not parts.query
+        and not parts.fragment
+    )
+    return AccountMode.PAPER if paper else AccountMode.LIVE
+
+
+def refuse_live_endpoint(url: str, opted_in: bool) -> AccountMode:
+    """The endpoint's mode; a live one without both opt-ins raises LiveTradingRefused."""
+    mode = endpoint_mode(url)
+    if mode is AccountMode.LIVE and not opted_in:
+        shown = url if url == LIVE_URL else "an endpoint other than " + PAPER_URL
+        raise LiveTradingRefused(f"Alpaca at {shown} counts as a live account")
+    return mode
+
+
+def trading_endpoint(settings: Settings, live: bool, override: str | None = None) -> str:
+    """The trading URL used: given, configured, or Alpaca's live/paper one by ``live``."""
+    return override or settings.broker.alpaca_base_url or (LIVE_URL if live else PAPER_URL)
+
+
+def account_mode(account_number: str | None) -> AccountMode:
+    """What the account itself says: Alpaca's paper account numbers start with "PA"."""
+    return AccountMode.PAPER if (account_number or "").startswith("PA") else AccountMode.LIVE
 
 
 class _TimeoutSession(requests.Session):
@@ -53,8 +98,13 @@ class _TimeoutSession(requests.Session):
 
 class AlpacaBroker:
     """Alpaca's trading API. Keys come from settings (``TRADECREW_BROKER__ALPACA_*``) or
-    ``APCA_API_KEY_ID``/``APCA_API_SECRET_KEY``; live needs ``broker.live_trading`` and
-    ``live=True``."""
+    ``APCA_API_KEY_ID``/``APCA_API_SECRET_KEY``.
+
+    The account mode comes from the endpoint used and from what the account reports, never
+    from a flag: only the known paper endpoint with a paper account ("PA...") is paper.
+    Anything live needs both ``broker.live_trading`` and ``live=True``, or the constructor
+    refuses. ``live=True`` alone only picks the live endpoint when no URL is configured.
+    """
 
     name = "alpaca"
 
@@ -74,7 +124,8 @@ class AlpacaBroker:
         from alpaca.data.historical import CryptoHistoricalDataClient, StockHistoricalDataClient
         from alpaca.trading.client import TradingClient
 
-        cfg = (settings or get_settings()).broker
+        settings = settings or get_settings()
+        cfg = settings.broker
         if live and not cfg.live_trading:
             raise BrokerError(
                 "live trading is off: set TRADECREW_BROKER__LIVE_TRADING=true and pass live=True"
@@ -90,12 +141,13 @@ class AlpacaBroker:
                 "Alpaca keys missing: set TRADECREW_BROKER__ALPACA_API_KEY and "
                 "TRADECREW_BROKER__ALPACA_SECRET_KEY (or APCA_API_KEY_ID/APCA_API_SECRET_KEY)"
             )
-        self._live = live
         self._secrets = (key, secret)
         self._attempts = read_attempts
         self._backoff = backoff
-        url = trading_url or cfg.alpaca_base_url
-        self._trading = TradingClient(key, secret, paper=not live, url_override=url)
+        self._opted_in = live and cfg.live_trading
+        url = trading_endpoint(settings, live, trading_url)
+        self._mode = refuse_live_endpoint(url, self._opted_in)
+        self._trading = TradingClient(key, secret, url_override=url)
         self._stocks = StockHistoricalDataClient(key, secret, url_override=data_url)
         self._crypto = CryptoHistoricalDataClient(key, secret, url_override=data_url)
         for client in (self._trading, self._stocks, self._crypto):
@@ -103,18 +155,37 @@ class AlpacaBroker:
             client._session = _TimeoutSession(timeout)
         self._desk_ids: dict[str, str] = {}
         self._client_ids: dict[str, str] = {}
+        self._refused: str | None = None
+        if self._mode is AccountMode.PAPER:
+            # The paper endpoint must also serve a paper account; when it cannot be read now,
+            # every later account read checks it again (see account()).
+            try:
+                number = self._read(self._trading.get_account).account_number
+            except BrokerUnavailable as exc:
+                log.warning("Alpaca account not readable at start (%s); checked on first read", exc)
+            else:
+                if account_mode(number) is AccountMode.LIVE:
+                    if not self._opted_in:
+                        raise LiveTradingRefused(f"Alpaca account {number} is a live account")
+                    self._mode = AccountMode.LIVE
 
     def __repr__(self) -> str:
         return f"AlpacaBroker(mode={self.mode.value})"
 
     @property
     def mode(self) -> AccountMode:
-        return AccountMode.LIVE if self._live else AccountMode.PAPER
+        return self._mode
 
     # ------------------------------------------------------------------ reads
 
     def account(self) -> Account:
         a = self._read(self._trading.get_account)
+        if self._mode is AccountMode.PAPER and account_mode(a.account_number) is AccountMode.LIVE:
+            # The desk fixed its approval rule from the mode at start, so a live account
+            # found behind the paper endpoint later stops this adapter instead of changing it.
+            self._mode = AccountMode.LIVE
+            self._refused = f"Alpaca account {a.account_number} turned out to be a live account"
+            raise LiveTradingRefused(self._refused, "restart the desk, with both live opt-ins")
         return Account(
             account_id=a.account_number,
             broker=self.name,
@@ -211,6 +282,8 @@ class AlpacaBroker:
     def submit(self, order: Order) -> Order:
         """Place once; on a timeout or 5xx look the client order id up first and resend (same
         id) only when Alpaca confirms it has no such order."""
+        if self._refused:
+            raise LiveTradingRefused(self._refused, "restart the desk, with both live opt-ins")
         request = order_request(order)  # NotSupported before anything is sent
         cid = order.client_order_id
         self._desk_ids[cid] = order.id
@@ -283,6 +356,8 @@ class AlpacaBroker:
     def _call(self, fn: Callable[[], T]) -> T:
         from alpaca.common.exceptions import APIError
 
+        if self._refused:
+            raise LiveTradingRefused(self._refused, "restart the desk, with both live opt-ins")
         try:
             return fn()
         except APIError as exc:

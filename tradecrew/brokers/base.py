@@ -18,7 +18,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from tradecrew.errors import TradecrewError
+from tradecrew.errors import TradecrewError, Unavailable
 from tradecrew.models import Account, AccountMode, Fill, Order, Position, Quote
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,27 @@ class OrderRejected(BrokerError):
         super().__init__(f"order rejected: {reason}")
 
 
-class BrokerUnavailable(BrokerError):
+class LiveTradingRefused(BrokerError):
+    """The account is live (by its endpoint or by what the venue reports) and the user did
+    not give both opt-ins; nothing was started."""
+
+    def __init__(self, why: str, advice: str | None = None) -> None:
+        super().__init__(
+            f"{why}: "
+            + (
+                advice
+                or "live trading needs both TRADECREW_BROKER__LIVE_TRADING=true and the "
+                "--live flag (live=True); refusing to start"
+            )
+        )
+
+
+class BrokerUnavailable(BrokerError, Unavailable):
     """A transient failure (network, rate limit, 5xx) where the request had no effect or was a
     read; safe to try again later."""
 
 
-class OrderOutcomeUnknown(BrokerError):
+class OrderOutcomeUnknown(BrokerError, Unavailable):
     """Placement may or may not have happened (timeout, disconnect). Keep the order in flight
     and look it up by client order id; never treat it as cancelled or failed."""
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tradecrew.brokers.base import (
-    BrokerError,
     BrokerUnavailable,
+    LiveTradingRefused,
     NotSupported,
     OrderOutcomeUnknown,
     OrderRejected,
@@ -94,21 +94,32 @@ class Mt5Broker:
         if not module.initialize(**{k: v for k, v in creds.items() if v is not None}):
             raise BrokerUnavailable(f"MT5 initialize failed: {self._last_error()}")
         info = self._read(module.account_info)
-        self._real = AccountTradeMode(info.trade_mode) is AccountTradeMode.REAL
-        if self._real and not (live and cfg.live_trading):
-            raise BrokerError(
-                "this MT5 account is real: set TRADECREW_BROKER__LIVE_TRADING=true and pass "
-                "live=True to trade it"
+        self._login = info.login
+        self._mode = account_mode(info.trade_mode)
+        if self._mode is AccountMode.LIVE and not (live and cfg.live_trading):
+            raise LiveTradingRefused(
+                f"MT5 account {info.login} is {_trade_mode_name(info.trade_mode)}, a live account"
             )
 
     @property
     def mode(self) -> AccountMode:
-        return AccountMode.LIVE if self._real else AccountMode.PAPER
+        return self._mode
+
+    def _same_account(self, info: Any) -> None:
+        """The terminal can be logged into another account while the desk runs; the mode and
+        the approval rule were fixed for the account seen at start, so refuse any other."""
+        if info.login != self._login or account_mode(info.trade_mode) is not self._mode:
+            raise LiveTradingRefused(
+                f"the MT5 terminal switched from account {self._login} to {info.login} "
+                f"({_trade_mode_name(info.trade_mode)})",
+                "restart the desk for the new account",
+            )
 
     # ------------------------------------------------------------------ reads
 
     def account(self) -> Account:
         a = self._read(self._mt5.account_info)
+        self._same_account(a)
         return Account(
             account_id=str(a.login),
             broker=self.name,
@@ -194,6 +205,7 @@ class Mt5Broker:
         """Send once; on TIMEOUT/CONNECTION or a lost result, look the comment up in open and
         historical orders and resend (same comment) only when the terminal has no trace."""
         cid, tag = order.client_order_id, short_id(order.client_order_id)
+        self._same_account(self._read(self._mt5.account_info))
         self._client_ids[tag] = cid
         self._desk_ids[cid] = order.id
         sym = self._broker_symbol(order.symbol)
@@ -424,3 +436,21 @@ class Mt5Broker:
             return f"{code} {message}"
         except Exception:
             return "no detail"
+
+
+def account_mode(trade_mode: Any) -> AccountMode:
+    """Paper only for what the terminal reports as a demo or contest account; real and any
+    value this code does not know count as live."""
+    try:
+        kind = AccountTradeMode(int(trade_mode))
+    except (TypeError, ValueError):
+        return AccountMode.LIVE
+    paper = kind in (AccountTradeMode.DEMO, AccountTradeMode.CONTEST)
+    return AccountMode.PAPER if paper else AccountMode.LIVE
+
+
+def _trade_mode_name(trade_mode: Any) -> str:
+    try:
+        return AccountTradeMode(int(trade_mode)).name.lower()
+    except (TypeError, ValueError):
+        return f"of unknown trade mode {trade_mode!r}"

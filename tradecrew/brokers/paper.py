@@ -3,12 +3,17 @@
 Market orders fill at the quote (ask for buys, bid for sells) plus slippage, with a
 commission on notional; limit, stop and stop-limit orders rest until a quote or bar crosses
 them. Bars cap each fill at a participation rate of their volume, so large orders fill in
-parts. Cash and P&L are kept in the account currency; quantities are instrument units.
+parts. An entry with a stop-loss or take-profit opens them as one-cancels-other orders once
+filled. Cash and P&L are kept in the account currency; quantities are instrument units.
+
+Prices come from the desk's data source; ``refresh()`` walks the bars it gained since the
+venue last looked (see ``paper_fills`` for the rules).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import threading
 import uuid
@@ -29,17 +34,31 @@ from tradecrew.brokers.base import (
     UnknownOrder,
 )
 from tradecrew.brokers.paper_book import Book, Rec
+from tradecrew.brokers.paper_feed import MarketFeed
+from tradecrew.brokers.paper_fills import (
+    CancelEvent,
+    FillEvent,
+    LegEvent,
+    Tapes,
+    Working,
+    match_orders,
+)
 from tradecrew.brokers.paper_matching import (
     Tape,
     apply_fill,
     aware,
     from_steps,
     instrument_for,
-    match,
     same_or_reject,
-    slipped,
     to_steps,
     validate_order,
+)
+from tradecrew.brokers.paper_rows import (
+    CLOCK_OF,
+    MOVE_CLOCK,
+    leg_row,
+    start_clock,
+    working_of,
 )
 from tradecrew.brokers.paper_store import (
     AccountRow,
@@ -51,6 +70,7 @@ from tradecrew.brokers.paper_store import (
 )
 from tradecrew.brokers.paper_valuation import Valuation
 from tradecrew.config import BrokerSettings, get_settings
+from tradecrew.data import DataError, DataNotAvailable, UnknownSymbolError
 from tradecrew.instruments import Instrument
 from tradecrew.models import (
     TERMINAL_ORDER_STATUSES,
@@ -64,25 +84,29 @@ from tradecrew.models import (
     Position,
     Quote,
     Side,
-    TimeInForce,
+    Timeframe,
     utcnow,
 )
 
 QuoteFn = Callable[[str], Quote]
+log = logging.getLogger(__name__)
 _EPS = 1e-12
 
 
-def sample_quote(symbol: str) -> Quote:
-    """The default price source: the offline sample data provider."""
-    from tradecrew.data import get_provider
+class _DataSource:
+    """Marker default: price from a data provider (``source``, else the desk's setting)."""
 
-    return get_provider("sample").quote(symbol)
+
+DATA_SOURCE: Any = _DataSource()
 
 
 class PaperBroker:
     """A simulated venue persisted at ``path`` (default ``<home>/paper.db``, ``":memory:"`` for
-    backtests). ``quote_fn=None`` makes it purely bar-driven: market orders wait for the next
-    bar's open and marks come from the last bar."""
+    backtests). By default it prices from the data ``source`` (the desk's ``data_source``
+    setting unless given) and ``refresh()`` walks that source's new bars; ``quote_fn`` gives
+    another quote source (refreshed against its quotes only), ``None`` makes it purely
+    bar-driven: market orders wait for the next bar's open and marks come from the last
+    bar."""
 
     name = "paper"
 
@@ -90,7 +114,9 @@ class PaperBroker:
         self,
         path: Path | str | None = None,
         *,
-        quote_fn: QuoteFn | None = sample_quote,
+        quote_fn: QuoteFn | None = DATA_SOURCE,
+        source: str | None = None,
+        timeframe: Timeframe | str | None = None,
         settings: BrokerSettings | None = None,
         participation_rate: float | None = 0.1,
         leverage: float = 1.0,
@@ -110,6 +136,13 @@ class PaperBroker:
         self.commission_bps = cfg.commission_bps
         self.participation_rate = participation_rate
         self.leverage = leverage
+        self._feed: MarketFeed | None = None
+        self._clocks: set[str] = set()  # symbols whose market clock runs (never stops)
+        if quote_fn is DATA_SOURCE:
+            self._feed = MarketFeed(source or get_settings().data_source, timeframe)
+            quote_fn = self._feed.quote
+        elif source is not None:
+            raise ValueError("give either a data source or a quote function, not both")
         self.fill_market_on_submit = fill_market_on_submit and quote_fn is not None
         self._quote_fn = quote_fn
         self._clock = clock
@@ -162,11 +195,60 @@ class PaperBroker:
             return self._value.account_and_positions(conn)
 
     def refresh(self) -> list[Fill]:
-        """Match every resting order against a fresh quote; call it on a timer in live paper."""
+        """Catch up with the market and return the new fills: for each symbol with working
+        orders, walk the data source's bars since the venue last looked, in time order.
+
+        The venue's clock for a symbol starts at the first quote it sees and moves only when
+        the source has newer data, so a source whose clock stands still (the sample world
+        ends on 2018-12-31) leaves prices, orders and P&L as they are. Fills and the clock's
+        move are one transaction: a crash repeats nothing, and two processes refreshing at
+        once walk each bar once. With a ``quote_fn`` instead of a data source, resting
+        orders are matched against a fresh quote."""
         fills: list[Fill] = []
         for symbol in sorted({o.symbol for o in self.orders(open_only=True)}):
-            fills.extend(self.process_market(symbol, self.quote(symbol)))
+            if self._feed is None:
+                fills.extend(self.process_market(symbol, self.quote(symbol)))
+            else:
+                fills.extend(self._catch_up(symbol))
         return fills
+
+    def _catch_up(self, symbol: str) -> list[Fill]:
+        assert self._feed is not None
+        inst = instrument_for(symbol)
+        try:
+            quote = self._feed.quote(inst.symbol)
+        except (UnknownSymbolError, DataNotAvailable) as exc:
+            # The source has no prices for it: its orders wait (every other symbol moves).
+            log.warning("paper venue: %s does not move: %s", inst.symbol, exc)
+            return []
+        except Exception as exc:
+            raise BrokerUnavailable(f"no quote for {inst.symbol}: {exc}") from exc
+        with self._engine.connect() as conn:
+            since = conn.execute(CLOCK_OF, {"symbol": inst.symbol}).scalar()
+        if since is None:
+            with self._engine.begin() as conn:
+                start_clock(conn, inst.symbol, quote.timestamp)
+            return []
+        if quote.timestamp <= since:
+            return []  # nothing newer at the source: prices stand where they were
+        try:
+            tapes = self._feed.bars_after(inst.symbol, since)
+        except DataError as exc:
+            raise BrokerUnavailable(f"no bars for {inst.symbol}: {exc}") from exc
+        if not len(tapes):
+            return []
+        with self._lock, self._book() as book:
+            moved = book.conn.execute(
+                MOVE_CLOCK, {"key_": inst.symbol, "old": since, "new": tapes.time(len(tapes) - 1)}
+            )
+            if moved.rowcount != 1:
+                return []  # another process walked these bars first
+            mark = float(tapes.mark[-1])
+            pos = book.position(inst.symbol)
+            if pos is not None:
+                pos.last_price = mark
+            rows = book.orders(_OPEN_OF_SYMBOL, {"symbol": inst.symbol})
+            return self._run(book, rows, tapes, inst, after_market_time=True)
 
     def positions(self) -> list[Position]:
         """Open positions with marks from the quote source (or the last bar's close)."""
@@ -224,9 +306,12 @@ class PaperBroker:
                 known = book.conn.execute(_BY_CLIENT_ID, {"cid": order.client_order_id}).first()
                 if known is not None:
                     return same_or_reject(to_order(known), order)
-                tape = self._submission_tape(order, inst)
+                tape, market_time = self._submission_tape(order, inst)
                 self._value.check_buying_power(book, order, inst, tape)
                 now = self._clock()
+                if self._feed and market_time and inst.symbol not in self._clocks:
+                    start_clock(book.conn, inst.symbol, market_time)
+                    self._clocks.add(inst.symbol)  # at worst a refresh starts it later
                 row = book.add_order(
                     {
                         "broker_order_id": f"pap_{uuid.uuid4().hex[:20]}",
@@ -250,10 +335,15 @@ class PaperBroker:
                         "created_at": now,
                         "updated_at": now,
                         "seq": (book.conn.execute(_LAST_ORDER_SEQ).scalar() or 0) + 1,
+                        "market_time": market_time,
+                        "parent_id": None,
+                        "oco_group": None,
+                        "leg": "",
                     }
                 )
                 if tape is not None:
-                    self._run(book, [row], tape, inst)
+                    quote_tape = Tapes.from_tape(tape, ranged=False)
+                    self._run(book, [row], quote_tape, inst, market_time=market_time)
                 return to_order(row)
         except IntegrityError:
             existing = self.get_order_by_client_id(order.client_order_id)
@@ -297,11 +387,10 @@ class PaperBroker:
         """
         inst = instrument_for(symbol)
         if isinstance(event, Quote):
-            tape = Tape.from_quote(event)
-        elif isinstance(event, Bar):
-            tape = Tape.from_bar(event)
+            tape, ranged = Tape.from_quote(event), False
         else:
-            tape = Tape.from_bar(Bar.model_validate(event))
+            bar = event if isinstance(event, Bar) else Bar.model_validate(event)
+            tape, ranged = Tape.from_bar(bar), True
         with self._lock, self._book() as book:
             pos = book.position(inst.symbol)
             if pos is not None:
@@ -309,7 +398,7 @@ class PaperBroker:
             else:
                 book.open_position(inst.symbol, tape.mark)
             rows = book.orders(_OPEN_OF_SYMBOL, {"symbol": inst.symbol})
-            return self._run(book, rows, tape, inst)
+            return self._run(book, rows, Tapes.from_tape(tape, ranged), inst)
 
     def on_bar(self, symbol: str, bar: Bar | Any) -> list[Fill]:
         """Backtest hook: the same as ``process_market`` with a bar."""
@@ -317,17 +406,22 @@ class PaperBroker:
 
     # ------------------------------------------------------------------ internals
 
-    def _submission_tape(self, order: Order, inst: Instrument) -> Tape | None:
+    def _submission_tape(
+        self, order: Order, inst: Instrument
+    ) -> tuple[Tape | None, datetime | None]:
+        """The quote an order meets on arrival, and the market's time it shows."""
         if not self.fill_market_on_submit:
-            return None
+            return None, None
         try:
-            tape = Tape.from_quote(self.quote(inst.symbol))
+            quote = self.quote(inst.symbol)
+            tape = Tape.from_quote(quote)
         except (BrokerUnavailable, ValueError) as exc:
             if order.order_type is OrderType.MARKET:
                 # nothing placed: a market order without a usable price cannot be accepted
                 raise BrokerUnavailable(f"no usable quote for {inst.symbol}: {exc}") from None
-            return None
-        return replace(tape, timestamp=self._clock())  # fills at submission happen now
+            return None, None
+        # Fills at submission happen now.
+        return replace(tape, timestamp=self._clock()), quote.timestamp
 
     @contextmanager
     def _book(self) -> Iterator[Book]:
@@ -337,45 +431,66 @@ class PaperBroker:
             yield book
             book.flush()
 
-    def _run(self, book: Book, rows: list[Rec], tape: Tape, inst: Instrument) -> list[Fill]:
-        fills: list[Fill] = []
+    def _run(
+        self,
+        book: Book,
+        rows: list[Rec],
+        tapes: Tapes,
+        inst: Instrument,
+        *,
+        after_market_time: bool = False,
+        market_time: datetime | None = None,
+    ) -> list[Fill]:
+        """Match ``rows`` over ``tapes`` and apply what happened to the book, in order.
+        ``after_market_time``: an order only trades on tapes later than its arrival;
+        ``market_time``: the market's time of a tape stamped with the venue's clock (a
+        submission), which legs opened on it start from."""
         step = inst.quantity_step
-        capacity = None
-        if tape.volume is not None and self.participation_rate is not None:
-            capacity = to_steps(tape.volume * self.participation_rate, step)
-        for row in rows:
-            tif = TimeInForce(row.time_in_force)
-            if tif is TimeInForce.DAY and tape.timestamp.date() > row.created_at.date():
-                move_order(row, OrderStatus.EXPIRED, tape.timestamp, "day order expired")
-                continue
-            side = Side(row.side)
-            ex = match(
-                OrderType(row.order_type),
-                side,
-                row.limit_price,
-                row.stop_price,
-                row.triggered,
-                tape,
-            )
-            row.triggered = ex.triggered
-            remaining = to_steps(row.quantity, step) - to_steps(row.filled_quantity, step)
-            steps = 0 if ex.price is None else remaining
-            if capacity is not None:
-                steps = min(steps, capacity)
-            if tif is TimeInForce.FOK and steps < remaining:
-                move_order(row, OrderStatus.CANCELLED, tape.timestamp, "fill or kill: not filled")
-                continue
-            if steps > 0 and ex.price is not None:
-                price = slipped(ex.price, side, self.slippage_bps) if ex.aggressive else ex.price
-                fills.append(self._fill(book, row, inst, steps, price, tape.timestamp))
-                if capacity is not None:
-                    capacity -= steps
-            if tif is TimeInForce.IOC and OrderStatus(row.status) not in _TERMINAL:
-                move_order(row, OrderStatus.CANCELLED, tape.timestamp, "immediate or cancel: rest")
+        pos = book.position(inst.symbol)
+        held = round((pos.quantity or 0.0) / step) if pos is not None else 0
+        by_key = {row.broker_order_id: row for row in rows}
+        working = [working_of(row, tapes, step, after_market_time) for row in rows]
+        result = match_orders(
+            working,
+            tapes,
+            position=held,
+            step=step,
+            participation_rate=self.participation_rate,
+            slippage_bps=self.slippage_bps,
+        )
+        fills: list[Fill] = []
+        for ev in result.events:
+            ts = tapes.time(ev.index)
+            if isinstance(ev, FillEvent):
+                row = by_key[ev.key]
+                fills.append(self._fill(book, row, inst, ev.steps, ev.price, ts, ev.note))
+            elif isinstance(ev, CancelEvent):
+                move_order(by_key[ev.key], ev.status, ts, ev.reason)
+            elif isinstance(ev, LegEvent):
+                opened_at = market_time or ts
+                by_key[ev.order.key] = self._add_leg(book, by_key, ev.order, inst, opened_at)
+        for w in working:
+            by_key[w.key].triggered = w.triggered
         return fills
 
+    def _add_leg(
+        self, book: Book, by_key: dict[str, Rec], leg: Working, inst: Instrument, ts: datetime
+    ) -> Rec:
+        """A bracket leg as an order of the venue's own, named after its entry."""
+        assert leg.parent is not None
+        seq = (book.conn.execute(_LAST_ORDER_SEQ).scalar() or 0) + 1
+        qty = from_steps(leg.remaining, inst.quantity_step)
+        return book.add_order(leg_row(by_key[leg.parent], leg, qty, self._clock(), ts, seq))
+
     def _fill(
-        self, book: Book, row: Rec, inst: Instrument, steps: int, price: float, ts: datetime
+        self,
+        book: Book,
+        row: Rec,
+        inst: Instrument,
+        steps: int,
+        price: float,
+        ts: datetime,
+        note: str = "",
     ) -> Fill:
         side = Side(row.side)
         filled_before = row.filled_quantity
@@ -392,7 +507,7 @@ class PaperBroker:
         row.filled_quantity = row.quantity if full else from_steps(total_steps, inst.quantity_step)
         prior = (row.average_fill_price or 0.0) * filled_before
         row.average_fill_price = (prior + qty * price) / (filled_before + qty)
-        move_order(row, OrderStatus.FILLED if full else OrderStatus.PARTIALLY_FILLED, ts, "")
+        move_order(row, OrderStatus.FILLED if full else OrderStatus.PARTIALLY_FILLED, ts, note)
         fid = f"pfl_{uuid.uuid4().hex[:20]}"
         book.add_fill(
             {

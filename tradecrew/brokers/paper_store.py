@@ -21,6 +21,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -92,6 +93,12 @@ class OrderRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seq: Mapped[int] = mapped_column(Integer, index=True)
+    # The market's time when the order arrived: bars up to it were history to this order.
+    market_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Bracket legs: the entry they protect, their one-cancels-other group, which leg.
+    parent_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    oco_group: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    leg: Mapped[str] = mapped_column(String(16), default="")
 
 
 class FillRow(Base):
@@ -119,7 +126,24 @@ class PositionRow(Base):
     last_price: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+class MarketClockRow(Base):
+    """How far the venue has walked a symbol's market data: the last bar (or quote) time
+    matched, so a refresh walks only what came after it."""
+
+    __tablename__ = "paper_market_clock"
+
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    matched_through: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 _BUSY_SECONDS = 30.0
+# Columns added after the first release: books created before get them on open.
+_ADDED_ORDER_COLUMNS = {
+    "market_time": "DATETIME",
+    "parent_id": "VARCHAR(40)",
+    "oco_group": "VARCHAR(40)",
+    "leg": "VARCHAR(16) NOT NULL DEFAULT ''",
+}
 
 
 def open_store(path: Path | str) -> Engine:
@@ -145,7 +169,22 @@ def open_store(path: Path | str) -> Engine:
         cur.close()
 
     Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    with engine.connect() as conn:
+        have = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(paper_orders)")}
+    for name, ddl in _ADDED_ORDER_COLUMNS.items():
+        if name in have:
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE paper_orders ADD COLUMN {name} {ddl}")
+        except OperationalError as exc:
+            if "duplicate column" not in str(exc):
+                raise  # another process opening the same old book added it first
 
 
 def move_order(row: Any, new: OrderStatus, when: datetime, reason: str) -> None:

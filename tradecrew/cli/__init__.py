@@ -5,9 +5,12 @@ Heavy libraries load inside the commands that need them, so ``tradecrew --help``
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from tradecrew.cli import analysis, crew, desk, mcp, research
+from tradecrew.cli import analysis, crew, desk, mcp, news, research
+from tradecrew.cli.common import set_live_requested
 from tradecrew.runtime import tune_allocator
 
 app = typer.Typer(
@@ -18,16 +21,42 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _options(
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="trade a live account: the second opt-in, with TRADECREW_BROKER__LIVE_TRADING",
+        ),
+    ] = False,
+) -> None:
+    set_live_requested(live)
+
+
 analysis.register(app)
 desk.register(app)
 mcp.register(app)
 research.register(app)
 crew.register(app)
+news.register(app)
 
 
 def main() -> None:
+    import sys
+
+    from tradecrew.cli.common import unavailable_errors
+    from tradecrew.errors import EXIT_UNAVAILABLE
+
     tune_allocator()
-    app()
+    try:
+        app()
+    except unavailable_errors() as exc:
+        # A command that let an outage through still ends in one line, not a traceback.
+        print(f"error: {exc or type(exc).__name__}", file=sys.stderr)
+        raise SystemExit(EXIT_UNAVAILABLE) from None
 
 
 __all__ = ["app", "main"]

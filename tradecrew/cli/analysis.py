@@ -6,15 +6,18 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tradecrew.cli.common import console, emit_json, fail, user_errors
 
+if TYPE_CHECKING:
+    from tradecrew.agents.llm import LLMConfig
+
 SourceOpt = Annotated[
     str | None,
-    typer.Option("--source", "-s", help="sample (offline default) or csv:PATH"),
+    typer.Option("--source", "-s", help="sample (offline default), csv:PATH or alpaca"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
 TimeframeOpt = Annotated[
@@ -192,21 +195,29 @@ def demo(
 
 def config_check(as_json: JsonOpt = False) -> None:
     """Validate settings (environment + crew.yaml) and print where they come from."""
-    from tradecrew.config import Settings
-    from tradecrew.crewfile import crew_path, load_crew_file
+    from tradecrew.agents.llm import resolve_llm
+    from tradecrew.config import Settings, crew_file_changes
+    from tradecrew.crewfile import crew_origin, load_crew_file
 
+    path, why = crew_origin()
     with user_errors():
-        crew = load_crew_file()
+        crew = load_crew_file(path)
         settings = Settings()
+        applied, overridden = crew_file_changes()
+        llm = resolve_llm(crew=crew, settings=settings)
     summary = {
-        "crew_file": str(crew_path()) if crew_path() else None,
+        "crew_file": str(path) if path else None,
+        "crew_file_origin": why,
+        "crew_file_sets": applied,
+        "crew_file_overridden_by_env": overridden,
         "agents": sorted(crew.agents),
         "tasks": sorted(crew.tasks),
         "home": str(settings.home),
         "data_source": settings.data_source,
         "broker": settings.broker.name,
         "live_trading": settings.broker.live_trading,
-        "llm": settings.llm.model or "none (deterministic mode)",
+        "llm": llm.model if llm else "none (deterministic mode)",
+        "llm_endpoint": _llm_endpoint(llm),
         "components": {
             name: getattr(settings.components, name).enabled
             for name in type(settings.components).model_fields
@@ -216,6 +227,16 @@ def config_check(as_json: JsonOpt = False) -> None:
         emit_json(summary)
         return
     console.print_json(data=summary)
+
+
+def _llm_endpoint(config: LLMConfig | None) -> str:
+    """Where the crew's requests go and whether the API key goes with them (never the key)."""
+    if config is None:
+        return "none (deterministic mode)"
+    where = config.base_url or "the provider's default URL"
+    if config.key_withheld:
+        return f"{where} (from the crew file: called without the API key)"
+    return f"{where} ({'with' if config.api_key else 'without'} the API key from the environment)"
 
 
 def register(app: typer.Typer) -> None:

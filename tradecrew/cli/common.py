@@ -1,4 +1,5 @@
-"""What every command shares: one-line errors with exit code 2, JSON output, the console."""
+"""What every command shares: one-line errors with documented exit codes (2 bad input, 3 a
+broker or data source unavailable), the ``--live`` opt-in, JSON output, the console."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, NoReturn, TypeVar
 
 import typer
@@ -13,12 +15,12 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 
+from tradecrew.errors import EXIT_BAD_INPUT, EXIT_UNAVAILABLE
+
 console = Console()
 err_console = Console(stderr=True)
 
 T = TypeVar("T")
-
-EXIT_BAD_INPUT = 2
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -44,10 +46,34 @@ def user_errors(*extra: type[BaseException]) -> Iterator[None]:
     kinds = (*USER_ERRORS, *extra)
     try:
         yield
+    except unavailable_errors() as exc:
+        fail(str(exc) or exc.__class__.__name__, EXIT_UNAVAILABLE)
     except ValidationError as exc:
         fail(_validation_message(exc))
     except kinds as exc:
         fail(str(exc) or exc.__class__.__name__)
+
+
+def unavailable_errors() -> tuple[type[BaseException], ...]:
+    """Outages: the desk's own kind, plus connection errors an SDK lets through unwrapped."""
+    import requests
+
+    from tradecrew.errors import UNAVAILABLE_ERRORS
+
+    return (*UNAVAILABLE_ERRORS, requests.ConnectionError, requests.Timeout)
+
+
+# The global ``--live`` flag of this invocation, set by the app's callback on every run.
+_live_flag: ContextVar[bool] = ContextVar("tradecrew_live_flag", default=False)
+
+
+def set_live_requested(live: bool) -> None:
+    _live_flag.set(live)
+
+
+def live_requested() -> bool:
+    """The global ``--live`` flag (``tradecrew --live ...``): the second live opt-in."""
+    return _live_flag.get()
 
 
 def emit_json(payload: Any) -> None:

@@ -14,7 +14,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tradecrew.cli.common import console, emit_json, fail, user_errors
+from tradecrew.cli.common import (
+    console,
+    emit_json,
+    err_console,
+    fail,
+    live_requested,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from tradecrew.desk import Desk, ProposalOutcome
@@ -25,16 +32,21 @@ EXIT_NOT_SENT = 1
 
 @contextmanager
 def open_desk(reconcile: bool = True) -> Iterator[Desk]:
-    """The configured desk, reconciled with its broker first, closed afterwards."""
+    """The configured desk, reconciled with its broker first, closed afterwards. A broker
+    that refuses or cannot be reached ends the command with one line (exit 2 or 3)."""
     from tradecrew.desk import Desk
 
     with user_errors():
-        desk = Desk.from_settings()
+        desk = Desk.from_settings(live=live_requested())
     try:
         if reconcile:
-            report = desk.reconcile()
-            if report.position_mismatches or report.external_orders:
-                console.print(f"[yellow]reconcile:[/] {escape(report.message)}", highlight=False)
+            with user_errors():
+                report = desk.reconcile()
+            if report.position_mismatches or report.external_orders or report.contradicted_orders:
+                # stderr: stdout carries the command's answer (JSON with --json)
+                err_console.print(
+                    f"[yellow]reconcile:[/] {escape(report.message)}", highlight=False
+                )
         yield desk
     finally:
         desk.close()
@@ -301,7 +313,7 @@ def risk_kill_switch(
     if not reason.strip():
         fail("--reason is required to change the kill switch")
     with open_desk(reconcile=False) as desk, user_errors():
-        status = desk.set_kill_switch(value == "on", reason, actor="cli")
+        status = desk.set_kill_switch(value == "on", reason, actor="cli", channel="cli")
     if as_json:
         emit_json(status)
         return
@@ -315,15 +327,30 @@ audit_app = typer.Typer(help="the hash-chained audit log", no_args_is_help=True)
 
 @audit_app.command("verify")
 def audit_verify(as_json: JsonOpt = False) -> None:
-    """Check the audit chain; exit 1 if any row was altered or removed."""
+    """Check the keyed audit chain, the anchor file and the state tables against the log;
+    exit 1 with one line per problem if anything was altered, removed or added."""
     with open_desk(reconcile=False) as desk, user_errors():
         result = desk.ledger.verify_audit_chain()
     if as_json:
         emit_json(result)
     elif result.ok:
-        console.print(f"audit chain intact: {result.rows_checked} rows verified")
+        anchored = "" if result.anchored_seq is None else f", anchored to seq {result.anchored_seq}"
+        console.print(
+            f"audit log intact: {result.rows_checked} rows verified{anchored}; "
+            "state tables agree with it",
+            highlight=False,
+        )
+        if result.unkeyed_rows:
+            console.print(
+                f"note: the first {result.unkeyed_rows} rows predate the audit key; only the "
+                "keyed rows after them (once there are any) protect them",
+                highlight=False,
+            )
     else:
-        console.print(f"[red]audit chain BROKEN at seq {result.first_bad_seq}: {result.reason}")
+        for problem in result.problems:
+            err_console.print(
+                f"[bold red]error:[/] audit: {escape(problem)}", highlight=False, soft_wrap=True
+            )
     if not result.ok:
         raise typer.Exit(1)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from tradecrew.cli.common import fail, user_errors
+from tradecrew.cli.common import fail, live_requested, user_errors
 
 if TYPE_CHECKING:
     from tradecrew.desk import Desk
@@ -20,7 +21,12 @@ def _open_desk(live: bool) -> Desk:
     desk = Desk.from_settings(live=live)
     report = desk.reconcile()
     settle_gc()
-    if report.position_mismatches or report.external_orders or report.never_sent:
+    if (
+        report.position_mismatches
+        or report.external_orders
+        or report.never_sent
+        or report.contradicted_orders
+    ):
         print(f"tradecrew: reconcile on start: {report.message}", file=sys.stderr)
     return desk
 
@@ -32,32 +38,70 @@ def mcp(
     transport: Annotated[str, typer.Option("--transport", help="stdio | http")] = "stdio",
     host: Annotated[str, typer.Option("--host", help="http bind address")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8765,
+    tls_certfile: Annotated[
+        Path | None, typer.Option("--tls-certfile", help="http: serve HTTPS with this certificate")
+    ] = None,
+    tls_keyfile: Annotated[
+        Path | None, typer.Option("--tls-keyfile", help="http: the certificate's private key")
+    ] = None,
+    insecure_network: Annotated[
+        bool,
+        typer.Option("--insecure-network", help="http: allow plain HTTP on a non-loopback address"),
+    ] = False,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option("--allowed-host", help="http: another Host name clients use (repeatable)"),
+    ] = None,
     live: Annotated[
         bool,
         typer.Option("--live", help="trade a live account (also needs the live_trading setting)"),
     ] = False,
 ) -> None:
-    """Start the MCP server (stdio by default; http needs TRADECREW_MCP_TOKEN)."""
+    """Start the MCP server (stdio by default; http needs TRADECREW_MCP_TOKEN, and TLS or
+    --insecure-network on a non-loopback address)."""
     if transport not in ("stdio", "http"):
         fail("--transport takes stdio or http")
+    from tradecrew.brokers import check_endpoint
     from tradecrew.config import get_settings
     from tradecrew.mcp_server import build_server
     from tradecrew.mcp_server.auth import HttpAuthError
+    from tradecrew.mcp_server.http import HttpOptions, serve
     from tradecrew.mcp_server.lazy import LazyDesk
 
+    live = live or live_requested()
     if live and not get_settings().broker.live_trading:
         fail("live trading needs both TRADECREW_BROKER__LIVE_TRADING=true and --live")
+    with user_errors():
+        # What is known without the network refuses now (a live Alpaca endpoint without
+        # both opt-ins); the desk itself opens on first use and refuses the same way there.
+        check_endpoint(get_settings(), live)
     desk = LazyDesk(lambda: _open_desk(live))
     with user_errors(HttpAuthError):
+        http = HttpOptions(
+            host=host,
+            port=port,
+            tls_certfile=tls_certfile,
+            tls_keyfile=tls_keyfile,
+            insecure_network=insecure_network,
+            allowed_hosts=tuple(allowed_host or ()),
+        )
         server = build_server(
             cast("Desk", desk),
             read_only=read_only,
             transport=transport,  # type: ignore[arg-type]
-            host=host,
-            port=port,
+            http=http,
+        )
+    if transport == "http" and http.plain_on_network:
+        print(
+            f"warning: serving plain HTTP on {host}, which other machines can reach: the bearer "
+            "token and every trade cross the network unencrypted (--insecure-network)",
+            file=sys.stderr,
         )
     try:
-        server.run("stdio" if transport == "stdio" else "streamable-http")
+        if transport == "stdio":
+            server.run("stdio")
+        else:
+            serve(server, http)
     finally:
         desk.close()
 

@@ -1,7 +1,8 @@
 """Market data for the desk: providers, validation and resampling of canonical bars.
 
 ``get_provider("sample")`` is the offline default; ``get_provider("csv:PATH")`` reads a
-file or a folder of OHLCV files (MetaTrader exports included).
+file or a folder of OHLCV files (MetaTrader exports included); ``get_provider("alpaca")``
+serves real US equities, ETFs and crypto from Alpaca, cached on disk.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from tradecrew.data.base import (
     DataError,
     DataNotAvailable,
     Provider,
+    SourceUnavailable,
     UnknownSymbolError,
 )
 from tradecrew.data.resample import completed_bars, resample_bars
@@ -21,6 +23,7 @@ __all__ = [
     "DataError",
     "DataNotAvailable",
     "Provider",
+    "SourceUnavailable",
     "UnknownSymbolError",
     "completed_bars",
     "get_provider",
@@ -28,15 +31,23 @@ __all__ = [
     "validate_bars",
 ]
 
-_NETWORK_SOURCES = ("alpaca", "yfinance", "openbb")
+_NETWORK_SOURCES = ("yfinance", "openbb")
 
 
 def get_provider(source: str) -> Provider:
-    """The provider named by ``source``: ``sample`` or ``csv:PATH``; a DataError otherwise."""
+    """The provider named by ``source``: ``sample``, ``csv:PATH`` or ``alpaca``; a DataError
+    otherwise."""
     text = str(source).strip()
     kind, _, arg = text.partition(":")
     kind = kind.strip().lower()
-    valid = "'sample' (offline, the default) or 'csv:PATH' (a file or a folder of OHLCV files)"
+    valid = (
+        "'sample' (offline, the default), 'csv:PATH' (a file or a folder of OHLCV files) or "
+        "'alpaca' (US equities, ETFs and crypto; needs network and, for stocks, keys)"
+    )
+    if kind == "alpaca" and not arg:
+        from tradecrew.data.alpaca import AlpacaProvider
+
+        return AlpacaProvider()
     if kind == "sample" and not arg:
         from tradecrew.data.sample import SampleProvider
 

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
+from tradecrew.errors import Unavailable
 from tradecrew.models import OrderBookSnapshot, Quote, Timeframe, TradePrint
 
 COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
@@ -45,12 +46,34 @@ class BadDataError(DataError):
 class UnknownSymbolError(DataError, LookupError):
     """The provider has no data for this symbol; the message lists the ones it has."""
 
-    def __init__(self, symbol: str, known: list[str] | tuple[str, ...], source: str) -> None:
+    def __init__(
+        self,
+        symbol: str,
+        known: list[str] | tuple[str, ...],
+        source: str,
+        *,
+        detail: str | None = None,
+    ) -> None:
         self.symbol = symbol
         self.known = sorted(known)
-        super().__init__(
-            f"{source} has no data for symbol {symbol!r}; known symbols: {', '.join(self.known)}"
-        )
+        # A live provider lists thousands of symbols; it says why instead of listing them.
+        tail = detail if detail is not None else f"known symbols: {', '.join(self.known)}"
+        super().__init__(f"{source} has no data for symbol {symbol!r}; {tail}")
+
+
+class SourceUnavailable(Unavailable):
+    """A live data source could not answer: no network, a refused key, rate limits that did
+    not clear, server errors, or a reply that is not what the service promises.
+
+    The message names the provider and the cause on one line and never holds a key. It is
+    an outage, not a ``DataError``, so nothing that skips bad input (a missing peer) hides
+    it; the CLI exits with code 3 for it (2 is kept for bad input, an unknown symbol).
+    """
+
+    def __init__(self, provider: str, cause: str) -> None:
+        self.provider = provider
+        self.cause = cause
+        super().__init__(f"{provider}: {cause}")
 
 
 class DataNotAvailable(DataError):

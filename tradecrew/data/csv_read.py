@@ -33,6 +33,7 @@ _DATE_START = re.compile(r"^\s*[\"']?(\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{8}\b|\d{9
 _CLOCK = re.compile(r"^\s*\d{1,2}:\d{2}(:\d{2})?\s*$")
 _FORMATS = ("%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d", "%Y%m%d %H:%M:%S", "%Y%m%d")
 _PARSER_LINE = re.compile(r"line (\d+)")
+_PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line \d+, saw (\d+)")
 
 
 def read_bars_file(path: Path, tz: str = "UTC") -> pd.DataFrame:
@@ -60,8 +61,8 @@ def read_bars_file(path: Path, tz: str = "UTC") -> pd.DataFrame:
 def _read_parquet(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     try:
         raw = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises many types for a broken file
-        raise BadDataError(path.name, None, f"not a readable Parquet file ({exc})") from None
+    except Exception:  # pyarrow raises many types; their text may quote the file
+        raise BadDataError(path.name, None, "not a readable Parquet file") from None
     if isinstance(raw.index, pd.DatetimeIndex):
         raw = raw.reset_index(names="timestamp")
     return raw, np.arange(1, len(raw) + 1)
@@ -94,11 +95,12 @@ def _read_text(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     except pd.errors.EmptyDataError:
         raise BadDataError(path.name, None, "the file is empty") from None
     except pd.errors.ParserError as exc:
+        # The parser's own text can quote the row: keep only its line and field counts.
         found = _PARSER_LINE.search(str(exc))
         row = int(found.group(1)) if found else None
-        raise BadDataError(
-            path.name, row, f"cannot split the row into columns ({str(exc).strip()})"
-        ) from None
+        counts = _PARSER_FIELDS.search(str(exc))
+        detail = f" (expected {counts[1]} fields, saw {counts[2]})" if counts else ""
+        raise BadDataError(path.name, row, f"cannot split the row into columns{detail}") from None
     except UnicodeDecodeError:
         raise BadDataError(path.name, None, "not a text (CSV) file") from None
     lines = np.arange(len(raw)) + (2 if has_header else 1)
@@ -141,10 +143,10 @@ def _to_bars(raw: pd.DataFrame, lines: np.ndarray, path: Path, tz: str) -> pd.Da
             cols[field] = hit
     missing = [f for f in _PRICE_NAMES if f not in cols]
     if missing:
-        have = ", ".join(str(c) for c in raw.columns)
-        raise BadDataError(
-            path.name, 1, f"missing column(s): {', '.join(missing)} (the file has: {have})"
-        )
+        # Name only the columns the reader knows: the header line itself is file content.
+        known = [f for f in ("timestamp", "date", "time", *_PRICE_NAMES) if f in keys or f in cols]
+        have = f"; recognised: {', '.join(known)}" if known else "; no column name recognised"
+        raise BadDataError(path.name, 1, f"missing column(s): {', '.join(missing)}{have}")
     frame = {f: _numbers(raw[c], f, lines, path) for f, c in cols.items()}
     note = ""
     vol_col = _volume_column(raw, keys)
@@ -178,9 +180,7 @@ def _numbers(col: pd.Series, field: str, lines: np.ndarray, path: Path) -> np.nd
     if len(bad):
         i = int(bad[0])
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        raise BadDataError(
-            path.name, int(lines[i]), f"{field} is not a number: {col.iat[i]!r}{more}"
-        )
+        raise BadDataError(path.name, int(lines[i]), f"{field} is not a number{more}")
     return values.to_numpy(dtype="float64", na_value=np.nan)
 
 
@@ -207,14 +207,15 @@ def _timestamps(
     if len(bad):
         i = int(bad[0])
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        raise BadDataError(path.name, int(lines[i]), f"cannot read timestamp {text.iat[i]!r}{more}")
+        raise BadDataError(path.name, int(lines[i]), f"cannot read the timestamp{more}")
     index = pd.DatetimeIndex(parsed)
     if index.tz is None:
         try:
             index = index.tz_localize(tz, ambiguous="raise", nonexistent="raise")
-        except Exception as exc:  # pytz/zoneinfo errors differ; the message is what matters
+        except Exception:  # pytz/zoneinfo errors differ, and their text quotes a timestamp
             raise DataError(
-                f"{path.name}: cannot place timestamps in time zone {tz!r}: {exc}"
+                f"{path.name}: cannot place timestamps in time zone {tz!r} (an unknown zone, or "
+                "a local time that is ambiguous or does not exist at a daylight-saving change)"
             ) from None
     return index.tz_convert("UTC")
 

@@ -71,9 +71,8 @@ def validate_bars(
             raw = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype="float64")
             bad = np.flatnonzero(np.isnan(raw) & df[col].notna().to_numpy())
             i = int(bad[0]) if len(bad) else 0
-            raise BadDataError(
-                source_name, int(line[i]), f"{col} is not a number ({df[col].iat[i]!r})"
-            ) from None
+            # The text itself is not quoted: error messages never carry file contents.
+            raise BadDataError(source_name, int(line[i]), f"{col} is not a number") from None
     index = df.index
 
     def fail(mask: np.ndarray, problem: Callable[[int], str]) -> None:

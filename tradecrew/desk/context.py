@@ -38,7 +38,9 @@ _SIMULATED_SOURCES = ("sample", "csv")
 
 
 def _is_simulated(quote: Quote | None) -> bool:
-    """Sample and csv quotes belong to a replayed world with no live clock."""
+    """Sample and csv quotes belong to a replayed world with no live clock; every other
+    source (a broker, a live data provider, one not known here) is live, so its quotes'
+    age is checked."""
     return quote is None or quote.source.split(":")[0] in _SIMULATED_SOURCES
 
 
@@ -216,9 +218,10 @@ def build_context(
         ),
         in_blackout=in_blackout,
         risk_reduction=reduction,
-        market_open=market_open(proposal.symbol, now, quote)
-        if settings.risk.enforce_market_hours
-        else None,
+        # Always the fact: the market-hours check decides whether to enforce it, and the
+        # quote-age check needs it either way (a closed market's last quote is not stale).
+        market_open=market_open(proposal.symbol, now, quote),
+        quote_replayed=quote is not None and _is_simulated(quote),
         orders_last_minute=facts.orders_last_minute,
         trading_state=state.state,
         kill_switch=state.state is TradingState.HALTED,

@@ -101,6 +101,10 @@ class ReconcileReport(_Out):
     external_orders: list[str] = Field(default_factory=list)
     never_sent: list[str] = Field(default_factory=list)
     still_in_flight: list[str] = Field(default_factory=list)
+    contradicted_orders: list[str] = Field(
+        default_factory=list,
+        description="orders closed in the ledger but alive or filled at the broker",
+    )
     position_mismatches: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="symbol -> (ledger, broker)"
     )

@@ -1,18 +1,29 @@
 """Reconciliation: make the ledger agree with the broker after a restart or periodically.
 
 Fills that happened while the desk was down are recorded once; orders the desk did not
-place are recorded as external; a position difference nothing explains puts the desk in
-REDUCING rather than trading on a wrong position.
+place are recorded as external; an order another process may still be sending is left
+alone for a grace period; a position difference nothing explains, or a broker report that
+contradicts an order the ledger closed, puts the desk in REDUCING rather than trading on a
+wrong position.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tradecrew.brokers import BrokerError
 from tradecrew.desk.outcomes import ReconcileReport
-from tradecrew.ledger import NotFound
-from tradecrew.models import PROPOSAL_TRANSITIONS, OrderStatus, ProposalStatus, TradingState
+from tradecrew.ledger import NotFound, contradicts
+from tradecrew.models import (
+    PROPOSAL_TRANSITIONS,
+    IllegalTransition,
+    Order,
+    OrderStatus,
+    ProposalStatus,
+    TradingState,
+    utcnow,
+)
 from tradecrew.risk import transition
 from tradecrew.risk.gate import sync_order
 
@@ -22,26 +33,34 @@ if TYPE_CHECKING:
 
 ACTOR = "reconciler"
 _TOLERANCE = 1e-9
+#: Statuses of an order whose submission may still be under way in some process.
+_MAYBE_IN_FLIGHT = (OrderStatus.NEW, OrderStatus.SUBMITTED)
 
 
-def reconcile(desk: Desk) -> ReconcileReport:
-    """Compare orders, fills and positions with the broker and repair what can be explained."""
+def reconcile(desk: Desk, now: datetime | None = None) -> ReconcileReport:
+    """Compare orders, fills and positions with the broker and repair what can be explained.
+
+    An order persisted but unknown to the broker is closed as never sent only once it is
+    older than ``submit_grace_seconds``: until then another process may be sending it (the
+    gate persists before it sends), and closing it would let the venue fill an order the
+    ledger calls cancelled.
+    """
     ledger, broker = desk.ledger, desk.broker
+    grace = timedelta(seconds=desk.settings.broker.submit_grace_seconds)
+    now = now or utcnow()
     report = ReconcileReport()
     for order in ledger.orders(open_only=True, broker=broker.name):
         report.checked_orders += 1
         before = ledger.fills(order.id)
-        seen = broker.get_order_by_client_id(order.client_order_id)
+        try:
+            seen = broker.get_order_by_client_id(order.client_order_id)
+        except BrokerError:  # the broker cannot say now: the next run asks again
+            report.still_in_flight.append(order.id)
+            continue
         if seen is None:
-            if order.status is OrderStatus.NEW:
-                # Persisted but never sent (the process stopped before sending): close it.
-                ledger.update_order(
-                    order.id,
-                    status=OrderStatus.CANCELLED,
-                    reason="never reached the broker",
-                    actor=ACTOR,
-                )
-                _fail_proposal(ledger, order.proposal_id)
+            # Unknown to the broker: never sent, unless it is young enough to be on its way.
+            overdue = order.status in _MAYBE_IN_FLIGHT and now - order.created_at >= grace
+            if overdue and _close_never_sent(ledger, order, grace):
                 report.never_sent.append(order.id)
             else:
                 report.still_in_flight.append(order.id)
@@ -56,6 +75,25 @@ def reconcile(desk: Desk) -> ReconcileReport:
     return report
 
 
+def _close_never_sent(ledger: Ledger, order: Order, grace: timedelta) -> bool:
+    """Close an order the broker does not know after the grace period; False when its own
+    process settled it meanwhile (the ledger refuses to move a settled order)."""
+    try:
+        ledger.update_order(
+            order.id,
+            status=OrderStatus.CANCELLED,
+            reason=(
+                "never reached the broker: unknown there by its client order id "
+                f"{grace.total_seconds():g} s after it was stored"
+            ),
+            actor=ACTOR,
+        )
+    except IllegalTransition:
+        return False
+    _fail_proposal(ledger, order.proposal_id)
+    return True
+
+
 def _adopt_external(desk: Desk, report: ReconcileReport) -> None:
     ledger, broker = desk.ledger, desk.broker
     try:
@@ -64,10 +102,23 @@ def _adopt_external(desk: Desk, report: ReconcileReport) -> None:
         return
     for seen in at_broker:
         try:
-            ledger.get_order_by_client_id(seen.client_order_id)
-            continue
+            known = ledger.get_order_by_client_id(seen.client_order_id)
         except NotFound:
-            pass
+            known = None
+        if known is not None:
+            if contradicts(known, seen):
+                # Closed in the ledger, alive or filled at the venue: book what the venue
+                # did; the ledger moves the desk to REDUCING and says which order.
+                before = len(ledger.fills(known.id))
+                was = ledger.get_trading_state().state
+                sync_order(ledger, broker, known, seen, ACTOR)
+                report.fills_recorded += len(ledger.fills(known.id)) - before
+                report.contradicted_orders.append(known.id)
+                if was is TradingState.ACTIVE and ledger.get_trading_state().state is (
+                    TradingState.REDUCING
+                ):
+                    report.switched_to_reducing = True
+            continue
         # Recorded as accepted with nothing filled; its fills then arrive one by one, so the
         # ledger's quantities are built from fills exactly as for the desk's own orders.
         external = seen.model_copy(
@@ -94,13 +145,23 @@ def _compare_positions(desk: Desk, report: ReconcileReport) -> None:
         a, b = mine.get(symbol, 0.0), theirs.get(symbol, 0.0)
         if abs(a - b) > _TOLERANCE * max(1.0, abs(a), abs(b)):
             report.position_mismatches[symbol] = (a, b)
+    if report.contradicted_orders:
+        # The ledger already moved the desk to REDUCING, with the order, as it booked them.
+        state = ledger.get_trading_state()
+        report.message = (
+            "orders closed in the ledger but alive or filled at the broker: "
+            f"{', '.join(report.contradicted_orders)}; desk is {state.state.value}"
+        )
     if not report.position_mismatches:
-        report.message = "ledger and broker agree"
+        report.message = report.message or "ledger and broker agree"
         return
     names = ", ".join(
         f"{s} ledger {a:g} vs broker {b:g}" for s, (a, b) in report.position_mismatches.items()
     )
-    report.message = f"unexplained position differences: {names}; desk set to REDUCING"
+    report.message = "; ".join(
+        m for m in (report.message, f"unexplained position differences: {names}") if m
+    )
+    report.message += "; desk set to REDUCING"
     current = ledger.get_trading_state().state
     if current is TradingState.ACTIVE:
         transition(current, TradingState.REDUCING, "system", report.message)

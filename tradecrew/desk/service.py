@@ -45,6 +45,7 @@ from tradecrew.risk import (
     required_state,
     transition,
 )
+from tradecrew.risk.approvals import accepted_channels
 from tradecrew.risk.gate import GateRefusal, OrderGate
 
 SNAPSHOT_EVERY = timedelta(seconds=60)
@@ -81,7 +82,7 @@ class Desk:
             ledger,
             broker,
             self._context,
-            human_required=self.human_approval_required,
+            accepted_channels=self.accepted_channels,
             clock=clock,
         )
 
@@ -97,7 +98,9 @@ class Desk:
                 "live trading needs both TRADECREW_BROKER__LIVE_TRADING=true and the --live "
                 "start flag"
             )
-        broker = make_broker(settings.broker.name, live=live)
+        # The broker derives its mode from the venue and refuses a live account without both
+        # opt-ins; ``live`` is only the second opt-in, never a label.
+        broker = make_broker(settings.broker.name, live=live, settings=settings)
         return cls(Ledger.from_settings(settings), broker, settings)
 
     def close(self) -> None:
@@ -114,8 +117,19 @@ class Desk:
 
     @property
     def human_approval_required(self) -> bool:
-        """Live accounts always; paper unless the user turned auto-approval on."""
+        """Live accounts always, whatever ``auto_approve_paper`` says; paper unless the user
+        turned auto-approval on. The mode is the broker's, derived from the venue itself."""
         return self.broker.mode is AccountMode.LIVE or not self.settings.broker.auto_approve_paper
+
+    @property
+    def accepted_channels(self) -> frozenset[ApprovalChannel]:
+        """The approval channels this account accepts: a person's (``HUMAN_CHANNELS``)
+        always; on paper also those the user turned on (auto-approval, bare MCP calls)."""
+        return accepted_channels(
+            live=self.broker.mode is AccountMode.LIVE,
+            auto_approve_paper=self.settings.broker.auto_approve_paper,
+            unconfirmed_mcp=self.settings.mcp.approve_without_confirmation,
+        )
 
     def _context(
         self, proposal: Proposal, now: datetime, quote: Quote | None = None
@@ -265,10 +279,20 @@ class Desk:
         return record
 
     def approve(
-        self, proposal_id: str, actor: str = "cli", channel: str = "cli"
+        self, proposal_id: str, actor: str = "cli", channel: ApprovalChannel | str = "cli"
     ) -> ProposalOutcome:
-        """A human approves the exact order the risk engine approved; it goes through the gate."""
+        """A human approves the exact order the risk engine approved; it goes through the gate.
+
+        An approval through a channel this account does not accept changes nothing (the
+        ledger refuses it too, in the transaction that would open the order)."""
         record = self._pending(proposal_id)
+        channel = ApprovalChannel(channel)
+        if channel not in self.accepted_channels:
+            raise DeskError(
+                f"an approval through {channel.value!r} does not count on this "
+                f"{self.mode.value} account; approve as a person: `tradecrew proposals approve "
+                f"{proposal_id}` or a confirmed MCP elicitation"
+            )
         decision = record.latest_decision
         if decision is None or not decision.approved:
             raise DeskError(f"proposal {proposal_id} has no risk approval")
@@ -418,15 +442,22 @@ class Desk:
 
     # ------------------------------------------------------------------ state
 
-    def set_kill_switch(self, enabled: bool, reason: str, actor: str = "cli") -> RiskStatus:
-        """On: HALTED and every open order cancelled. Off: ACTIVE again, by a human only."""
+    def set_kill_switch(
+        self,
+        enabled: bool,
+        reason: str,
+        actor: str = "cli",
+        channel: ApprovalChannel | str = ApprovalChannel.CLI,
+    ) -> RiskStatus:
+        """On: HALTED and every open order cancelled. Off: ACTIVE again, only through a
+        channel a person drives (``HUMAN_CHANNELS``)."""
         if not reason.strip():
             raise DeskError("a reason is required to change the kill switch")
         with self._trading_lock:
             current = self.ledger.get_trading_state().state
             target = TradingState.HALTED if enabled else TradingState.ACTIVE
             if target is not current:
-                transition(current, target, actor, reason)
+                transition(current, target, actor, reason, channel)
                 self.ledger.set_trading_state(
                     target, reason, actor, tripped_by="kill_switch" if enabled else None
                 )
@@ -435,10 +466,15 @@ class Desk:
         return self.risk_status()
 
     def reconcile(self) -> ReconcileReport:
-        """Make the ledger agree with the broker (run on start and periodically)."""
+        """Make the ledger agree with the broker (run on start and periodically). A venue
+        that simulates the market (paper) first catches up with its data source, so the
+        fills the market made since the last look are recorded now."""
         from tradecrew.desk.reconcile import reconcile
 
-        return reconcile(self)
+        refresh = getattr(self.broker, "refresh", None)  # optional: only simulated venues
+        if callable(refresh):
+            refresh()
+        return reconcile(self, self._clock())
 
     def risk_status(self) -> RiskStatus:
         state = self.ledger.get_trading_state()

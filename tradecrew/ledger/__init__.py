@@ -1,6 +1,7 @@
 """The desk's ledger: proposals, risk decisions, approvals, orders, fills, positions and a
 hash-chained audit log, in SQLite (WAL) by default or any SQLAlchemy database."""
 
+from tradecrew.ledger._trading import contradicts
 from tradecrew.ledger.errors import (
     ApprovalError,
     Conflict,
@@ -52,5 +53,6 @@ __all__ = [
     "TradingHalted",
     "TradingStateRecord",
     "Verdict",
+    "contradicts",
     "positions_from_fills",
 ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from tradecrew.ledger._convert import image, row_values, to_model
+from tradecrew.ledger._crosscheck import APPROVALS, disagreement
 from tradecrew.ledger._orm import AgentVerdictRow, ApprovalRow, ProposalRow, RunRow, TradingStateRow
 from tradecrew.ledger._queries import APPROVALS_NEWEST_FIRST, CONSUME_APPROVAL, VERDICTS_OF
 from tradecrew.ledger._tx import (
@@ -68,11 +70,11 @@ def consume_approval(
     order_hash: str,
     actor: str,
     now: datetime | None,
-    human_only: bool = False,
+    accepted: Collection[ApprovalChannel],
 ) -> Approval | None:
     """Mark the newest usable approval consumed; None after auditing a refusal (raised later).
 
-    ``human_only`` leaves the paper auto-approver's approvals unusable (live accounts).
+    Only approvals whose channel is in ``accepted`` (the account's allow-list) are usable.
     """
     actor = require_actor(actor)
     now = now or utcnow()
@@ -83,14 +85,18 @@ def consume_approval(
     terms = [r for r in rows if r.order_hash == order_hash]
     unused = [r for r in terms if r.consumed_at is None]
     current = [r for r in unused if r.expires_at > now]
-    usable = [r for r in current if not human_only or r.channel != ApprovalChannel.AUTO.value]
+    usable = [r for r in current if r.channel in accepted]
     if not usable:
         if not rows:
             why = f"proposal {proposal_id} has no approval"
         elif not terms:
             why = f"no approval of proposal {proposal_id} covers order hash {order_hash[:16]}…"
         elif current:
-            why = f"proposal {proposal_id} needs a human approval; it has only an automatic one"
+            came = ", ".join(sorted({r.channel for r in current}))
+            why = (
+                f"proposal {proposal_id} needs a human approval; its approval came through "
+                f"{came}, which this account does not accept"
+            )
         elif unused:
             why = f"the approval of proposal {proposal_id} expired at {unused[0].expires_at}"
         else:
@@ -109,6 +115,18 @@ def consume_approval(
         )
         return None
     row = usable[0]
+    # An approval row the audit log does not account for (inserted or edited in the
+    # database) is no human's approval.
+    problem = disagreement(tx, APPROVALS, row)
+    if problem:
+        tx.refuse(
+            ApprovalError(f"the approval of proposal {proposal_id} is not trusted: {problem}"),
+            actor,
+            "approval",
+            proposal_id,
+            {"proposal_id": proposal_id, "order_hash": order_hash},
+        )
+        return None
     # Conditional on still being unused: the database, not this process, decides who wins.
     result = conn.execute(
         CONSUME_APPROVAL, {"approval_id": row.id, "consumed_at": now, "consumed_by": actor}

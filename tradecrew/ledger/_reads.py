@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func, select
 
 from tradecrew.ledger import _governance, _proposals, _queries, _trading
 from tradecrew.ledger import audit as _audit
 from tradecrew.ledger._convert import to_model
+from tradecrew.ledger._keys import AuditKey
 from tradecrew.ledger._orm import (
     AuditRow,
     OrderRow,
@@ -20,6 +23,7 @@ from tradecrew.ledger._tx import (
     get_or_raise,
     positive_limit,
 )
+from tradecrew.ledger._verify import verify as verify_audit
 from tradecrew.ledger.errors import NotFound
 from tradecrew.ledger.positions import positions_from_fills
 from tradecrew.ledger.records import (
@@ -44,17 +48,38 @@ from tradecrew.models import (
     RiskDecision,
 )
 
+#: The write transaction a thread holds while it re-checks before an order is stored, and the
+#: ledger it belongs to (``LedgerReads._reads_through``).
+_HELD: ContextVar[tuple[object, Connection] | None] = ContextVar("ledger_held_tx", default=None)
+
 
 class LedgerReads:
     """Queries of the ledger; ``Ledger`` adds the writes and opens the engine."""
 
     _engine: Engine
+    _key: AuditKey
+    _anchor_path: Path | None
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         """One read transaction: several queries see the same committed state."""
+        held = _HELD.get()
+        if held is not None and held[0] is self:
+            yield held[1]
+            return
         with self._engine.connect() as conn:
             yield conn
+
+    @contextmanager
+    def _reads_through(self, conn: Connection) -> Iterator[None]:
+        """Within this block, this thread's reads of this ledger go through ``conn``, the
+        write transaction it holds: the lock holder already sees the latest state, and an
+        in-memory database has no second connection to read from."""
+        token = _HELD.set((self, conn))
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
 
     def get_proposal(self, proposal_id: str) -> Proposal:
         with self._read() as s:
@@ -208,6 +233,7 @@ class LedgerReads:
             return int(s.scalar(select(func.count()).select_from(AuditRow)) or 0)
 
     def verify_audit_chain(self) -> AuditVerification:
-        """Replay every hash from the first row; report the first broken seq and why."""
+        """Replay every keyed hash from the first row, hold the chain against the anchor
+        file and the state tables against the log; every problem, one line each."""
         with self._read() as s:
-            return _audit.verify(s)
+            return verify_audit(s, self._key, self._anchor_path)

@@ -12,12 +12,14 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from tradecrew.ledger._convert import image, row_values, to_model
+from tradecrew.ledger._crosscheck import TRADING_STATE, disagreement
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
     FillRow,
     OrderRow,
     PositionSnapshotRow,
     ProposalRow,
+    TradingStateRow,
 )
 from tradecrew.ledger._proposals import transition_proposal
 from tradecrew.ledger._queries import (
@@ -27,6 +29,7 @@ from tradecrew.ledger._queries import (
 )
 from tradecrew.ledger._tx import (
     Tx,
+    fetch,
     insert_new,
     insert_row,
     require_actor,
@@ -118,6 +121,14 @@ def create_order(tx: Tx, order: Order, actor: str) -> Order:
         # either seen here or comes after this order: never both "halted" and "created".
         from tradecrew.ledger._governance import get_trading_state
 
+        # A trading-state row the audit log does not account for (edited in the database,
+        # say to lift the kill switch) halts rather than trusts it.
+        problem = disagreement(tx, TRADING_STATE, fetch(conn, TradingStateRow, 1))
+        if problem:
+            raise TradingHalted(
+                f"the trading state is not the one the audit log records ({problem}); "
+                "no order may be created: run `tradecrew audit verify`"
+            )
         state = get_trading_state(conn)
         if state.state is TradingState.HALTED:
             raise TradingHalted(f"trading is halted ({state.reason}); no order may be created")
@@ -268,9 +279,12 @@ _PROPOSAL_FOR_ORDER = {
 
 def apply_report(tx: Tx, order_id: str, seen: Order, fills: Iterable[Fill], actor: str) -> Order:
     """Bring the order and its proposal up to what the broker reports (``seen``, plus the
-    order's fills at the broker); fills already booked are skipped, an overfill stops here."""
+    order's fills at the broker); fills already booked are skipped, an overfill stops here.
+    A report that contradicts an order the ledger already closed moves the desk to REDUCING
+    in the same transaction (``contradicts``)."""
     actor = require_actor(actor)
     order = to_model(Order, tx.get(OrderRow, order_id, "order"))
+    contradicted = contradicts(order, seen)
     if seen.broker_order_id and seen.broker_order_id != order.broker_order_id:
         order = update_order(tx, order_id, None, seen.broker_order_id, "", actor, order)
     for fill in fills:
@@ -278,14 +292,60 @@ def apply_report(tx: Tx, order_id: str, seen: Order, fills: Iterable[Fill], acto
         if tx.deferred is not None:  # refused and audited; raised once that commits
             return order
         order = booked or order
-    if seen.status in _ENDED_AT_BROKER and order.status not in (OrderStatus.FILLED, seen.status):
+    if (
+        seen.status in _ENDED_AT_BROKER
+        and order.status not in TERMINAL_ORDER_STATUSES
+        and order.status is not seen.status
+    ):
         order = update_order(tx, order_id, seen.status, None, seen.status_reason, actor, order)
     elif seen.status is OrderStatus.ACCEPTED and order.status in (
         OrderStatus.NEW,
         OrderStatus.SUBMITTED,
     ):
         order = update_order(tx, order_id, OrderStatus.ACCEPTED, None, "", actor, order)
+    if contradicted:
+        order = _contradicted(tx, order, seen, actor)
     _follow_order(tx, order, actor)
+    return order
+
+
+_LIVE_AT_BROKER = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
+_CONTRADICTED = "contradicted by the broker"
+
+
+def contradicts(order: Order, seen: Order) -> bool:
+    """True when the broker reports alive or filled (``seen``) an order the ledger closed,
+    and the ledger has not recorded that yet or the broker filled more of it since: a
+    difference no later report can repair, since a closed order never reopens (typically
+    one closed as never sent while its submission was still in flight)."""
+    if order.status not in _ENDED_AT_BROKER or seen.status not in _LIVE_AT_BROKER:
+        return False
+    more = seen.filled_quantity > order.filled_quantity + _tolerance(order.quantity)
+    return more or not order.status_reason.startswith(_CONTRADICTED)
+
+
+def _contradicted(tx: Tx, order: Order, seen: Order, actor: str) -> Order:
+    """Say on the order that the broker contradicts it and move an ACTIVE desk to REDUCING
+    (never touching HALTED). Runs once per order and again for each later fill, so a
+    periodic reconciliation does not re-trip a desk a person has looked at."""
+    from tradecrew.ledger._governance import get_trading_state, set_trading_state
+
+    why = (
+        f"order {order.id} ({order.client_order_id}) is {order.status.value} in the ledger "
+        f"but {seen.status.value} at the broker, {seen.filled_quantity:g} of "
+        f"{order.quantity:g} {order.symbol} filled"
+    )
+    note = f"{_CONTRADICTED}: {seen.status.value} there; was: {order.status_reason or '-'}"
+    if not order.status_reason.startswith(_CONTRADICTED):
+        order = update_order(tx, order.id, None, None, note, actor, order)
+    if get_trading_state(tx.conn).state is TradingState.ACTIVE:
+        set_trading_state(
+            tx,
+            TradingState.REDUCING,
+            f"{why}; desk set to REDUCING until a person checks it",
+            actor,
+            tripped_by="reconciler",
+        )
     return order
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from tradecrew.ledger import audit as _audit
+from tradecrew.ledger._keys import AuditKey
 from tradecrew.ledger._orm import AuditHeadRow, AuditRow, Base
 from tradecrew.ledger.errors import Conflict, LedgerError, NotFound
 from tradecrew.ledger.records import AuditEntry
@@ -38,6 +39,7 @@ class Tx:
 
     conn: Connection
     tip: _audit.ChainTip
+    key: AuditKey
     deferred: LedgerError | None = field(default=None)
     _rows: list[dict[str, Any]] = field(default_factory=list)
     _seen: dict[tuple[str, object], Row[Any]] = field(default_factory=dict)
@@ -56,12 +58,26 @@ class Tx:
         update_row(self.conn, row_cls, key, **values)
         self._seen.pop((row_cls.__tablename__, key), None)
 
-    def seal(self) -> None:
-        """Write the transaction's audit rows and the chain's new tip, once, before commit."""
-        if self._rows:
-            insert_row(self.conn, AuditRow, self._rows)
-            update_row(self.conn, AuditHeadRow, 1, seq=self.tip.seq, hash=self.tip.hash)
-            self._rows = []
+    def seal(self) -> bool:
+        """Write the transaction's audit rows and the chain's new tip, once, before commit;
+        True if there were rows (the tip moved)."""
+        if not self._rows:
+            return False
+        insert_row(self.conn, AuditRow, self._rows)
+        update_row(self.conn, AuditHeadRow, 1, seq=self.tip.seq, hash=self.tip.hash)
+        self._rows = []
+        return True
+
+    def pending_image(
+        self, entity: str, entity_id: str, actions: tuple[str, ...]
+    ) -> tuple[int, dict[str, Any] | None] | None:
+        """The seq and ``after`` image of this transaction's last not yet written audit row
+        of ``entity_id`` with one of ``actions``."""
+        for row in reversed(self._rows):
+            same = row["entity_id"] == entity_id and row["entity"] == entity
+            if same and row["action"] in actions:
+                return row["seq"], row["after"]
+        return None
 
     def audit(
         self,
@@ -74,6 +90,7 @@ class Tx:
     ) -> AuditEntry:
         entry = _audit.chain(
             self.tip,
+            self.key,
             actor=actor,
             action=action,
             entity=entity,

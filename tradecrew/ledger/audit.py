@@ -1,7 +1,13 @@
-"""The hash-chained audit log: append inside the caller's transaction, verify by replay.
+"""The keyed, hash-chained audit log: append inside the caller's transaction, verify by replay.
 
-``hash = sha256(prev_hash + canonical_json(content))`` where content is every column but the
-two hashes. Any edited, deleted, reordered or truncated row breaks the chain at its seq.
+``hash = HMAC-SHA256(key, prev_hash + canonical_json(content))`` where content is every column
+but the two hashes and the key is kept outside the database (``_keys``). Without the key an
+edited, deleted, reordered or inserted row cannot be given a hash that checks; a cut tail
+is found against the anchor file (``_anchor``), and tables edited behind the log's back by
+replaying the log against them (``_crosscheck``).
+
+Ledgers written before the chain was keyed hold plain ``sha256`` rows; they verify by the
+old rule up to the first keyed row, whose hash commits to them, and never after it.
 """
 
 from __future__ import annotations
@@ -15,11 +21,10 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from tradecrew.ledger._keys import AuditKey
 from tradecrew.ledger._orm import GENESIS_HASH, AuditHeadRow, AuditRow
-from tradecrew.ledger.records import AuditEntry, AuditVerification
+from tradecrew.ledger.records import AuditEntry
 from tradecrew.models import utcnow
-
-_BATCH = 1000
 
 
 def canonical_json(value: Any) -> str:
@@ -60,6 +65,7 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
 def row_hash(
     prev_hash: str,
     *,
+    key: AuditKey | None,
     seq: int,
     timestamp: datetime,
     actor: str,
@@ -69,7 +75,35 @@ def row_hash(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> str:
-    """The chain hash of one row given the previous row's hash."""
+    """The chain hash of one row given the previous row's hash: keyed, or with ``key=None``
+    the plain sha256 of ledgers written before the chain was keyed."""
+    message = row_message(
+        prev_hash,
+        seq=seq,
+        timestamp=timestamp,
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+    )
+    return hashlib.sha256(message).hexdigest() if key is None else key.mac(message)
+
+
+def row_message(
+    prev_hash: str,
+    *,
+    seq: int,
+    timestamp: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> bytes:
+    """What a row's hash covers: the previous hash and the canonical JSON of its content."""
     content = {
         "seq": seq,
         "timestamp": utc_stamp(timestamp),
@@ -80,7 +114,7 @@ def row_hash(
         "before": before,
         "after": after,
     }
-    return hashlib.sha256((prev_hash + canonical_json(content)).encode("utf-8")).hexdigest()
+    return (prev_hash + canonical_json(content)).encode("utf-8")
 
 
 _HEAD = (
@@ -114,6 +148,7 @@ class ChainTip:
 
 def chain(
     head: ChainTip,
+    key: AuditKey,
     *,
     actor: str,
     action: str,
@@ -140,6 +175,7 @@ def chain(
     timestamp = utcnow()
     digest = row_hash(
         head.hash,
+        key=key,
         seq=seq,
         timestamp=timestamp,
         actor=actor,
@@ -178,57 +214,3 @@ def to_entry(row: Any) -> AuditEntry:
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
-
-
-def verify(conn: Connection) -> AuditVerification:
-    """Replay the chain from seq 1; report the first row that does not hash or link right."""
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    last_seq = 0
-    while True:
-        log = AuditRow.__table__
-        rows = conn.execute(
-            select(log).where(log.c.seq >= expected_seq).order_by(log.c.seq).limit(_BATCH)
-        ).all()
-        for row in rows:
-            if row.seq != expected_seq:
-                return _bad(
-                    checked, expected_seq, f"seq {expected_seq} is missing (next row is {row.seq})"
-                )
-            if row.prev_hash != prev_hash:
-                return _bad(checked, row.seq, "prev_hash does not match the previous row's hash")
-            digest = row_hash(
-                row.prev_hash,
-                seq=row.seq,
-                timestamp=row.timestamp,
-                actor=row.actor,
-                action=row.action,
-                entity=row.entity,
-                entity_id=row.entity_id,
-                before=row.before,
-                after=row.after,
-            )
-            if digest != row.hash:
-                return _bad(checked, row.seq, "row content does not match its hash")
-            checked += 1
-            last_seq, prev_hash, expected_seq = row.seq, row.hash, row.seq + 1
-        if len(rows) < _BATCH:
-            break
-    heads = AuditHeadRow.__table__
-    head = conn.execute(select(heads).where(heads.c.id == 1)).first()
-    if head is None:
-        if checked:
-            return _bad(checked, last_seq + 1, "the chain head row is missing")
-        return AuditVerification(ok=True, rows_checked=0)
-    if head.seq != last_seq or head.hash != prev_hash:
-        if head.seq > last_seq:
-            return _bad(
-                checked,
-                last_seq + 1,
-                f"rows {last_seq + 1}..{head.seq} are missing from the end of the log",
-            )
-        return _bad(checked, head.seq, "the chain head does not match the last row")
-    return AuditVerification(ok=True, rows_checked=checked)
-
-
-def _bad(checked: int, seq: int, reason: str) -> AuditVerification:
-    return AuditVerification(ok=False, rows_checked=checked, first_bad_seq=seq, reason=reason)

@@ -6,6 +6,7 @@ from tradecrew.models import IllegalTransition
 
 __all__ = [
     "ApprovalError",
+    "AuditKeyError",
     "Conflict",
     "HumanApprovalRequired",
     "IllegalTransition",
@@ -47,3 +48,7 @@ class Overfill(LedgerError, ValueError):
 
 class TradingHalted(LedgerError):
     """An order was to be created while the trading state is HALTED (the kill switch)."""
+
+
+class AuditKeyError(LedgerError, ValueError):
+    """The audit key is missing, malformed, or kept in a file others may read or own."""

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from tradecrew.models import (
+    ApprovalChannel,
     Fill,
     Model,
     Order,
@@ -18,14 +19,6 @@ from tradecrew.models import (
     new_id,
     utcnow,
 )
-
-
-class ApprovalChannel(StrEnum):
-    """Where a human (or the paper auto-approver) said yes."""
-
-    CLI = "cli"
-    MCP = "mcp"
-    AUTO = "auto"
 
 
 class Approval(Model):
@@ -129,12 +122,18 @@ class AuditEntry(Model):
 
 
 class AuditVerification(Model):
-    """Outcome of walking the audit chain: ok, or the first row that breaks it and why."""
+    """Outcome of verifying the audit log: ok, or every problem found (one line each; the
+    first in ``reason``) and the first chain row that breaks, if one does."""
 
     ok: bool
     rows_checked: int
     first_bad_seq: int | None = None
     reason: str = ""
+    problems: list[str] = Field(default_factory=list)
+    unkeyed_rows: int = Field(
+        0, description="rows hashed before the chain was keyed (by the first keyed row's link)"
+    )
+    anchored_seq: int | None = Field(None, description="the highest seq in the anchor file")
 
 
 class ProposalRecord(Model):

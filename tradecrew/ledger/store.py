@@ -8,17 +8,22 @@ and runs in ``_governance``; this class is the one door to them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
 from tradecrew.ledger import _governance, _proposals, _trading
 from tradecrew.ledger import audit as _audit
+from tradecrew.ledger._anchor import Anchor, anchor_path
 from tradecrew.ledger._convert import row_values
+from tradecrew.ledger._crosscheck import STATE_ACTIONS
 from tradecrew.ledger._db import ensure_schema, make_engine, synced, writer
+from tradecrew.ledger._keys import ENV_VAR, KEY_FILE, AuditKey, load_key
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
     PositionSnapshotRow,
@@ -31,7 +36,8 @@ from tradecrew.ledger._tx import (
     require_aware,
     settled,
 )
-from tradecrew.ledger.errors import NotFound
+from tradecrew.ledger._verify import log_is_keyed
+from tradecrew.ledger.errors import AuditKeyError, NotFound
 from tradecrew.ledger.records import (
     AgentVerdict,
     Approval,
@@ -45,6 +51,7 @@ from tradecrew.ledger.records import (
     Verdict,
 )
 from tradecrew.models import (
+    HUMAN_CHANNELS,
     Account,
     Fill,
     Order,
@@ -69,15 +76,33 @@ class Ledger(LedgerReads):
     single-threaded use only.
     """
 
-    def __init__(self, url: str, *, busy_timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, busy_timeout: float = 30.0, home: Path | None = None) -> None:
+        """``home``: where the audit key and anchor files live; by default the SQLite file's
+        folder, or ``TRADECREW_HOME`` for a database server (none for an in-memory ledger)."""
         self.url = url
         self._engine = make_engine(url, busy_timeout=busy_timeout)
         try:
             ensure_schema(self._engine)
+            home = _audit_home(url, home)
+            self._key = self._audit_key(home)
         except BaseException:
             self._engine.dispose()
             raise
+        self._anchor = None if home is None else Anchor(anchor_path(home, url))
+        self._anchor_path = None if self._anchor is None else self._anchor.path
         self._writer = writer(self._engine)
+
+    def _audit_key(self, home: Path | None) -> AuditKey:
+        """The chain's key; a keyed log whose key file is gone gets no new key (its rows
+        could never verify again): the operator restores the file or sets the variable."""
+        if home is not None and ENV_VAR not in os.environ and not (home / KEY_FILE).exists():
+            with self._engine.connect() as conn:
+                if log_is_keyed(conn):
+                    raise AuditKeyError(
+                        f"the audit log is keyed but {home / KEY_FILE} is missing: restore it "
+                        f"(or set {ENV_VAR}); a new key could not verify the log"
+                    )
+        return load_key(home)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Ledger:
@@ -87,10 +112,12 @@ class Ledger(LedgerReads):
 
             settings = get_settings()
         settings.ensure_home()
-        return cls(settings.resolved_database_url)
+        return cls(settings.resolved_database_url, home=settings.home)
 
     def close(self) -> None:
         self._engine.dispose()
+        if self._anchor is not None:
+            self._anchor.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -108,9 +135,11 @@ class Ledger(LedgerReads):
         ``durable``: on disk (fsync) when this returns, for what must survive a power cut.
         """
         with self._writer.connect() as conn, synced(conn, durable), conn.begin():
-            tx = Tx(conn, _audit.lock_head(conn))
+            tx = Tx(conn, _audit.lock_head(conn), self._key)
             yield tx
-            tx.seal()
+            moved = tx.seal()
+        if moved and self._anchor is not None:
+            self._anchor.append(tx.tip.seq, tx.tip.hash, self._key.key_id)
         if tx.deferred is not None:
             raise tx.deferred
 
@@ -177,10 +206,12 @@ class Ledger(LedgerReads):
         order_hash: str,
         actor: str = "system",
         now: datetime | None = None,
+        accepted: Collection[ApprovalChannel] = HUMAN_CHANNELS,
     ) -> Approval:
-        """Use an unexpired, unused approval for these exact terms, once; ApprovalError else."""
+        """Use an unexpired, unused approval for these exact terms through one of the
+        ``accepted`` channels, once; ApprovalError else."""
         with self._tx(durable=True) as tx:
-            used = _governance.consume_approval(tx, proposal_id, order_hash, actor, now)
+            used = _governance.consume_approval(tx, proposal_id, order_hash, actor, now, accepted)
         return settled(used)
 
     # ------------------------------------------------------------------ orders and fills
@@ -197,13 +228,21 @@ class Ledger(LedgerReads):
         actor: str,
         now: datetime,
         *,
-        human_only: bool,
+        accepted: Collection[ApprovalChannel],
         grant: Grant | None = None,
+        recheck: Callable[[], None] | None = None,
     ) -> Order:
         """Consume the approval of ``order_hash``, persist ``order`` as NEW and move its
         proposal to SUBMITTED, in one transaction that reaches the disk before the order is
         sent. ``grant``: an approval given just now for a pending proposal, recorded (and the
-        proposal moved to APPROVED) in that same transaction.
+        proposal moved to APPROVED) in that same transaction. Only an approval through one of
+        the ``accepted`` channels (the account's allow-list) is used.
+
+        ``recheck`` runs first, holding the ledger's write lock (SQLite ``BEGIN IMMEDIATE``,
+        PostgreSQL the audit head's row lock: every other writer, in any process, waits), with
+        this thread's reads of the ledger going through this transaction. It must only read;
+        whatever it raises rolls everything back. So the caller's last risk check and the
+        order's insert are one serialised step: no other order can be stored between them.
 
         A refused approval (ApprovalError, audited, raised after the commit) opens no order;
         a halted desk (TradingHalted) leaves everything as it was.
@@ -212,6 +251,9 @@ class Ledger(LedgerReads):
         if pid is None:
             raise ValueError("an order opened from an approval must name its proposal")
         with self._tx(durable=True) as tx:
+            if recheck is not None:
+                with self._reads_through(tx.conn):
+                    recheck()
             if grant is not None:
                 _governance.record_approval(
                     tx, pid, order_hash, grant.actor, grant.channel, grant.expires_at
@@ -219,7 +261,7 @@ class Ledger(LedgerReads):
                 _proposals.transition_proposal(
                     tx, pid, ProposalStatus.APPROVED, f"by {grant.actor}", grant.actor
                 )
-            used = _governance.consume_approval(tx, pid, order_hash, actor, now, human_only)
+            used = _governance.consume_approval(tx, pid, order_hash, actor, now, accepted)
             stored = None
             if used is not None:
                 stored = _trading.create_order(tx, order, actor)
@@ -331,5 +373,22 @@ class Ledger(LedgerReads):
         after: dict[str, Any] | None = None,
     ) -> AuditEntry:
         """Append a free-standing audit row (for events that change no ledger table)."""
+        if action in STATE_ACTIONS:
+            raise ValueError(f"audit action {action!r} is written only with the change it records")
         with self._tx() as tx:
             return tx.audit(require_actor(actor), action, entity, entity_id, before, after)
+
+
+def _audit_home(url: str, home: Path | None) -> Path | None:
+    """Where the audit key and anchor of the ledger at ``url`` live (see ``Ledger``)."""
+    if home is not None:
+        return home
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        from tradecrew.config import get_settings
+
+        return get_settings().home
+    database = parsed.database or ""
+    if database in ("", ":memory:") or "mode=memory" in str(parsed.query):
+        return None
+    return Path(database).expanduser().resolve().parent

@@ -9,7 +9,8 @@ import os
 from mcp.server.auth.provider import AccessToken
 
 TOKEN_ENV = "TRADECREW_MCP_TOKEN"
-MIN_TOKEN_LENGTH = 16
+MIN_TOKEN_LENGTH = 32
+GENERATE_TOKEN = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 class HttpAuthError(ValueError):
@@ -38,11 +39,13 @@ def is_loopback(host: str) -> bool:
 
 
 def token_from_env() -> str:
-    """The bearer token the HTTP transport requires; refuses to start without a strong one."""
+    """The bearer token the HTTP transport requires; refuses to start without a strong one:
+    at least MIN_TOKEN_LENGTH visible ASCII characters (no spaces, which pad a weak one)."""
     token = os.environ.get(TOKEN_ENV, "")
-    if len(token) < MIN_TOKEN_LENGTH:
+    if len(token) < MIN_TOKEN_LENGTH or not all("!" <= c <= "~" for c in token):
         raise HttpAuthError(
-            f"the http transport needs a bearer token of at least {MIN_TOKEN_LENGTH} characters "
-            f"in the environment variable {TOKEN_ENV}"
+            f"the http transport needs a bearer token of at least {MIN_TOKEN_LENGTH} visible "
+            f"characters, without whitespace, in the environment variable {TOKEN_ENV}; "
+            f"generate one with: {GENERATE_TOKEN}"
         )
     return token

@@ -1,4 +1,5 @@
-"""Bulk actions (cancel all, close all) as their own proposals that need their own approval.
+"""Pending actions (cancel one order, cancel all, close all) as their own proposals that need
+their own approval: a cancel typed as text waits for approve_proposal like any other change.
 
 They live in the server process and expire quickly: a stale "cancel everything" should never
 run by surprise. Each one is audited in the ledger when proposed, approved or rejected.
@@ -10,19 +11,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from tradecrew.mcp_server.schemas import envelope
-from tradecrew.models import new_id, utcnow
+from tradecrew.mcp_server.confirm import channel_of, confirm_with_user, needs_a_person
+from tradecrew.mcp_server.schemas import envelope, mark_untrusted
+from tradecrew.models import ApprovalChannel, new_id, utcnow
 
 if TYPE_CHECKING:
+    from mcp.server.fastmcp import Context
+
     from tradecrew.desk import Desk
 
 TTL = timedelta(minutes=5)
+Kind = Literal["cancel_order", "cancel_all", "close_all"]
 
 
 @dataclass
 class BulkAction:
     id: str
-    kind: Literal["cancel_all", "close_all"]
+    kind: Kind
     symbol: str | None
     expires_at: datetime
     status: str = "confirmation_required"
@@ -39,6 +44,8 @@ class BulkActions:
 
     def describe(self, action_id: str) -> str:
         action = self._get(action_id)
+        if action.kind == "cancel_order":
+            return f"cancel order {action.detail['orders'][0]}"
         target = f" for {action.symbol}" if action.symbol else ""
         return f"{action.kind.replace('_', ' ')}{target}"
 
@@ -65,9 +72,7 @@ class BulkActions:
             },
         )
 
-    def _new(
-        self, kind: Literal["cancel_all", "close_all"], symbol: str | None, detail: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _new(self, kind: Kind, symbol: str | None, detail: dict[str, Any]) -> dict[str, Any]:
         action = BulkAction(new_id("act"), kind, symbol, utcnow() + TTL, detail=detail)
         self._actions[action.id] = action
         self._desk.ledger.audit(
@@ -86,11 +91,44 @@ class BulkActions:
         ]
         return self._new("cancel_all", sym, {"orders": working})
 
+    def propose_cancel_order(self, order_id: str) -> dict[str, Any]:
+        """Cancelling one order by its desk, client or broker id, once approved."""
+        from tradecrew.desk import DeskError
+
+        for order in self._desk.orders(open_only=True):
+            if order_id in (order.id, order.client_order_id, order.broker_order_id):
+                return self._new("cancel_order", order.symbol, {"orders": [order.id]})
+        raise DeskError(f"no working order {order_id!r}; get_orders lists them")
+
     def propose_close_all(self) -> dict[str, Any]:
         held = {p.symbol: p.quantity for p in self._desk.broker.positions() if p.quantity}
         return self._new("close_all", None, {"positions": held})
 
-    def approve(self, action_id: str, actor: str) -> dict[str, Any]:
+    async def approve_as_user(
+        self, action_id: str, ctx: Context[Any, Any, Any] | None, actor: str
+    ) -> dict[str, Any]:
+        """Run the action once the user confirmed it in the client. Cancelling needs no
+        confirmation where the client cannot ask (it only ever lowers risk); closing places
+        orders, so it takes a channel the account accepts, like any approval."""
+        action = self._get(action_id)
+        answer = await confirm_with_user(
+            ctx, f"Run {self.describe(action_id)} on the {self._desk.mode.value} account?"
+        )
+        if answer is False:
+            return self._result(action, status="declined")
+        channel = channel_of(answer)
+        if action.kind == "close_all" and channel not in self._desk.accepted_channels:
+            refused = needs_a_person(
+                self._desk.mode,
+                "closing every position (propose each close with close_position, then approve "
+                "each)",
+                "tradecrew proposals approve <proposal_id>",
+                paper_opt_in=True,
+            )
+            return {**refused, "proposal_id": action.id}
+        return self.approve(action_id, actor, channel)
+
+    def approve(self, action_id: str, actor: str, channel: ApprovalChannel | str) -> dict[str, Any]:
         from tradecrew.desk import DeskError
         from tradecrew.mcp_server.trade_tools import closing_proposal
 
@@ -109,15 +147,21 @@ class BulkActions:
             None,
             {"kind": action.kind, "symbol": action.symbol},
         )
-        if action.kind == "cancel_all":
-            done = self._desk.cancel_all(action.symbol, actor=actor)
+        if action.kind in ("cancel_order", "cancel_all"):
+            if action.kind == "cancel_order":
+                done = self._desk.cancel_order(action.detail["orders"][0], actor=actor)
+            else:
+                done = self._desk.cancel_all(action.symbol, actor=actor)
             action.status = "done"
-            return self._result(action, cancelled=done.cancelled, failed=done.failed)
+            # A broker's refusal is its text, not ours.
+            return self._result(
+                action, cancelled=done.cancelled, **mark_untrusted({"failed": done.failed})
+            )
         closing = []
         for symbol in action.detail.get("positions", {}):
             proposal = closing_proposal(self._desk, symbol, 1.0)
             if proposal["status"] == "confirmation_required":
-                proposal = _approve_closing(self._desk, proposal["proposal_id"], actor)
+                proposal = _approve_closing(self._desk, proposal["proposal_id"], actor, channel)
             closing.append(proposal)
         action.status = "done"
         return self._result(action, closing=closing)
@@ -131,8 +175,10 @@ class BulkActions:
         return self._result(action)
 
 
-def _approve_closing(desk: Desk, proposal_id: str, actor: str) -> dict[str, Any]:
+def _approve_closing(
+    desk: Desk, proposal_id: str, actor: str, channel: ApprovalChannel | str
+) -> dict[str, Any]:
     """The user approved "close all": each closing proposal still passes the gate."""
     from tradecrew.mcp_server.trade_tools import proposal_result
 
-    return proposal_result(desk.approve(proposal_id, actor=actor, channel="mcp"))
+    return proposal_result(desk.approve(proposal_id, actor=actor, channel=channel))

@@ -1,7 +1,8 @@
 """``trade_command``: a trader's sentence -> a typed intent -> a proposal or an answer.
 
 The deterministic parser decides; the configured LLM is asked only when the parser cannot,
-and its answer is parsed again as data. No path here submits an order.
+and its answer is parsed again as data. No path here submits, cancels or halts anything:
+every change comes back as a pending proposal or action, or as the tool to call.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tradecrew.mcp_server.intent import ParseFailure, parse_command
-from tradecrew.mcp_server.schemas import envelope, untrusted
+from tradecrew.mcp_server.schemas import envelope, mark_untrusted, untrusted
 from tradecrew.models import Origin, ProposalRequest
 
 if TYPE_CHECKING:
@@ -46,7 +47,8 @@ def _answer(desk: Desk, topic: str, currency: str | None, symbol: str | None) ->
     if topic == "positions":
         return {"positions": [p.model_dump(mode="json") for p in desk.broker.positions()]}
     if topic == "orders":
-        return {"orders": [o.model_dump(mode="json") for o in desk.orders(open_only=True)]}
+        orders = [o.model_dump(mode="json") for o in desk.orders(open_only=True)]
+        return {"orders": mark_untrusted(orders)}
     if topic == "account":
         return {"account": desk.broker.account().model_dump(mode="json")}
     if topic == "quote" and symbol:
@@ -109,11 +111,7 @@ def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
         return {**closing_proposal(desk, intent.symbol, fraction), **echo}
     if kind == "cancel":
         if intent.order_id:
-            return {
-                **envelope(desk.mode, desk.cancel_order(intent.order_id, actor="mcp-user")),
-                "status": "cancelled",
-                **echo,
-            }
+            return {**bulk.propose_cancel_order(intent.order_id), **echo}
         return {**bulk.propose_cancel_all(intent.symbol), **echo}
     if kind == "query":
         return {
@@ -127,18 +125,17 @@ def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
             **echo,
         }
     if kind == "kill_switch":
-        if intent.enabled:
-            status = desk.set_kill_switch(True, f"trade_command: {text[:80]}", actor="mcp-user")
-            return {**envelope(desk.mode, status), "status": "halted", **echo}
+        # Halting cancels every working order: the destructive kill-switch tool does it, so
+        # the client shows it as what it is.
+        message = (
+            "halting trading cancels every working order: call set_kill_switch with "
+            "enabled=true and a reason"
+            if intent.enabled
+            else "resuming trading is a person's decision: call set_kill_switch with "
+            "enabled=false and a reason; the client asks the user to confirm"
+        )
         return {
-            **envelope(
-                desk.mode,
-                {
-                    "status": "confirmation_required",
-                    "message": "resuming trading is a human decision: call set_kill_switch with "
-                    "enabled=false and a reason",
-                },
-            ),
+            **envelope(desk.mode, {"status": "confirmation_required", "next_step": message}),
             **echo,
         }
     return {

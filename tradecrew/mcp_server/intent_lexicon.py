@@ -97,7 +97,8 @@ PERCENT_AFTER = re.compile(r"\s*(?:%|percent\b|per\s*cent\b|pct\b)")
 PRICE_BEFORE = re.compile(
     r"(?<![\w])(?:(?P<sl>stop[\s-]*loss|stoploss|s\s*/\s*l|sl)|(?P<tp>take[\s-]*profit|takeprofit"
     r"|t\s*/\s*p|tp|profit\s+target|target)|(?P<wstop>(?:(?:with|and|plus)\s+|,\s*)(?:a\s+)?stop)"
-    r"|(?P<sidestop>(?:buy|sell|long|short|purchase)\s+stop)|(?P<stop>stop)"
+    r"|(?P<sidestop>(?:buy|sell|long|short|purchase)\s+stop|on\s+(?:a\s+)?stop"
+    r"|stop[\s-]+(?:entry|order))|(?P<stop>stop)"
     r"|(?P<limit>limit|lmt)|(?P<at>at|@))"
     r"\s*(?:price\b\s*)?(?:at\b|@|of\b|:|to\b)?\s*(?:at\b|@)?\s*(?:around\b|about\b)?\s*$"
 )

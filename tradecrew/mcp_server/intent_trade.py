@@ -63,12 +63,12 @@ def _prices(
                 partial,
             )
         kind = {"wstop": "sl", "at": "limit"}.get(n.price_kind or "", n.price_kind or "")
-        if (
-            kind == "stop"
-            and not any(m.price_kind == "limit" for m in numbers)
-            and any(m.price_kind == "at" for m in numbers)
-        ):
-            kind = "sl"  # "sell at 1.0850, stop 1.08": the stop protects a limit entry
+        if kind == "stop" and not any(m.price_kind == "limit" for m in numbers):
+            # A bare "stop" protects the entry ("go long 1 lot stop 1.08 target 1.10", "sell
+            # at 1.0850, stop 1.08"); read as a stop entry it would trigger at once and the
+            # position would have no stop loss. A stop entry is said as one: "buy stop 1.10",
+            # "on a stop at 1.10", "stop order at 1.10"; "stop 190 limit 191" is a stop-limit.
+            kind = "sl"
         kind = "stop" if kind == "sidestop" else kind
         found.setdefault(kind, set()).add(n.value)
     names = {

@@ -38,7 +38,12 @@ class LazyDesk:
             try:
                 self._reconciled = time.monotonic()
                 report = self._desk.reconcile()
-                if report.position_mismatches or report.external_orders or report.never_sent:
+                if (
+                    report.position_mismatches
+                    or report.external_orders
+                    or report.never_sent
+                    or report.contradicted_orders
+                ):
                     log.warning("reconcile: %s", report.message)
             finally:
                 self._lock.release()

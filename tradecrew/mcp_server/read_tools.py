@@ -8,13 +8,20 @@ from mcp.server.fastmcp import FastMCP
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from tradecrew.mcp_server.schemas import UNTRUSTED_NOTICE, envelope, untrusted
+from tradecrew.mcp_server.schemas import UNTRUSTED_NOTICE, envelope, mark_untrusted, untrusted
 from tradecrew.tools.registry import get_tool
 
 if TYPE_CHECKING:
     from tradecrew.desk import Desk
 
-READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, openWorldHint=False)
+# Reads of the desk's own ledger.
+READ_ONLY = ToolAnnotations(
+    readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False
+)
+# Reads that may reach the broker, a market-data provider or the configured LLM.
+READS_OUTSIDE = ToolAnnotations(
+    readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=True
+)
 
 Symbol = Annotated[str, Field(min_length=1, max_length=32, description="e.g. XAUUSD, EURUSD")]
 Timeframe = Annotated[str, Field(description="M1 M5 M15 M30 H1 H4 D1 W1 MN1")]
@@ -26,12 +33,12 @@ def register(mcp: FastMCP, desk: Desk) -> None:
             desk.mode, get_tool(name).run({k: v for k, v in args.items() if v is not None})
         )
 
-    @mcp.tool(annotations=READ_ONLY, title="Quote")
+    @mcp.tool(annotations=READS_OUTSIDE, title="Quote")
     def get_quote(symbol: Symbol) -> dict[str, Any]:
         """Latest bid, ask and last price of a symbol (from the broker's venue)."""
         return envelope(desk.mode, desk.broker.quote(symbol))
 
-    @mcp.tool(annotations=READ_ONLY, title="Bars")
+    @mcp.tool(annotations=READS_OUTSIDE, title="Bars")
     def get_bars(
         symbol: Symbol,
         timeframe: Timeframe = "D1",
@@ -40,7 +47,7 @@ def register(mcp: FastMCP, desk: Desk) -> None:
         """Recent OHLCV bars of a symbol."""
         return run("get_bars", symbol=symbol, timeframe=timeframe, max_bars=limit)
 
-    @mcp.tool(annotations=READ_ONLY, title="Analyze symbol")
+    @mcp.tool(annotations=READS_OUTSIDE, title="Analyze symbol")
     def analyze_symbol(
         symbol: Symbol,
         timeframe: Timeframe = "D1",
@@ -54,7 +61,7 @@ def register(mcp: FastMCP, desk: Desk) -> None:
             out["notice"] = UNTRUSTED_NOTICE
         return out
 
-    @mcp.tool(annotations=READ_ONLY, title="Sentiment")
+    @mcp.tool(annotations=READS_OUTSIDE, title="Sentiment")
     def analyze_sentiment(
         texts: Annotated[list[str], Field(min_length=1, max_length=500)],
         backend: Annotated[str | None, Field(description="lexicon | finbert | llm")] = None,
@@ -66,17 +73,17 @@ def register(mcp: FastMCP, desk: Desk) -> None:
         out["notice"] = UNTRUSTED_NOTICE
         return out
 
-    @mcp.tool(annotations=READ_ONLY, title="Market regime")
+    @mcp.tool(annotations=READS_OUTSIDE, title="Market regime")
     def get_regime(symbol: Symbol, timeframe: Timeframe = "D1") -> dict[str, Any]:
         """Market regime (trending_bull, trending_bear, ranging, volatile) with confidence."""
         return run("market_regime", symbol=symbol, timeframe=timeframe)
 
-    @mcp.tool(annotations=READ_ONLY, title="Account")
+    @mcp.tool(annotations=READS_OUTSIDE, title="Account")
     def get_account() -> dict[str, Any]:
         """Cash, equity and buying power of the broker account."""
         return envelope(desk.mode, desk.broker.account())
 
-    @mcp.tool(annotations=READ_ONLY, title="Positions")
+    @mcp.tool(annotations=READS_OUTSIDE, title="Positions")
     def get_positions() -> dict[str, Any]:
         """Open positions at the broker with average price and P&L."""
         return envelope(
@@ -86,10 +93,8 @@ def register(mcp: FastMCP, desk: Desk) -> None:
     @mcp.tool(annotations=READ_ONLY, title="Orders")
     def get_orders(open_only: bool = False) -> dict[str, Any]:
         """Orders the desk placed, newest last."""
-        return envelope(
-            desk.mode,
-            {"orders": [o.model_dump(mode="json") for o in desk.orders(open_only=open_only)]},
-        )
+        orders = [o.model_dump(mode="json") for o in desk.orders(open_only=open_only)]
+        return envelope(desk.mode, {"orders": mark_untrusted(orders), "notice": UNTRUSTED_NOTICE})
 
     @mcp.tool(annotations=READ_ONLY, title="Proposals")
     def list_proposals(
@@ -97,15 +102,16 @@ def register(mcp: FastMCP, desk: Desk) -> None:
         limit: Annotated[int, Field(ge=1, le=500)] = 20,
     ) -> dict[str, Any]:
         """Recent trade proposals, newest first."""
-        items = desk.proposals(status, limit)
-        return envelope(desk.mode, {"proposals": [p.model_dump(mode="json") for p in items]})
+        items = [p.model_dump(mode="json") for p in desk.proposals(status, limit)]
+        return envelope(desk.mode, {"proposals": mark_untrusted(items), "notice": UNTRUSTED_NOTICE})
 
-    @mcp.tool(annotations=READ_ONLY, title="Risk status")
+    @mcp.tool(annotations=READS_OUTSIDE, title="Risk status")
     def get_risk_status() -> dict[str, Any]:
         """Trading state (active, reducing, halted), kill switch, exposure and limits."""
-        return envelope(desk.mode, desk.risk_status())
+        return mark_untrusted(envelope(desk.mode, desk.risk_status()))
 
     @mcp.tool(annotations=READ_ONLY, title="Explain decision")
     def explain_decision(proposal_id: str) -> dict[str, Any]:
         """Why a proposal was approved, shrunk or vetoed: every risk check and verdict."""
-        return envelope(desk.mode, desk.explain(proposal_id))
+        explained = mark_untrusted(envelope(desk.mode, desk.explain(proposal_id)))
+        return {**explained, "notice": UNTRUSTED_NOTICE}

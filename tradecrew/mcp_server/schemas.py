@@ -6,6 +6,7 @@ types here accept all of that and still reject what is wrong, with a clear messa
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator
@@ -36,6 +37,49 @@ UNTRUSTED_NOTICE = (
 def untrusted(text: str) -> dict[str, str]:
     """External text wrapped so no client mistakes it for an instruction."""
     return {"untrusted_text": text}
+
+
+#: Fields of ledger records whose text may come from outside the desk's code: a proposal's
+#: rationale and evidence (agents, users), status and verdict reasons (users, agents,
+#: brokers), kill-switch reasons (whoever set it), run details, and summaries and messages
+#: that quote any of these.
+UNTRUSTED_FIELDS = frozenset(
+    {
+        "rationale",
+        "evidence",
+        "status_reason",
+        "reason",
+        "reasons",
+        "message",
+        "summary",
+        "detail",
+        "error",
+        "failed",
+    }
+)
+
+
+def mark_untrusted(data: Any) -> Any:
+    """``data`` (ledger records as JSON) with every ``UNTRUSTED_FIELDS`` value wrapped, at any
+    depth (audit images hold whole records)."""
+    if isinstance(data, dict):
+        return {
+            k: _wrap(v) if k in UNTRUSTED_FIELDS else mark_untrusted(v) for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [mark_untrusted(v) for v in data]
+    return data
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, str):
+        return untrusted(value)
+    if isinstance(value, list):
+        return [_wrap(v) for v in value]
+    if isinstance(value, dict):
+        # Keys are text too (an agent's evidence): the whole mapping becomes one text.
+        return untrusted(json.dumps(value, sort_keys=True, default=str))
+    return value
 
 
 def envelope(mode: AccountMode, payload: BaseModel | dict[str, Any]) -> dict[str, Any]:

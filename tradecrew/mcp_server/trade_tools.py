@@ -1,6 +1,11 @@
 """State-changing MCP tools. None of them places an order by itself: proposals wait for
-``approve_proposal``, which asks the user (elicitation) where the client can, and then
-goes through the desk's risk gate like every other order."""
+``approve_proposal``, which asks the user (elicitation) and then goes through the desk's
+risk gate like every other order.
+
+A tool call alone is a model's, not a person's: only an elicitation the user accepted counts
+as a human approval (``ApprovalChannel.MCP_CONFIRMED``). Without one, an approval fills only
+on a paper account whose user turned ``mcp.approve_without_confirmation`` on, and trading
+never resumes after a halt; the refusal says what the user can do instead."""
 
 from __future__ import annotations
 
@@ -9,42 +14,52 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tradecrew.mcp_server.bulk import BulkActions
-from tradecrew.mcp_server.schemas import OrderTypeArg, SideArg, envelope
-from tradecrew.models import Origin, ProposalRequest, ProposalStatus, Side
+from tradecrew.mcp_server.confirm import channel_of, confirm_with_user, needs_a_person
+from tradecrew.mcp_server.schemas import (
+    UNTRUSTED_NOTICE,
+    OrderTypeArg,
+    SideArg,
+    envelope,
+    mark_untrusted,
+    untrusted,
+)
+from tradecrew.models import (
+    ApprovalChannel,
+    Origin,
+    ProposalRequest,
+    ProposalStatus,
+    Side,
+    TradingState,
+)
 
 if TYPE_CHECKING:
     from tradecrew.desk import Desk, ProposalOutcome
 
+# Files a proposal or a pending action (nothing is sent); may read the broker's quotes and
+# positions or ask the configured LLM to read a command.
 PROPOSES = ToolAnnotations(
-    readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=False
+    readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True
 )
+# Sends to the broker or cancels there; a proposal is sent at most once, so a repeat is a
+# no-op.
 PLACES = ToolAnnotations(
-    readOnlyHint=False, destructiveHint=True, idempotentHint=False, openWorldHint=True
+    readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=True
+)
+# Ends a pending proposal for good; the ledger only.
+REJECTS = ToolAnnotations(
+    readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=False
+)
+# Halts (cancelling every working order at the broker) or resumes trading.
+KILL_SWITCH = ToolAnnotations(
+    readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=True
 )
 ACTOR = "mcp"
 HUMAN = "mcp-user"
 
 Price = Annotated[float | None, Field(gt=0, description="price; omit for none")]
-
-
-class Confirm(BaseModel):
-    """What the client asks the user before an approval."""
-
-    confirm: bool = Field(description="place this order now?")
-
-
-async def confirm_with_user(ctx: Context[Any, Any, Any] | None, message: str) -> bool | None:
-    """True/False when the user answered through the client, None when it cannot ask."""
-    if ctx is None:
-        return None
-    params = ctx.request_context.session.client_params
-    if params is None or params.capabilities.elicitation is None:
-        return None
-    answer = await ctx.elicit(message=message, schema=Confirm)
-    return answer.action == "accept" and bool(answer.data and answer.data.confirm)
 
 
 def proposal_result(outcome: ProposalOutcome) -> dict[str, Any]:
@@ -59,13 +74,15 @@ def proposal_result(outcome: ProposalOutcome) -> dict[str, Any]:
         "summary": outcome.summary,
         "requested_quantity": outcome.proposal.quantity,
         "approved_quantity": outcome.approved_quantity,
-        "reasons": outcome.reasons,
-        "message": outcome.message,
+        # Reasons and messages may quote an agent's verdict or a broker's rejection.
+        "reasons": [untrusted(r) for r in outcome.reasons],
+        "message": untrusted(outcome.message),
+        "notice": UNTRUSTED_NOTICE,
     }
     if status == "confirmation_required":
         result["next_step"] = "ask the user, then call approve_proposal with this proposal_id"
     if outcome.order is not None:
-        result["order"] = outcome.order.model_dump(mode="json")
+        result["order"] = mark_untrusted(outcome.order.model_dump(mode="json"))
         result["fills"] = [f.model_dump(mode="json") for f in outcome.fills]
     return envelope(outcome.mode, result)
 
@@ -122,26 +139,38 @@ def register(mcp: FastMCP, desk: Desk) -> None:
     async def approve_proposal(
         proposal_id: str, ctx: Context[Any, Any, Any] | None = None
     ) -> dict[str, Any]:
-        """Approve a pending proposal (or bulk action) as the user: it then goes through the
-        risk gate to the broker. The user is asked to confirm where the client supports it."""
+        """Approve a pending proposal (or pending action) for the user: it then goes through
+        the risk gate to the broker. The client asks the user to confirm (elicitation); a
+        call the user did not confirm fills only where the user allowed that (paper)."""
         if bulk.owns(proposal_id):
-            answer = await confirm_with_user(ctx, f"Run {bulk.describe(proposal_id)}?")
-            if answer is False:
-                return envelope(desk.mode, {"proposal_id": proposal_id, "status": "declined"})
-            return bulk.approve(proposal_id, HUMAN)
+            return await bulk.approve_as_user(proposal_id, ctx, HUMAN)
         current = desk.get(proposal_id)
         if current.status is not ProposalStatus.PENDING:
-            return proposal_result(desk.approve(proposal_id, actor=HUMAN, channel="mcp"))
+            from tradecrew.desk import DeskError
+
+            raise DeskError(
+                f"proposal {proposal_id} is {current.status.value}; only pending proposals "
+                "can be approved or rejected"
+            )
         answer = await confirm_with_user(ctx, f"Place {current.summary}?")
         if answer is False:
             result = proposal_result(current)
             result.update(status="declined", message="the user declined; still pending")
             return result
-        return proposal_result(desk.approve(proposal_id, actor=HUMAN, channel="mcp"))
+        channel = channel_of(answer)
+        if channel not in desk.accepted_channels:
+            refused = needs_a_person(
+                desk.mode,
+                f"placing {current.summary}",
+                f"tradecrew proposals approve {proposal_id}",
+                paper_opt_in=True,
+            )
+            return {**refused, "proposal_id": proposal_id, "proposal_status": "pending"}
+        return proposal_result(desk.approve(proposal_id, actor=HUMAN, channel=channel))
 
-    @mcp.tool(annotations=PROPOSES, title="Reject proposal")
+    @mcp.tool(annotations=REJECTS, title="Reject proposal")
     def reject_proposal(proposal_id: str, reason: str = "") -> dict[str, Any]:
-        """Reject a pending proposal (or bulk action)."""
+        """Reject a pending proposal (or pending action)."""
         if bulk.owns(proposal_id):
             return bulk.reject(proposal_id, reason)
         return proposal_result(desk.reject(proposal_id, actor=HUMAN, reason=reason))
@@ -149,7 +178,7 @@ def register(mcp: FastMCP, desk: Desk) -> None:
     @mcp.tool(annotations=PLACES, title="Cancel order")
     def cancel_order(order_id: str) -> dict[str, Any]:
         """Cancel one working order by its id (works even when trading is halted)."""
-        return envelope(desk.mode, desk.cancel_order(order_id, actor=HUMAN))
+        return mark_untrusted(envelope(desk.mode, desk.cancel_order(order_id, actor=HUMAN)))
 
     @mcp.tool(annotations=PROPOSES, title="Close position")
     def close_position(
@@ -169,10 +198,45 @@ def register(mcp: FastMCP, desk: Desk) -> None:
         """Propose closing every position; needs approve_proposal."""
         return bulk.propose_close_all()
 
-    @mcp.tool(annotations=PLACES, title="Kill switch")
-    def set_kill_switch(enabled: bool, reason: str) -> dict[str, Any]:
-        """On: halt all trading and cancel working orders. Off: resume (a human decision)."""
-        return envelope(desk.mode, desk.set_kill_switch(enabled, reason, actor=HUMAN))
+    @mcp.tool(annotations=KILL_SWITCH, title="Kill switch")
+    async def set_kill_switch(
+        enabled: bool, reason: str, ctx: Context[Any, Any, Any] | None = None
+    ) -> dict[str, Any]:
+        """On: halt all trading and cancel working orders, at once. Off: resume trading, a
+        person's decision: the client asks the user to confirm (elicitation)."""
+        from tradecrew.desk import DeskError
+
+        if not reason.strip():
+            raise DeskError("a reason is required to change the kill switch")
+        bare = ApprovalChannel.MCP_UNCONFIRMED
+        if enabled:
+            return risk_result(desk.set_kill_switch(True, reason, actor=HUMAN, channel=bare))
+        state = desk.ledger.get_trading_state()
+        if state.state is TradingState.ACTIVE:
+            return risk_result(desk.set_kill_switch(False, reason, actor=HUMAN, channel=bare))
+        answer = await confirm_with_user(
+            ctx, f"Resume trading on the {desk.mode.value} account? It is {state.state.value}."
+        )
+        if answer is False:
+            return envelope(
+                desk.mode,
+                {"status": "declined", "changed": False, "trading_state": state.state.value},
+            )
+        if answer is None:
+            refused = needs_a_person(
+                desk.mode,
+                f"resuming trading (the desk is {state.state.value})",
+                'tradecrew risk kill-switch off --reason "..."',
+            )
+            return {**refused, "trading_state": state.state.value}
+        return risk_result(
+            desk.set_kill_switch(False, reason, actor=HUMAN, channel=ApprovalChannel.MCP_CONFIRMED)
+        )
+
+
+def risk_result(status: Any) -> dict[str, Any]:
+    """A RiskStatus for the client: the kill-switch reason is whoever set it's text."""
+    return mark_untrusted(envelope(status.mode, status))
 
 
 def closing_proposal(desk: Desk, symbol: str, fraction: float) -> dict[str, Any]:

@@ -100,14 +100,9 @@ def price_sanity(view: OrderView) -> RiskCheck:
             problems.append(f"crossed quote: bid {quote.bid} above ask {quote.ask}")
         if normalize_symbol(quote.symbol) != view.symbol:
             problems.append(f"quote is for {quote.symbol}, not {view.symbol}")
-    max_age = ctx.limits.max_quote_age_seconds
-    if max_age > 0:
-        if quote is None:
-            problems.append("quote age is enforced but no timestamped quote was given")
-        else:
-            age = (ctx.now - quote.timestamp).total_seconds()
-            if age > max_age:
-                problems.append(f"stale quote: {age:.1f}s old, limit {max_age:g}s")
+    stale, age_note = _quote_age(view)
+    if stale:
+        problems.append(stale)
     for name in ("limit_price", "stop_price", "stop_loss", "take_profit"):
         if getattr(p, name) is not None:
             check(getattr(p, name), name.replace("_", " "))
@@ -116,7 +111,31 @@ def price_sanity(view: OrderView) -> RiskCheck:
         check(value, f"price of {symbol}")
     if problems:
         return failed("price_sanity", "; ".join(problems))
-    return passed("price_sanity", "prices finite, positive and fresh")
+    return passed("price_sanity", f"prices finite and positive; {age_note}")
+
+
+def _quote_age(view: OrderView) -> tuple[str | None, str]:
+    """(problem, note) about the quote's age. A live quote older than its asset class's limit
+    is stale while the market is open (or its hours are unknown); a closed market's last
+    quote is not. Replayed quotes (sample, csv) have no live clock and are exempt, by name."""
+    ctx, quote = view.ctx, view.ctx.quote
+    if quote is None:
+        return None, "no quote, so no quote age"
+    if ctx.quote_replayed:
+        return None, f"quote age not checked: {quote.source} data is replayed, with no live clock"
+    inst, ages = ctx.instrument, ctx.limits.max_quote_age_seconds
+    if inst is not None:
+        kind, limit = inst.asset_class.value, ages.for_class(inst.asset_class)
+    else:  # unknown instrument (denied elsewhere): the strictest limit that is on
+        kind, limit = "any class", min((v for v in ages.model_dump().values() if v > 0), default=0)
+    if limit <= 0:
+        return None, f"quote age check off for {kind}"
+    if ctx.market_open is False:
+        return None, "market closed: the last quote's age is not held against it"
+    age = (ctx.now - quote.timestamp).total_seconds()
+    if age > limit:
+        return f"stale quote: {age:.1f}s old, limit {limit:g}s for {kind}", ""
+    return None, f"quote {max(age, 0.0):.1f}s old (limit {limit:g}s for {kind})"
 
 
 def fat_finger(view: OrderView) -> RiskCheck:
@@ -148,6 +167,55 @@ def fat_finger(view: OrderView) -> RiskCheck:
     if problems:
         return failed("fat_finger", "; ".join(problems))
     return passed("fat_finger", f"prices within {band:.2%} of last {last:.6g}")
+
+
+def _market(view: OrderView) -> tuple[float, float]:
+    """(touch, last): the quote side the order trades against (a buy's ask, a sell's bid),
+    or the last trade when there is no quote, and the last trade itself.
+    """
+    last, quote = view.last_price, view.ctx.quote
+    if quote is None:
+        return last, last
+    return (quote.ask if view.sign > 0 else quote.bid), last
+
+
+def order_side(view: OrderView) -> RiskCheck:
+    """A stop rests beyond the market and a limit on the near side of it; otherwise the order
+    executes at once (a buy stop below the market is a market buy with a typo in it).
+    """
+    p, buy = view.proposal, view.sign > 0
+    if p.order_type is OrderType.MARKET:
+        return passed("order_side", "market order")
+    touch, last = _market(view)
+    side, problems = p.side.value, []
+    if p.stop_price is not None:
+        # A stop may trigger on the quote or on the last trade: it must be beyond both.
+        market = max(touch, last) if buy else min(touch, last)
+        if not (p.stop_price > market if buy else p.stop_price < market):
+            where = "above" if buy else "below"
+            problems.append(
+                f"a {side} stop at {p.stop_price:.6g} would trigger at once: it must be "
+                f"{where} the market {market:.6g} (a market order trades now)"
+            )
+    if p.order_type is OrderType.STOP_LIMIT and p.limit_price is not None:
+        stop = float(p.stop_price or 0.0)
+        if not (p.limit_price >= stop if buy else p.limit_price <= stop):
+            where = "below" if buy else "above"
+            problems.append(
+                f"the {side} stop-limit's limit {p.limit_price:.6g} is {where} its stop "
+                f"{stop:.6g}: the order would rest on the wrong side of its own trigger"
+            )
+    elif p.limit_price is not None and not (
+        p.limit_price <= touch if buy else p.limit_price >= touch
+    ):
+        where = "above" if buy else "below"
+        problems.append(
+            f"a {side} limit at {p.limit_price:.6g} is {where} the market {touch:.6g} "
+            "and would fill at once: use a market order, or a limit on the other side"
+        )
+    if problems:
+        return failed("order_side", "; ".join(problems))
+    return passed("order_side", f"{p.order_type.value} order on the resting side of the market")
 
 
 def rate_limit(view: OrderView) -> RiskCheck:

@@ -37,6 +37,11 @@ class RiskContext(BaseModel):
     in_blackout: bool = False
     risk_reduction: float = Field(1.0, description="size factor in a blackout; 0 blocks")
     market_open: bool | None = Field(None, description="None: unknown")
+    quote_replayed: bool = Field(
+        False,
+        description="the quote comes from replayed data (sample, csv) with no live clock, so "
+        "its age is not measured; anything else is a live quote whose age is checked",
+    )
     orders_last_minute: int = Field(
         0, ge=0, description="orders sent to this account in the 60 s before now"
     )

@@ -28,6 +28,7 @@ CHECKS: dict[str, Check] = {
     "instrument_known": checks.instrument_known,
     "price_sanity": checks.price_sanity,
     "fat_finger": checks.fat_finger,
+    "order_side": checks.order_side,
     "max_order_notional": limits.max_order_notional,
     "max_position": limits.max_position,
     "gross_exposure": limits.gross_exposure,
@@ -43,6 +44,8 @@ CHECKS: dict[str, Check] = {
     "sizing": limits.sizing,
 }
 
+#: The check run on the others' caps: a request far beyond a hard limit is refused, not shrunk.
+SHRINK_RATIO = "shrink_ratio"
 #: The check added after the caps are combined: the rounded size must reach the minimum.
 MIN_QUANTITY = "min_quantity"
 #: The lone check of a decision on a proposal too malformed to check at all.
@@ -136,6 +139,8 @@ def _unevaluable(
 def _evaluate(proposal: ProposalRequest, ctx: RiskContext, decision_id: str | None) -> RiskDecision:
     view = OrderView(proposal, ctx)
     results = [run_check(name, check, view) for name, check in CHECKS.items()]
+    caps = list(results)
+    results.append(run_check(SHRINK_RATIO, lambda v: limits.shrink_ratio(v, caps), view))
     quantity, size_check = _size(view, results)
     results.append(size_check)
     approved = all(c.passed for c in results) and quantity > 0

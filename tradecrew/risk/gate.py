@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tradecrew.models import (
+    ApprovalChannel,
     Fill,
     Order,
     OrderStatus,
@@ -77,13 +78,14 @@ class OrderGate:
         broker: Broker,
         context: Callable[[Proposal, datetime], RiskContext],
         *,
-        human_required: bool,
+        accepted_channels: frozenset[ApprovalChannel],
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._ledger = ledger
         self._broker = broker
         self._context = context
-        self._human_required = human_required
+        # The approval channels this account accepts (the human part of the rule).
+        self._accepted = accepted_channels
         self._clock = clock
 
     def _refuse(self, proposal: Proposal, rule: str, reason: str, actor: str) -> GateRefusal:
@@ -125,17 +127,20 @@ class OrderGate:
                     actor,
                 )
 
-    def _still_allowed(
-        self, proposal: Proposal, decision: RiskDecision, now: datetime, actor: str
-    ) -> None:
+    def _still_allowed(self, proposal: Proposal, decision: RiskDecision, now: datetime) -> None:
+        """The risk engine, on a context read now, still allows the approved quantity.
+
+        Runs inside the ledger's write lock, where nothing may be written: the GateRefusal
+        it raises is audited by ``submit`` once the transaction has rolled back.
+        """
         ctx = self._context(proposal, now)
         if ctx.trading_state is TradingState.HALTED:
             reason = self._ledger.get_trading_state().reason
-            raise self._refuse(proposal, "kill_switch", f"the kill switch is on ({reason})", actor)
+            raise GateRefusal("kill_switch", f"the kill switch is on ({reason})")
         fresh = evaluate(proposal, ctx)
         if not fresh.approved or fresh.approved_quantity + 1e-12 < decision.approved_quantity:
             why = "; ".join(fresh.reasons) or "the current context no longer allows it"
-            raise self._refuse(proposal, "risk", f"re-check failed: {why}", actor)
+            raise GateRefusal("risk", f"re-check failed: {why}")
 
     def submit(self, proposal_id: str, actor: str, grant: Grant | None = None) -> Order:
         """Send the order of an approved proposal, or raise GateRefusal saying why not.
@@ -158,22 +163,25 @@ class OrderGate:
             )
         decision = self._approved_decision(proposal, record.latest_decision, now, actor)
         self._no_veto(proposal, decision, record.verdicts, actor)
-        self._still_allowed(proposal, decision, now, actor)
-        # One transaction, on disk before anything is sent, records a fresh approval (if any),
-        # consumes it, persists the order (NEW) and marks the proposal SUBMITTED. The order
-        # stays NEW until the broker answers: after a crash, reconciliation finds it at the
-        # broker (and adopts it) or not (and closes it).
+        # One transaction, on disk before anything is sent, re-checks the risk on a context
+        # read under its write lock (so no other process's order can slip in between),
+        # records a fresh approval (if any), consumes it, persists the order (NEW) and marks
+        # the proposal SUBMITTED. The order stays NEW until the broker answers: after a
+        # crash, reconciliation finds it at the broker (and adopts it) or not (and closes it).
         try:
             order = self._ledger.open_order(
                 order_for(proposal, decision, self._broker.name, now),
                 decision.order_hash,
                 actor,
                 now,
-                human_only=self._human_required,
+                accepted=self._accepted,
                 grant=grant,
+                recheck=lambda: self._still_allowed(proposal, decision, now),
             )
-        except HumanApprovalRequired:
-            raise self._refuse(proposal, "human", "a human approval is required", actor) from None
+        except GateRefusal as refusal:  # from the re-check, rolled back: audited now
+            raise self._refuse(proposal, refusal.rule, refusal.reason, actor) from None
+        except HumanApprovalRequired as exc:
+            raise self._refuse(proposal, "human", str(exc), actor) from None
         except TradingHalted as exc:
             raise self._refuse(proposal, "kill_switch", str(exc), actor) from None
         return self._send(order, actor)

@@ -86,6 +86,77 @@ def currency_exposure(view: OrderView) -> RiskCheck:
     return capped("currency_exposure", view, cap, binding + _approx(view))
 
 
+#: The checks of hard size limits: a request far beyond one of them is a typo, not a wish.
+HARD_LIMITS = (
+    "max_order_notional",
+    "max_position",
+    "gross_exposure",
+    "net_exposure",
+    "currency_exposure",
+)
+
+
+def _times(measure: float, limit: float) -> float:
+    return measure / limit if limit > 0 else math.inf
+
+
+def overshoots(view: OrderView) -> list[tuple[str, float, str]]:
+    """How many times each hard limit the request alone is: (check name, ratio, the limit)."""
+    limits, ccy = view.ctx.limits, view.ctx.account.currency
+    notional = view.requested * view.unit.notional
+    found = [
+        (name, _times(notional, limit), f"{what} limit ({limit:,.0f} {ccy})")
+        for name, limit, what in (
+            ("max_order_notional", limits.max_order_notional, "order notional"),
+            ("max_position", limits.max_position_notional, "position"),
+            ("gross_exposure", limits.max_gross_exposure, "gross exposure"),
+            ("net_exposure", limits.max_net_exposure, "net exposure"),
+        )
+    ]
+    unit_limit = unit_limit_for(limits, view.instrument.symbol)
+    if unit_limit is not None:
+        ratio = _times(view.requested, unit_limit)
+        found.append(("max_position", ratio, f"position limit ({unit_limit:g} units)"))
+    for currency, per_unit in view.unit.legs.items():
+        if currency != ccy:
+            ratio = _times(view.requested * abs(per_unit), limits.max_currency_exposure)
+            what = f"{currency} exposure limit ({limits.max_currency_exposure:,.0f} {ccy})"
+            found.append(("currency_exposure", ratio, what))
+    return found
+
+
+def shrink_ratio(view: OrderView, results: list[RiskCheck]) -> RiskCheck:
+    """Deny a request more than ``max_shrink_ratio`` times a hard limit that binds it.
+
+    Shrinking a size that is near a limit helps; shrinking 1,000,000,000 SPX to 8 turns a
+    typo into a trade nobody asked for, so such a request is refused with its ratio.
+    """
+    binding = {
+        c.name
+        for c in results
+        if c.name in HARD_LIMITS and c.max_quantity is not None and c.max_quantity < view.requested
+    }
+    most = view.ctx.limits.max_shrink_ratio
+    if not binding:
+        return passed("shrink_ratio", "no hard limit binds the size")
+    if view.reduces:
+        # Its size comes from the position held (closing a large one), not from a keyboard.
+        return passed("shrink_ratio", "reduction: no larger than the position held")
+    # The first of equal ratios (the order notional before the others) names the limit.
+    ratio, what = max(
+        ((r, w) for name, r, w in overshoots(view) if name in binding), key=lambda rw: rw[0]
+    )
+    if not ratio <= most:
+        notional = view.requested * view.unit.notional
+        return failed(
+            "shrink_ratio",
+            f"probable error: {view.requested:.6g} {view.symbol} "
+            f"({notional:,.0f} {view.ctx.account.currency}) is {ratio:,.1f}× the {what}; "
+            f"a request over {most:g}× a limit is refused, not shrunk: check the quantity",
+        )
+    return passed("shrink_ratio", f"{ratio:.2f}× the {what}: within {most:g}×")
+
+
 def _equity(ctx: RiskContext) -> float:
     equity = float(ctx.current_equity)
     if not math.isfinite(equity) or equity <= 0:

@@ -1,12 +1,20 @@
 """The desk's trading-state machine: ACTIVE, REDUCING (only shrink), HALTED (kill switch).
 
-Escalation (a loss trip, the kill switch) may come from anyone; de-escalation only from a
-human, so a tripped desk never re-arms itself on a timer or a restart.
+Escalation (a loss trip, the kill switch) may come from anyone; de-escalation only through a
+channel a person drives (``HUMAN_CHANNELS``), so a tripped desk never re-arms itself on a
+timer, a restart or a model's tool call.
 """
 
 from __future__ import annotations
 
-from tradecrew.models import IllegalTransition, Position, ProposalRequest, TradingState
+from tradecrew.models import (
+    ApprovalChannel,
+    IllegalTransition,
+    Position,
+    ProposalRequest,
+    TradingState,
+)
+from tradecrew.risk.approvals import is_human_channel
 
 _A, _R, _H = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
 
@@ -20,26 +28,23 @@ STATE_TRANSITIONS: dict[tuple[TradingState, TradingState], bool] = {
     (_H, _R): True,
 }
 
-#: Actors that are machines; prefixes such as ``agent:risk`` count too.
-MACHINE_ACTORS = frozenset({"system", "timer", "scheduler", "engine", "crew", "agent", "optimizer"})
-
 
 class IllegalStateTransition(IllegalTransition):
     """The trading state was asked to move in a way the state machine forbids."""
 
 
-def is_human(actor: str) -> bool:
-    """True for a named person; machines (``system``, ``agent:risk``...) are not."""
-    name = actor.strip().lower()
-    if not name:
-        return False
-    return name.split(":", 1)[0] not in MACHINE_ACTORS
+def transition(
+    current: TradingState,
+    new: TradingState,
+    actor: str,
+    reason: str,
+    channel: ApprovalChannel | str | None = None,
+) -> TradingState:
+    """The new state if the move from ``current`` to ``new`` is allowed; else raise.
 
-
-def transition(current: TradingState, new: TradingState, actor: str, reason: str) -> TradingState:
-    """The new state if ``actor`` may move the desk from ``current`` to ``new``; else raise.
-
-    Staying in the same state is a no-op (a second trip while REDUCING changes nothing).
+    A move back towards trading needs ``channel`` on the human allow-list; ``actor`` only
+    names who it was, for the audit. Staying in the same state is a no-op (a second trip
+    while REDUCING changes nothing).
     """
     current, new = TradingState(current), TradingState(new)
     if not reason or not reason.strip():
@@ -49,10 +54,11 @@ def transition(current: TradingState, new: TradingState, actor: str, reason: str
     human_only = STATE_TRANSITIONS.get((current, new))
     if human_only is None:
         raise IllegalStateTransition(f"trading state cannot go from {current.value} to {new.value}")
-    if human_only and not is_human(actor):
+    if human_only and not is_human_channel(channel):
+        via = "no channel" if channel is None else f"channel {str(channel)!r}"
         raise IllegalStateTransition(
-            f"only a human may move the desk from {current.value} to {new.value}; "
-            f"actor {actor!r} is not one"
+            f"only a person may move the desk from {current.value} to {new.value} (the CLI or a "
+            f"confirmed MCP elicitation); {actor!r} came through {via}"
         )
     return new
 

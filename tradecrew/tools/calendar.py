@@ -51,11 +51,15 @@ class EconomicEvent(BaseModel):
     @field_validator("time", mode="before")
     @classmethod
     def _utc_time(cls, v: Any) -> datetime:
+        # Messages never quote the value: the file may be any file on disk.
         if isinstance(v, str):
             text = v.strip()
-            v = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            try:
+                v = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            except ValueError:
+                raise ValueError("time must be an ISO datetime") from None
         if not isinstance(v, datetime):
-            raise ValueError(f"time must be an ISO datetime, got {v!r}")
+            raise ValueError("time must be an ISO datetime")
         # Naive times are taken as UTC, the calendar's documented default.
         return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
 
@@ -64,7 +68,7 @@ class EconomicEvent(BaseModel):
     def _upper_currency(cls, v: Any) -> str:
         text = str(v).strip().upper()
         if len(text) != 3 or not text.isalpha():
-            raise ValueError(f"currency must be a 3-letter code, got {v!r}")
+            raise ValueError("currency must be a 3-letter code")
         return text
 
     @field_validator("impact", mode="before")
@@ -107,7 +111,10 @@ def _row_event(raw: dict[str, Any], where: str) -> EconomicEvent:
         row["title"] = row.pop("event")
     unknown = sorted(set(row) - set(_FIELDS))
     if unknown:
-        raise CalendarFileError(f"{where}: unknown column(s) {', '.join(unknown)}")
+        # Counted, not named: a header line is file content.
+        raise CalendarFileError(
+            f"{where}: {len(unknown)} unknown column(s); the columns are {', '.join(_FIELDS)}"
+        )
     row = {k: v for k, v in row.items() if not (k == "sample" and v in ("", None))}
     missing = [f for f in ("time", "currency", "impact", "title") if row.get(f) in (None, "")]
     if missing:
@@ -143,7 +150,8 @@ def load_events(path: str | Path) -> list[EconomicEvent]:
             raise CalendarFileError(f"{path}: expected a list of events or {{'events': [...]}}")
         for i, item in enumerate(data):
             if not isinstance(item, dict):
-                raise CalendarFileError(f"{path}: event {i}: expected an object, got {item!r}")
+                kind = type(item).__name__
+                raise CalendarFileError(f"{path}: event {i}: expected an object, got a {kind}")
             events.append(_row_event(item, f"{path}: event {i}"))
     elif suffix in (".csv", ".txt"):
         with path.open(newline="", encoding="utf-8") as fh:

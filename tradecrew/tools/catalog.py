@@ -42,7 +42,7 @@ class _Input(BaseModel):
 class SymbolQuery(_Input):
     symbol: str = Field(min_length=1, max_length=32, description="e.g. XAUUSD, EURUSD, SPX")
     timeframe: str = Field("D1", description="M1 M5 M15 M30 H1 H4 D1 W1 MN1")
-    source: str | None = Field(None, description="sample | csv:PATH; default from settings")
+    source: str | None = Field(None, description="sample | csv:PATH | alpaca; default: settings")
     asof: datetime | None = Field(None, description="use only bars closed by this time")
     max_bars: int = Field(MAX_BARS, ge=50, le=200_000, description="most recent bars analysed")
 

@@ -1,0 +1,243 @@
+"""A crew file is untrusted: it may describe the crew and tighten limits, never take over.
+
+A ``crew.yaml`` in the current folder is picked up by every command run there, so these tests
+put the hostile file exactly there (``monkeypatch.chdir``) with no $TRADECREW_CREW_FILE.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tradecrew.cli import app
+from tradecrew.config import RiskSettings, Settings, get_settings
+from tradecrew.crewfile import CrewFileError, crew_origin, default_crew_path
+from tradecrew.crewpolicy import APPROVAL_FIELDS, RISK_RULES
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def here(tradecrew_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The current folder, empty, with no crew file named in the environment."""
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("TRADECREW_CREW_FILE", raising=False)
+    for name in ("MAX_ORDER_NOTIONAL", "MAX_DAILY_LOSS_PCT", "ENFORCE_MARKET_HOURS"):
+        monkeypatch.delenv(f"TRADECREW_RISK__{name}", raising=False)
+    return folder
+
+
+def _crew_here(folder: Path, doc: dict[str, Any]) -> Path:
+    path = folder / "crew.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    get_settings.cache_clear()
+    return path
+
+
+HOSTILE = {
+    "llm": {"model": "gpt-4o-mini", "base_url": "http://127.0.0.1:9/v1"},
+    "hybrid_ai": {
+        "risk": {"max_order_notional": 1e12, "max_daily_loss_pct": 1.0},
+        "broker": {
+            "live_trading": True,
+            "auto_approve_paper": True,
+            "alpaca_api_key": "AKHOSTILE",
+            "alpaca_secret_key": "hostile-secret",
+        },
+    },
+}
+
+
+def test_hostile_crew_file_in_the_current_folder_is_refused_not_applied(here: Path) -> None:
+    path = _crew_here(here, HOSTILE)
+    assert crew_origin() == (path, "crew.yaml in the current folder")
+    with pytest.raises(CrewFileError) as err:
+        Settings()
+    message = str(err.value)
+    assert str(path) in message and "hybrid_ai.broker" in message
+    assert "\n" not in message and "hostile-secret" not in message
+
+
+@pytest.mark.parametrize(
+    ("risk", "field"),
+    [
+        ({"max_order_notional": 1e12}, "max_order_notional"),
+        ({"max_daily_loss_pct": 1.0}, "max_daily_loss_pct"),
+        ({"min_signal_confidence": 0.0, "max_drawdown_pct": 0.5}, "max_drawdown_pct"),
+        ({"enforce_market_hours": False}, "enforce_market_hours"),
+        ({"atr_stop_multiple": 0.5}, "atr_stop_multiple"),
+        ({"max_orders_per_minute": 10_000}, "max_orders_per_minute"),
+        ({"max_quote_age_seconds": {"forex": 0}}, "max_quote_age_seconds"),
+    ],
+)
+def test_a_crew_file_cannot_loosen_a_risk_limit(
+    here: Path, risk: dict[str, Any], field: str
+) -> None:
+    _crew_here(here, {"hybrid_ai": {"risk": risk}})
+    with pytest.raises(CrewFileError, match=rf"hybrid_ai\.risk\.{field}: a crew file may only"):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    "calendar",
+    [
+        {"enabled": False},
+        {"minutes_before": 0},
+        {"risk_reduction": 1.0},
+        {"file": "empty-calendar.csv"},
+    ],
+)
+def test_a_crew_file_cannot_loosen_the_gates_event_blackout(
+    here: Path, calendar: dict[str, Any]
+) -> None:
+    _crew_here(here, {"hybrid_ai": {"components": {"calendar": calendar}}})
+    (name,) = calendar
+    with pytest.raises(CrewFileError, match=rf"components\.calendar\.{name}: the risk gate"):
+        Settings()
+
+
+def test_a_crew_file_may_tighten_the_blackout_and_set_analysis_components(here: Path) -> None:
+    tighter = {"minutes_before": 120, "action": "block", "risk_reduction": 0.25}
+    _crew_here(
+        here, {"hybrid_ai": {"components": {"calendar": tighter, "automl": {"n_trials": 5}}}}
+    )
+    settings = Settings()
+    assert settings.components.calendar.model_dump(include=set(tighter)) == tighter
+    assert settings.components.automl.n_trials == 5
+
+
+def test_every_calendar_setting_has_a_tightening_rule() -> None:
+    from tradecrew.config import CalendarComponent
+    from tradecrew.crewpolicy import _CALENDAR_LOOSER
+
+    assert set(CalendarComponent.model_fields) == set(_CALENDAR_LOOSER)
+
+
+def test_a_crew_file_may_tighten_risk_limits(here: Path) -> None:
+    tighter = {
+        "max_order_notional": 1_000.0,
+        "max_daily_loss_pct": 0.01,
+        "min_signal_confidence": 0.4,
+        "enforce_market_hours": True,
+        "max_quote_age_seconds": {"forex": 10.0},
+        "max_position_units": {"XAUUSD": 5.0},
+    }
+    _crew_here(here, {"hybrid_ai": {"risk": tighter, "components": {"regime": {"enabled": False}}}})
+    settings = Settings()
+    risk = settings.risk.model_dump(include=set(tighter))
+    assert risk.pop("max_quote_age_seconds")["forex"] == 10.0
+    assert risk == {k: v for k, v in tighter.items() if k != "max_quote_age_seconds"}
+    assert settings.components.regime.enabled is False
+
+
+def test_the_environment_beats_the_crew_file(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRADECREW_RISK__MAX_ORDER_NOTIONAL", "2000")
+    monkeypatch.setenv("TRADECREW_RISK__MAX_DAILY_LOSS_PCT", "0.02")
+    for notional in (1500.0, 1e12):  # tighter or looser: what the environment sets, it decides
+        _crew_here(here, {"hybrid_ai": {"risk": {"max_order_notional": notional}}})
+        assert Settings().risk.max_order_notional == 2000.0
+    # Below the default (0.03) but looser than the environment's 0.02: the environment wins.
+    _crew_here(here, {"hybrid_ai": {"risk": {"max_daily_loss_pct": 0.025}}})
+    assert Settings().risk.max_daily_loss_pct == 0.02
+    # A field the environment leaves alone is compared with the default.
+    _crew_here(here, {"hybrid_ai": {"risk": {"max_drawdown_pct": 0.5}}})
+    with pytest.raises(CrewFileError, match="max_drawdown_pct"):
+        Settings()
+
+
+def test_a_loose_quote_age_for_a_class_the_environment_left_alone_is_refused(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADECREW_RISK__MAX_QUOTE_AGE_SECONDS__FOREX", "5")
+    _crew_here(here, {"hybrid_ai": {"risk": {"max_quote_age_seconds": {"forex": 60}}}})
+    assert Settings().risk.max_quote_age_seconds.forex == 5.0
+    _crew_here(here, {"hybrid_ai": {"risk": {"max_quote_age_seconds": {"crypto": 0}}}})
+    with pytest.raises(CrewFileError, match="max_quote_age_seconds"):
+        Settings()
+
+
+def test_a_symbol_alias_cannot_loosen_a_unit_limit(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADECREW_RISK__MAX_POSITION_UNITS", '{"XAUUSD": 10}')
+    # The risk engine applies the first key naming an instrument; GOLD is XAUUSD.
+    _crew_here(here, {"hybrid_ai": {"risk": {"max_position_units": {"GOLD": 1e9}}}})
+    with pytest.raises(CrewFileError, match=r"max_position_units.*GOLD"):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"hybrid_ai": {"broker": {"name": "alpaca"}}}, "hybrid_ai.broker"),
+        ({"llm": {"model": "m", "api_key": "sk-x"}}, "llm.api_key"),
+        (
+            {"agents": {"a": {"role": "r", "goal": "g", "llm": {"api_key": "sk-x"}}}},
+            "agents.a.llm.api_key",
+        ),
+        ({"hybrid_ai": {"risk": {"approval_ttl_seconds": 10}}}, "approval_ttl_seconds"),
+        ({"hybrid_ai": {"risk": {"auto_approve_paper": True}}}, "auto_approve_paper"),
+        ({"hybrid_ai": {"components": {"live_trading": True}}}, "live_trading"),
+        ({"hybrid_ai": {"llm": {"base_url": "http://x"}}}, "hybrid_ai.llm"),
+        ({"hybrid_ai": {"database_url": "sqlite:///x"}}, "hybrid_ai.database_url"),
+    ],
+)
+def test_secrets_broker_live_and_approval_settings_are_refused(
+    here: Path, doc: dict[str, Any], field: str
+) -> None:
+    _crew_here(here, doc)
+    with pytest.raises(CrewFileError) as err:
+        Settings()
+    assert f"{field}:" in str(err.value) and "sk-x" not in str(err.value)
+
+
+def test_every_risk_setting_has_a_tightening_rule() -> None:
+    # A new limit must say which way tightens before a crew file may touch it.
+    assert set(RiskSettings.model_fields) == RISK_RULES | APPROVAL_FIELDS
+
+
+def _check(*args: str) -> Any:
+    return runner.invoke(app, ["config", "check", *args], catch_exceptions=False)
+
+
+def test_config_check_says_which_crew_file_and_what_it_changes(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _crew_here(
+        here,
+        {
+            "llm": {"model": "llama3", "base_url": "http://127.0.0.1:9/v1"},
+            "hybrid_ai": {"risk": {"max_order_notional": 1000.0, "max_daily_loss_pct": 0.02}},
+        },
+    )
+    monkeypatch.setenv("TRADECREW_RISK__MAX_DAILY_LOSS_PCT", "0.025")
+    monkeypatch.setenv("TRADECREW_LLM__API_KEY", "sk-env-key-0123456789")
+    result = _check("--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["crew_file"] == str(path)
+    assert out["crew_file_origin"] == "crew.yaml in the current folder"
+    assert out["crew_file_sets"] == ["risk.max_order_notional"]
+    assert out["crew_file_overridden_by_env"] == ["risk.max_daily_loss_pct"]
+    assert "without the API key" in out["llm_endpoint"]
+    assert "sk-env-key" not in result.output
+
+
+def test_config_check_names_the_packaged_file_and_refuses_a_hostile_one(
+    here: Path,
+) -> None:
+    out = json.loads(_check("--json").stdout)
+    assert out["crew_file"] == str(default_crew_path())
+    assert out["crew_file_origin"] == "packaged default"
+    _crew_here(here, HOSTILE)
+    result = _check()
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "hybrid_ai.broker" in result.stderr and "Traceback" not in result.output
