@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from tradecrew.cli import app
@@ -241,3 +242,234 @@ def test_config_check_names_the_packaged_file_and_refuses_a_hostile_one(
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert "hybrid_ai.broker" in result.stderr and "Traceback" not in result.output
+
+
+# --- Component settings the risk gate reads -------------------------------------------------
+
+
+@pytest.mark.parametrize("window", [100_000, 120, 5])
+def test_a_crew_file_cannot_change_the_gates_correlation_window(here: Path, window: int) -> None:
+    # A window longer than the bars the gate reads made every correlation "unknown", which
+    # the correlation check skipped: the veto was off. Any other window may be picked for the
+    # low correlation it happens to give, so the file may only repeat the one in force.
+    _crew_here(here, {"hybrid_ai": {"components": {"correlation": {"window": window}}}})
+    with pytest.raises(CrewFileError, match=r"components\.correlation\.window"):
+        Settings()
+
+
+def test_the_correlation_window_comes_from_the_environment(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _crew_here(here, {"hybrid_ai": {"components": {"correlation": {"window": 60, "peers": []}}}})
+    assert Settings().components.correlation.window == 60  # the default, repeated
+    monkeypatch.setenv("TRADECREW_COMPONENTS__CORRELATION__WINDOW", "120")
+    assert Settings().components.correlation.window == 120
+    monkeypatch.setenv("TRADECREW_COMPONENTS__CORRELATION__WINDOW", "100000")
+    with pytest.raises(ValidationError, match="less than or equal to 200"):
+        Settings()
+
+
+def _component_reads(path: Path) -> set[tuple[str, str | None]]:
+    """(section, field or None for the whole section) of each ``….components.<section>[.<field>]``
+    attribute chain in the module at ``path``."""
+    import ast
+
+    reads: set[tuple[str, str | None]] = set()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or id(node) in inner:
+            continue  # only the outermost attribute of each chain
+        chain: list[str] = []
+        cur: ast.expr = node
+        while isinstance(cur, ast.Attribute):
+            chain.insert(0, cur.attr)
+            cur = cur.value
+        if "components" in chain:
+            rest = chain[chain.index("components") + 1 :]
+            if rest:
+                reads.add((rest[0], rest[1] if len(rest) > 1 else None))
+    return reads
+
+
+def test_every_component_field_the_risk_gate_reads_has_a_tightening_rule() -> None:
+    # The gate's inputs are built in desk/context.py from settings; risk/ never reads settings.
+    from tradecrew.config import Components
+    from tradecrew.crewpolicy import GATE_COMPONENT_RULES
+
+    package = Path(__file__).resolve().parents[1] / "tradecrew"
+    files = [package / "desk" / "context.py", *sorted((package / "risk").glob("*.py"))]
+    reads = set().union(*(_component_reads(f) for f in files))
+    assert ("correlation", "window") in reads and ("calendar", None) in reads
+    for section, field in reads:
+        rules = GATE_COMPONENT_RULES.get(section, {})
+        model = type(getattr(Components(), section))
+        wanted = set(model.model_fields) if field is None else {field}
+        assert wanted <= set(rules), f"components.{section}: {wanted - set(rules)} unruled"
+
+
+# --- NaN, infinity and aliases in risk limits -----------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_risk_limits_must_be_finite(bad: float) -> None:
+    for fields in (
+        {"max_order_notional": bad},
+        {"max_position_units": {"XAUUSD": bad}},
+        {"max_quote_age_seconds": {"forex": bad}},
+    ):
+        with pytest.raises(ValidationError, match="finite number"):
+            RiskSettings(**fields)
+
+
+def test_a_nan_unit_limit_under_an_alias_is_refused(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # NaN > 1 is False, so NaN once passed "tighten only" and replaced the environment's
+    # 1-unit gold limit (the engine took the first key naming XAUUSD): 5 units filled.
+    monkeypatch.setenv("TRADECREW_RISK__MAX_POSITION_UNITS", '{"XAUUSD": 1}')
+    path = here / "crew.yaml"
+    path.write_text("hybrid_ai:\n  risk:\n    max_position_units: {GOLD: .nan}\n")
+    get_settings.cache_clear()
+    with pytest.raises(CrewFileError, match=r"max_position_units\.GOLD: .*finite"):
+        Settings()
+
+
+def test_unit_limits_are_kept_by_instrument_and_the_tightest_wins(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert RiskSettings(max_position_units={"GOLD": 2, "xauusd": 1}).max_position_units == {
+        "XAUUSD": 1.0
+    }
+    monkeypatch.setenv("TRADECREW_RISK__MAX_POSITION_UNITS", '{"XAUUSD": 1}')
+    _crew_here(here, {"hybrid_ai": {"risk": {"max_position_units": {"GOLD": 0.5}}}})
+    assert Settings().risk.max_position_units == {"XAUUSD": 0.5}
+
+
+@pytest.mark.parametrize("weights", [{"trend": -1.0}, {"trend": float("nan")}])
+def test_fusion_weights_must_be_finite_and_not_negative(here: Path, weights: dict) -> None:
+    _crew_here(here, {"hybrid_ai": {"fusion": {"weights": weights}}})
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+# --- What a crew file's errors may show -----------------------------------------------------
+
+SECRET = "FAKEa3SECRETvalue123"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        f"[default]\naws_access_key_id = AKIA{SECRET}\naws_secret_access_key = {SECRET}\n",
+        f"db.example:5432:prod:admin:{SECRET}:\n",
+        f"{SECRET}: 1\n",
+        f"llm:\n  model: m\n  {SECRET}: x\n",
+        f'version: "\\q{SECRET}"\n',
+        f"version: !{SECRET} 1\n",
+        f"version: *{SECRET}\n",
+        f"agents:\n  a: {{role: r, goal: g}}\ntasks:\n  t: {{description: d, "
+        f"expected_output: o, agent: {SECRET}}}\n",
+        f"hybrid_ai:\n  {SECRET}: 1\n",
+        f"hybrid_ai:\n  risk:\n    {SECRET}: 1\n",
+    ],
+)
+def test_crew_file_errors_never_quote_the_files_content(here: Path, content: str) -> None:
+    # ./crew.yaml may link to any file the user can read: the error says where and what
+    # kind of problem, in one line, never what the file says.
+    target = here.parent / "credentials"
+    target.write_text(content, encoding="utf-8")
+    (here / "crew.yaml").symlink_to(target)
+    get_settings.cache_clear()
+    with pytest.raises(CrewFileError) as err:
+        Settings()
+    message = str(err.value)
+    assert SECRET not in message and "AKIA" not in message, message
+    assert "\n" not in message and str(here / "crew.yaml") in message
+    assert any(w in message for w in ("line", "top level", "<unnamed key>")), message
+
+
+def test_a_yaml_error_names_the_line_and_column(here: Path) -> None:
+    (here / "crew.yaml").write_text("version: 1\nllm:\n  model: a: b\n", encoding="utf-8")
+    get_settings.cache_clear()
+    with pytest.raises(CrewFileError, match=r"line 3, column 11: mapping values are not"):
+        Settings()
+
+
+def test_an_unknown_field_is_reported_with_its_line(here: Path) -> None:
+    (here / "crew.yaml").write_text("version: 1\nllm:\n  modle: x\n", encoding="utf-8")
+    get_settings.cache_clear()
+    with pytest.raises(CrewFileError, match=r"line 3: llm\.modle: unknown field"):
+        Settings()
+
+
+def _no_crew_file_reads(path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("TRADECREW_CREW_FILE", str(path))
+    get_settings.cache_clear()
+    with pytest.raises(CrewFileError) as err:
+        Settings()
+    return str(err.value)
+
+
+def test_a_folder_a_device_a_fifo_or_a_huge_file_is_refused_before_reading(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    assert "a folder" in _no_crew_file_reads(here, monkeypatch)
+    assert "not a regular file" in _no_crew_file_reads(Path("/dev/zero"), monkeypatch)
+    fifo = here / "fifo.yaml"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    assert "not a regular file" in _no_crew_file_reads(fifo, monkeypatch)
+    huge = here / "huge.yaml"
+    huge.write_text("# padding\n" * 30_000, encoding="utf-8")
+    assert "larger than 256 KiB" in _no_crew_file_reads(huge, monkeypatch)
+
+
+# --- Crew files that would take every command down ------------------------------------------
+
+
+def _bomb(levels: int) -> str:
+    lines = ["a0: &a0 {x: 1}"]
+    lines += [f"a{i}: &a{i} {{p: *a{i - 1}, q: *a{i - 1}}}" for i in range(1, levels)]
+    return "hybrid_ai:\n  fusion:\n    " + "\n    ".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        _bomb(40),  # 2**40 paths for a walk over the expanded tree
+        "hybrid_ai:\n  fusion: &r\n    x: *r\n",  # a mapping that contains itself
+        "version: &v 1\n",  # an anchor alone is refused too: the file needs none
+    ],
+)
+def test_anchors_and_aliases_are_refused_at_once(here: Path, content: str) -> None:
+    import time
+
+    (here / "crew.yaml").write_text(content, encoding="utf-8")
+    get_settings.cache_clear()
+    started = time.monotonic()
+    with pytest.raises(CrewFileError, match="anchors and aliases are not allowed"):
+        Settings()
+    assert time.monotonic() - started < 5
+
+
+def test_deep_nesting_is_refused_not_a_recursion_error(here: Path) -> None:
+    (here / "crew.yaml").write_text("hybrid_ai:\n  fusion:\n    x: " + "[" * 5000, "utf-8")
+    get_settings.cache_clear()
+    with pytest.raises(CrewFileError, match="nested deeper than 32 levels"):
+        Settings()
+
+
+def test_the_policy_walks_stop_at_a_bounded_depth() -> None:
+    from tradecrew.crewpolicy import flatten, not_overridden, refused_fields
+
+    looped: dict[str, Any] = {}
+    looped["x"] = looped  # what an alias made before aliases were refused
+    for walk in (
+        lambda: refused_fields({"hybrid_ai": {"fusion": looped}}),
+        lambda: flatten(looped),
+        lambda: not_overridden(looped, looped),
+    ):
+        with pytest.raises(ValueError, match="nested deeper than 32 levels"):
+            walk()

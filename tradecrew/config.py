@@ -7,9 +7,10 @@ the environment and are ``SecretStr`` so they never print.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -20,13 +21,30 @@ from pydantic_settings import (
 )
 
 from tradecrew.crewfile import CrewFileError, crew_path, load_crew_file
-from tradecrew.crewpolicy import flatten, loosened_calendar, loosened_risk, not_overridden
+from tradecrew.crewpolicy import (
+    GATE_COMPONENT_RULES,
+    flatten,
+    loosened_component,
+    loosened_risk,
+    not_overridden,
+)
+from tradecrew.instruments import normalize_symbol
 
 _M = TypeVar("_M", bound=BaseModel)
 
+# The longest correlation window; the risk gate reads twice as many daily bars of each symbol
+# (desk/context.correlation_bars), so a full window of shared days exists for any two markets.
+MAX_CORRELATION_WINDOW = 200
+
+
+class HomeUnusable(ValueError):
+    """TRADECREW_HOME names something that is not a folder the desk can create or use."""
+
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # A NaN limit compares false with everything, so it would pass every check; no setting
+    # has a use for NaN or infinity.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class RegimeComponent(_Section):
@@ -44,7 +62,7 @@ class SentimentComponent(_Section):
 class CorrelationComponent(_Section):
     enabled: bool = True
     max_correlation: float = Field(0.8, ge=0.0, le=1.0)
-    window: int = Field(60, ge=5)
+    window: int = Field(60, ge=5, le=MAX_CORRELATION_WINDOW)
     peers: list[str] = Field(default_factory=lambda: ["DXY", "XAUUSD", "SPX", "EURUSD"])
 
 
@@ -78,10 +96,15 @@ class Components(_Section):
     automl: AutoMLComponent = Field(default_factory=AutoMLComponent)
 
 
-class FusionSettings(_Section):
-    """Weights of the signal fusion; the optimizer tunes these."""
+_Weight = Annotated[float, Field(ge=0.0)]
 
-    weights: dict[str, float] = Field(
+
+class FusionSettings(_Section):
+    """Weights of the signal fusion; the optimizer tunes these. Each is finite and >= 0
+    (fusion normalises them); they shape the proposal's confidence, which the risk gate's
+    min_signal_confidence floor reads as the proposer's own claim (see the README)."""
+
+    weights: dict[str, _Weight] = Field(
         default_factory=lambda: {
             "trend": 0.25,
             "momentum": 0.20,
@@ -91,7 +114,7 @@ class FusionSettings(_Section):
             "mtf": 0.15,
         }
     )
-    timeframe_weights: dict[str, float] = Field(
+    timeframe_weights: dict[str, _Weight] = Field(
         default_factory=lambda: {"M5": 0.1, "M15": 0.2, "H1": 0.3, "H4": 0.4}
     )
     neutral_band: float = Field(0.1, ge=0.0, le=1.0, description="|score| below this is flat")
@@ -143,6 +166,19 @@ class RiskSettings(_Section):
     )
     approval_ttl_seconds: int = Field(300, ge=1)
     proposal_ttl_seconds: int = Field(3600, ge=1)
+
+    @field_validator("max_position_units")
+    @classmethod
+    def _units_by_instrument(cls, value: dict[str, float]) -> dict[str, float]:
+        """Keys by canonical symbol (GOLD is XAUUSD); where two keys name one instrument the
+        tighter limit holds, whichever source set it."""
+        out: dict[str, float] = {}
+        for key, units in value.items():
+            if not units >= 0:
+                raise ValueError(f"the unit limit for {key} must be >= 0")
+            symbol = normalize_symbol(key)
+            out[symbol] = min(units, out.get(symbol, math.inf))
+        return out
 
     @field_validator("max_quote_age_seconds", mode="before")
     @classmethod
@@ -300,8 +336,20 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.home / 'tradecrew.db'}"
 
     def ensure_home(self) -> Path:
-        self.home.mkdir(parents=True, exist_ok=True)
-        return self.home
+        """The home folder, created 0700; refused when another user owns it or can write it."""
+        from tradecrew.homedir import private_home
+
+        try:
+            return private_home(self.home)
+        except (FileExistsError, NotADirectoryError):
+            raise HomeUnusable(
+                f"TRADECREW_HOME {self.home} is not a folder (a file is in its place); "
+                "point TRADECREW_HOME at a folder"
+            ) from None
+        except PermissionError:
+            raise HomeUnusable(
+                f"TRADECREW_HOME {self.home} cannot be created here: permission denied"
+            ) from None
 
 
 class _CrewFileSource(PydanticBaseSettingsSource):
@@ -351,12 +399,18 @@ class _CrewFileSource(PydanticBaseSettingsSource):
         problems: list[str] = []
         if section.get("risk"):
             problems += self._tightens(section["risk"], RiskSettings, loosened_risk, "risk")
-        calendar = (section.get("components") or {}).get("calendar")
-        if calendar:
-            # The risk gate's event blackout reads this section: it tightens only, too.
-            problems += self._tightens(
-                calendar, CalendarComponent, loosened_calendar, "components", "calendar"
-            )
+        for name in GATE_COMPONENT_RULES:
+            # The risk gate reads these component fields too: they tighten only.
+            part = (section.get("components") or {}).get(name)
+            if isinstance(part, dict) and part:
+                model = type(getattr(Components(), name))
+                problems += self._tightens(
+                    part,
+                    model,
+                    lambda mine, base, name=name: loosened_component(name, mine, base),
+                    "components",
+                    name,
+                )
         if problems:
             raise CrewFileError(f"{crew_path()}: {'; '.join(problems)}")
         return section

@@ -7,15 +7,26 @@ mistake is reported with the file and the field, not a traceback.
 from __future__ import annotations
 
 import os
+import re
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
-from tradecrew.crewpolicy import refused_fields
+from tradecrew.crewpolicy import MAX_DEPTH, refused_fields, shown_key
 
 CREW_FILE_ENV = "TRADECREW_CREW_FILE"
+# A crew file is a few kilobytes; anything larger (or a device, a pipe) is not one.
+MAX_CREW_FILE_BYTES = 256 * 1024
 
 
 class CrewFileError(ValueError):
@@ -71,15 +82,28 @@ class CrewFile(_Strict):
     agents: dict[str, AgentSpec] = Field(default_factory=dict)
     tasks: dict[str, TaskSpec] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _references_resolve(self) -> CrewFile:
-        for name, task in self.tasks.items():
-            if task.agent not in self.agents:
-                raise ValueError(f"task {name!r} names unknown agent {task.agent!r}")
+    @field_validator("tasks")
+    @classmethod
+    def _references_resolve(
+        cls, tasks: dict[str, TaskSpec], info: ValidationInfo
+    ) -> dict[str, TaskSpec]:
+        # Names are shown only when they look like names: the file may not be a crew file.
+        agents = info.data.get("agents")
+        if agents is None:
+            return tasks  # the agents' own error is reported
+        for name, task in tasks.items():
+            if task.agent not in agents:
+                raise ValueError(
+                    f"task {shown_key(name)} names an agent the file does not define "
+                    f"({shown_key(task.agent)})"
+                )
             for dep in task.context:
-                if dep not in self.tasks:
-                    raise ValueError(f"task {name!r} has unknown context task {dep!r}")
-        return self
+                if dep not in tasks:
+                    raise ValueError(
+                        f"task {shown_key(name)} has a context task the file does not define "
+                        f"({shown_key(dep)})"
+                    )
+        return tasks
 
 
 def default_crew_path() -> Path:
@@ -109,28 +133,159 @@ def crew_path() -> Path | None:
 
 
 def load_crew_file(path: Path | None = None) -> CrewFile:
-    """Load and validate a crew file; no file at all means an empty, valid crew."""
+    """Load and validate a crew file; no file at all means an empty, valid crew.
+
+    The file may be anything ./crew.yaml links to, so an error names the file, the line and
+    the kind of problem, never the file's content; anchors and aliases are refused (a few
+    lines of them expand to billions of nodes, or to a mapping that contains itself)."""
     path = path or crew_path()
     if path is None:
         return CrewFile()
+    text = _read_crew_text(Path(path))
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CrewFileError(f"{path}: file not found") from None
+        node, raw = _parse(text)
     except yaml.YAMLError as exc:
-        raise CrewFileError(f"{path}: not valid YAML: {exc}") from None
+        raise CrewFileError(f"{path}: not valid YAML{_yaml_problem(exc)}") from None
+    except RecursionError:
+        raise CrewFileError(f"{path}: nested too deeply") from None
     if raw is None:
         return CrewFile()
     if not isinstance(raw, dict):
         raise CrewFileError(f"{path}: expected a mapping at the top level")
-    refused = refused_fields(raw)
+    try:
+        refused = refused_fields(raw, lambda loc: _line_of(node, loc))
+    except ValueError as exc:
+        raise CrewFileError(f"{path}: {exc}") from None
     if refused:
         raise CrewFileError(f"{path}: {'; '.join(refused)}")
     try:
         return CrewFile.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(_schema_problem(err, node) for err in exc.errors())
         raise CrewFileError(f"{path}: {problems}") from None
+
+
+def _read_crew_text(path: Path) -> str:
+    """The file's text, refusing what is not a small regular file before reading it (a
+    device like /dev/zero never ends, a FIFO blocks until someone writes)."""
+    try:
+        # O_NONBLOCK: opening a FIFO returns at once, so fstat can refuse it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise CrewFileError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise CrewFileError(f"{path}: a folder, not a crew file") from None
+    except OSError as exc:
+        raise CrewFileError(f"{path}: cannot be read ({exc.strerror or 'error'})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise CrewFileError(f"{path}: a folder, not a crew file")
+        if not stat.S_ISREG(info.st_mode):
+            raise CrewFileError(f"{path}: not a regular file")
+        if info.st_size > MAX_CREW_FILE_BYTES:
+            raise CrewFileError(f"{path}: larger than {MAX_CREW_FILE_BYTES // 1024} KiB")
+        data = b""
+        while len(data) <= MAX_CREW_FILE_BYTES:  # a short read is not the end of a file
+            chunk = os.read(fd, MAX_CREW_FILE_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(fd)
+    if len(data) > MAX_CREW_FILE_BYTES:
+        raise CrewFileError(f"{path}: larger than {MAX_CREW_FILE_BYTES // 1024} KiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CrewFileError(f"{path}: not UTF-8 text") from None
+
+
+class _RefusedYAML(yaml.MarkedYAMLError):
+    """An anchor, an alias or too deep a nesting: refused while composing."""
+
+
+class _CrewLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without anchors and aliases, and with a bounded nesting."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _RefusedYAML(
+                problem="anchors and aliases are not allowed in a crew file",
+                problem_mark=event.start_mark,
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _RefusedYAML(
+                    problem=f"nested deeper than {MAX_DEPTH} levels",
+                    problem_mark=event.start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for line numbers) and its value."""
+    loader = _CrewLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (None if node is None else loader.construct_document(node))
+    finally:
+        loader.dispose()
+
+
+# PyYAML quotes the offending text ('x', "!tag"); its token names ('<scalar>') are kept.
+_QUOTED = re.compile(r"'<[a-z ]+>'|'[^']*'|\"[^\"]*\"")
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Where and what kind of YAML problem, without the file's text."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = "" if mark is None else f" at line {mark.line + 1}, column {mark.column + 1}"
+    problem = getattr(exc, "problem", None) or ""
+    kind = _QUOTED.sub(lambda m: m[0] if m[0].startswith("'<") else "'…'", str(problem))
+    kind = " ".join(kind.split())[:120]
+    return f"{where}: {kind}" if kind else where
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The line (1-based) of the deepest node of ``loc`` the document has."""
+    line = None
+    for part in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next(
+                (v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part),
+                None,
+            )
+            if node is None:
+                break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if 0 <= part < len(node.value) else None
+        else:
+            break
+    if node is not None and loc:
+        line = node.start_mark.line + 1
+    return line
+
+
+def _schema_problem(err: Any, node: yaml.Node | None) -> str:
+    """One schema error: the field path (a key that is not a name is not echoed), the line,
+    and pydantic's message, which describes the problem without quoting the value."""
+    loc = tuple(err["loc"])
+    where = ".".join(str(p) if isinstance(p, int) else shown_key(str(p)) for p in loc)
+    line = _line_of(node, loc)
+    at = f"line {line}: " if line is not None else ""
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field"
+    return f"{at}{where or '<root>'}: {msg}"

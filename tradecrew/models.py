@@ -219,7 +219,8 @@ class ProposalStatus(StrEnum):
 
 
 class OrderStatus(StrEnum):
-    """NEW is persisted but not yet sent; SUBMITTED is sent with the outcome not yet known."""
+    """NEW is persisted but not yet claimed for sending; SUBMITTED is claimed, so on its way
+    or at the broker with the outcome not yet known (see ``ORDER_TRANSITIONS``)."""
 
     NEW = "new"
     SUBMITTED = "submitted"
@@ -272,6 +273,20 @@ PROPOSAL_TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
     ProposalStatus.FAILED: frozenset(),
 }
 
+# An order's life, the one table every change goes through:
+# - NEW: stored (with its approval consumed) but not claimed for sending: it has not left and
+#   cannot leave under a halted desk. The kill switch closes it (CANCELLED); reconciliation
+#   closes it once it is older than the submit grace period and unknown to the broker. A NEW
+#   order that was closed is never sent: sending needs its claim (NEW -> SUBMITTED), which
+#   happens under the ledger's write lock only while the desk is not halted.
+# - SUBMITTED: claimed, so it may be on its way or at the broker. The kill switch cancels it at
+#   the broker, or reports it in flight if the broker does not hold it yet (it is cancelled
+#   when it arrives: by its sender, else by reconciliation under the halt). Reconciliation
+#   adopts the broker's view of it, or closes it after the grace period as never sent; a
+#   broker that later reports it alive makes it "contradicted" and the desk REDUCING.
+# - ACCEPTED / PARTIALLY_FILLED: working at the broker. FILLED, CANCELLED, REJECTED, EXPIRED:
+#   final (a fill arriving after a cancel is still booked; the status is kept).
+# External orders (found at the broker, the venue's bracket legs among them) start ACCEPTED.
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.NEW: frozenset(
         {

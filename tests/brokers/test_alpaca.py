@@ -452,3 +452,22 @@ def test_fills_since_requires_an_aware_time(broker: AlpacaBroker) -> None:
     with pytest.raises(ValueError, match="timezone"):
         broker.fills(since=datetime(2024, 1, 1))
     assert broker.fills(since=datetime.now(UTC) - timedelta(days=1)) == []
+
+
+def test_a_servers_message_is_one_plain_capped_line_without_the_keys(
+    broker: AlpacaBroker, server: FakeAlpaca
+) -> None:
+    # Escapes, a forged second line, the key echoed back split by an escape, 100 KB of it.
+    split_key = CANARY_KEY[:6] + "\x1b[0m" + CANARY_KEY[6:]
+    hostile = "no\nerror: forged line\r\x1b]0;TITLE\x07\x1b[2J\u202ekey=" + split_key
+    hostile += "Z" * 100_000
+    server.reject_next(403, 40310000, hostile, method="GET", path="/v2/account")
+    with pytest.raises(BrokerError) as read:
+        broker.account()
+    server.reject_next(422, 40010001, hostile)
+    with pytest.raises(OrderRejected) as placed:
+        broker.submit(order("c-hostile"))
+    for text in (str(read.value), str(placed.value)):
+        assert text.isprintable() and len(text) < 400 and text.endswith("…")
+        assert "no error: forged line" in text and "TITLE" not in text
+        assert CANARY_KEY not in text and "key=***" in text

@@ -93,3 +93,17 @@ def test_broker_outage_in_a_real_process_is_one_line_and_exit_3(tmp_path: Path) 
     assert out.stderr.strip().splitlines() == [out.stderr.strip()]
     assert out.stderr.startswith("error: ") and "unreachable" in out.stderr
     assert "secret" not in out.stderr.lower() and out.stdout == ""
+
+
+def test_a_halt_during_an_outage_says_the_desk_is_halted(
+    tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _alpaca_env(monkeypatch, _dead_url(), LIVE_TRADING="true", READ_ATTEMPTS="1")
+    out = runner.invoke(app, ["--live", "risk", "kill-switch", "on", "--reason", "outage"])
+    line = _one_error_line(out, EXIT_UNAVAILABLE)
+    assert "trading is now halted" in line
+    from tradecrew.ledger import Ledger
+    from tradecrew.models import TradingState
+
+    with Ledger.from_settings() as ledger:
+        assert ledger.get_trading_state().state is TradingState.HALTED

@@ -115,3 +115,55 @@ def test_a_limit_proposal_reads_the_quote_once(tmp_path: Path) -> None:
         assert broker.quotes == 2  # no band to check: the context reads its own
     finally:
         desk.close()
+
+
+@pytest.mark.parametrize("peer", ["SPX", "BTCUSD", "EURUSD"])
+def test_the_longest_window_settings_allow_is_computed_for_any_two_markets(peer: str) -> None:
+    # A window the bars read cannot fill made every correlation unknown, which the gate
+    # once skipped. Settings stop at MAX_CORRELATION_WINDOW, and the gate reads enough bars
+    # for it even between a 7-day market (crypto) and a 5-day one (an index).
+    from tradecrew.config import MAX_CORRELATION_WINDOW, CorrelationComponent
+
+    with pytest.raises(ValueError, match="less than or equal to"):
+        CorrelationComponent(window=MAX_CORRELATION_WINDOW + 1)
+    found = MarketFacts("sample").correlations("NDX", [peer], MAX_CORRELATION_WINDOW, T0)
+    assert peer in found and -1.0 <= found[peer] <= 1.0
+
+
+def _calendar(path: Path, *rows: str) -> Path:
+    path.write_text("time,currency,impact,title\n" + "".join(f"{r}\n" for r in rows))
+    return path
+
+
+@pytest.mark.parametrize("broken", ["typo", "missing"])
+def test_an_unreadable_calendar_refuses_new_risk_at_the_gate_but_not_a_reduction(
+    tmp_path: Path, broken: str
+) -> None:
+    # The gate once read a calendar it could not parse as "no events": one bad row turned
+    # the event blackout off while `analyze` reported the error.
+    settings = make_settings(tmp_path)
+    desk = build_desk(tmp_path, settings, clock=Clock())
+    try:
+        held = desk.propose(ProposalRequest(symbol="EURUSD", side=Side.BUY, quantity=2000.0))
+        desk.approve(held.proposal_id)
+        bad = tmp_path / "calendar.csv"
+        if broken == "typo":
+            _calendar(
+                bad, "2025-03-12T15:00:00Z,USD,high,Payrolls", "2025-13-45T00:00:00Z,USD,high,x"
+            )
+        settings.components.calendar.file = bad
+        more = desk.propose(ProposalRequest(symbol="EURUSD", side=Side.BUY, quantity=1000.0))
+        assert more.decision is not None and not more.decision.approved
+        check = next(c for c in more.decision.checks if c.name == "blackout")
+        assert not check.passed and "calendar could not be read" in check.reason
+        assert "calendar.csv" in check.reason
+        assert "TRADECREW_COMPONENTS__CALENDAR__ENABLED=false" in check.reason
+        less = desk.propose(ProposalRequest(symbol="EURUSD", side=Side.SELL, quantity=1000.0))
+        assert less.decision is not None and less.decision.approved
+        desk.approve(less.proposal_id)
+        # Off in the environment, the component no longer holds anything up.
+        settings.components.calendar.enabled = False
+        again = desk.propose(ProposalRequest(symbol="EURUSD", side=Side.BUY, quantity=1000.0))
+        assert again.decision is not None and again.decision.approved
+    finally:
+        desk.close()

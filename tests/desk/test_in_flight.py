@@ -61,7 +61,7 @@ _SENDER = textwrap.dedent(
     out = desk.propose(ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=1.0))
     print(out.proposal_id, flush=True)
     done = desk.approve(out.proposal_id, actor="alice")
-    print("done", done.status.value, flush=True)
+    print("done", done.status.value, done.message, flush=True)
     desk.close()
     """
 )
@@ -105,7 +105,7 @@ def test_reconcile_during_a_slow_submit_leaves_the_order_alone_and_adopts_its_fi
         (order,) = desk.ledger.orders(proposal_id=proposal_id)
         report = desk.reconcile()
         assert report.still_in_flight == [order.id] and report.never_sent == []
-        assert desk.ledger.get_order(order.id).status is OrderStatus.NEW
+        assert desk.ledger.get_order(order.id).status is OrderStatus.SUBMITTED  # claimed
         assert desk.ledger.get_proposal(proposal_id).status is ProposalStatus.SUBMITTED
 
         code, output = _finish(proc, tmp_path)
@@ -146,8 +146,11 @@ def test_a_venue_fill_of_an_order_closed_as_never_sent_moves_the_desk_to_reducin
         code, output = _finish(proc, tmp_path)
         if then == "die":
             assert code == -signal.SIGKILL, output
-        else:
-            assert code == 0 and "done" in output, output
+        else:  # the sender says what happened: sent, filled, but after the ledger closed it
+            assert code == 0 and "done failed" in output, output
+            said = " ".join(output.split())
+            assert "done failed sent to the broker after the ledger had closed order" in said
+            assert "the broker filled 1 of 1" in said and "the desk is reducing" in said, said
         after = desk.reconcile()
         if then == "die":  # the venue's fill is news to the ledger: booked now
             assert after.contradicted_orders == [order.id] and after.switched_to_reducing

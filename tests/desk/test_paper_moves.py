@@ -45,6 +45,8 @@ def test_an_approved_limit_fills_when_crossed_and_its_stop_loss_closes_it(tmp_pa
     feed.add(99, 99.5, 96, 98)
     report = desk.reconcile()
     assert report.fills_recorded >= 1 and report.position_mismatches == {}
+    # The venue's own legs of a desk order are not reported as orders someone else placed.
+    assert len(report.bracket_legs) == 2 and report.external_orders == []
     (pos,) = desk.broker.positions()
     assert (pos.symbol, pos.quantity, pos.average_price) == ("AAPL", 10, 97.0)
     assert {p.symbol: p.quantity for p in desk.ledger.positions("paper")} == {"AAPL": 10}

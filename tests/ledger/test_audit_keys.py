@@ -105,3 +105,33 @@ def test_the_anchor_is_named_after_the_database_never_its_password() -> None:
     assert anchor_path(home, "sqlite:////data/trade.db") == home / "audit-trade.db.anchor"
     server = anchor_path(home, "postgresql+psycopg://bob:pa55word@db.example:5432/desk")
     assert server == home / "audit-postgresql-db.example-5432-desk.anchor"
+
+
+@pytest.mark.parametrize("how", ["file replaced", "environment key differs"])
+def test_a_replaced_key_writes_nothing(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    with Ledger(db_url) as ledger:
+        ledger.audit("tester", "note.added", "note", "n1")
+    if how == "file replaced":
+        key_file = tmp_path / "audit.key"
+        key_file.unlink()
+        key_file.write_text("another key, just as long as the first one was\n")
+        key_file.chmod(0o600)
+    else:
+        monkeypatch.setenv(ENV_VAR, SECRET)
+    with Ledger(db_url) as ledger:
+        with pytest.raises(AuditKeyError) as raised:
+            ledger.audit("tester", "note.added", "note", "n2")
+        assert str(raised.value).startswith(
+            "the audit key differs from the one that signed this ledger"
+        )
+        assert "\n" not in str(raised.value)
+        assert ledger.audit_count() == 1
+        assert any("written with audit key id" in p for p in ledger.verify_audit_chain().problems)
+
+
+def test_a_directory_in_place_of_the_key_file_is_named_as_such(db_url: str, tmp_path: Path) -> None:
+    (tmp_path / "audit.key").mkdir()
+    with pytest.raises(AuditKeyError, match=r"audit\.key is not a file"):
+        Ledger(db_url)

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from tests.ledger.helpers import make_decision, make_fill, make_order, make_proposal
-from tradecrew.ledger import ApprovalChannel, ApprovalError, Grant, Ledger, TradingHalted
+from tradecrew.ledger import (
+    ApprovalChannel,
+    ApprovalError,
+    AuditMismatch,
+    Grant,
+    Ledger,
+    TradingHalted,
+)
 from tradecrew.ledger.audit import canonical_json, utc_stamp
 from tradecrew.models import utcnow
 
@@ -66,6 +73,8 @@ def _rehash(ledger: Ledger, from_seq: int, mac: Mac) -> None:
                     "before": json.loads(row["before"]),
                     "after": json.loads(row["after"]),
                 }
+                if row["subject"] is not None:
+                    content["subject"] = row["subject"]
                 digest = mac((prev + canonical_json(content)).encode("utf-8"))
                 conn.execute(
                     "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?",
@@ -291,3 +300,93 @@ def test_a_keyed_log_whose_key_file_is_gone_gets_no_new_key(db_url: str, tmp_pat
     with pytest.raises(ValueError, match=r"audit log is keyed but .*audit\.key is missing"):
         Ledger(db_url)
     assert not (tmp_path / "audit.key").exists()
+
+
+# ------------------------------------------- the order path holds the chain to its anchor
+
+
+def _decided(ledger: Ledger, quantity: float = 10.0) -> str:
+    proposal = make_proposal(quantity)
+    ledger.add_decided_proposal(proposal, make_decision(proposal, "h1"))
+    return proposal.id
+
+
+def _open(ledger: Ledger, proposal_id: str | None = None) -> None:
+    """An approved proposal opened as an order, the order path's own way."""
+    proposal_id = proposal_id or _decided(ledger)
+    grant = Grant(actor="alice", channel=ApprovalChannel.CLI, expires_at=utcnow() + timedelta(1))
+    order = make_order(f"cid-{proposal_id}", 10.0, proposal_id=proposal_id)
+    ledger.open_order(order, "h1", "gate", utcnow(), accepted=[ApprovalChannel.CLI], grant=grant)
+
+
+def _anchor(ledger: Ledger) -> Path:
+    return Path(ledger.url.removeprefix("sqlite:///")).with_name("audit-ledger.db.anchor")
+
+
+def test_an_erased_trade_with_an_emptied_anchor_is_reported_and_stops_orders(
+    ledger: Ledger,
+) -> None:
+    _open(ledger)
+    waiting = _decided(ledger)
+    kept = ledger.audit_count()
+    _open(ledger)
+    _sql(
+        ledger,
+        "DELETE FROM orders WHERE created_at > (SELECT MIN(created_at) FROM orders)",
+        "DELETE FROM approvals WHERE proposal_id NOT IN (SELECT proposal_id FROM orders)",
+        f"DELETE FROM risk_decisions WHERE proposal_id NOT IN (SELECT proposal_id FROM orders "
+        f"UNION SELECT '{waiting}')",
+        f"DELETE FROM proposals WHERE id NOT IN (SELECT proposal_id FROM orders "
+        f"UNION SELECT '{waiting}')",
+        f"DELETE FROM audit_log WHERE seq > {kept}",
+        f"UPDATE audit_head SET seq = {kept}, "
+        f"hash = (SELECT hash FROM audit_log WHERE seq = {kept})",
+    )
+    _anchor(ledger).write_text("")
+    result = ledger.verify_audit_chain()
+    assert not result.ok
+    assert any("holds no line" in p for p in result.problems), result.problems
+    with pytest.raises(AuditMismatch, match=r"anchor .* holds none"):
+        _open(ledger, waiting)
+    assert ledger.audit_count() == kept
+    assert len(ledger.orders()) == 1
+
+
+def test_a_tail_cut_below_the_anchor_stops_orders(ledger: Ledger) -> None:
+    _open(ledger)
+    kept = ledger.audit_count()
+    _open(ledger)
+    _sql(
+        ledger,
+        f"DELETE FROM audit_log WHERE seq > {kept}",
+        f"UPDATE audit_head SET seq = {kept}, "
+        f"hash = (SELECT hash FROM audit_log WHERE seq = {kept})",
+    )
+    with pytest.raises(AuditMismatch, match="tail was removed"):
+        _open(ledger)
+
+
+def test_an_order_created_at_edited_in_the_database_is_reported(ledger: Ledger) -> None:
+    order = ledger.create_order(make_order())
+    _sql(ledger, "UPDATE orders SET created_at = '2000-01-01 00:00:00.000000'")
+    result = ledger.verify_audit_chain()
+    assert not result.ok
+    assert any(p.startswith(f"orders row {order.id}: created_at") for p in result.problems)
+
+
+def test_a_proposal_from_before_subjects_is_still_checked_by_entity(ledger: Ledger) -> None:
+    """Rows written before audit rows named their proposal (subject NULL) are found by
+    entity: an edit of the proposal or its decision is still refused."""
+    proposal = make_proposal(1.0)
+    ledger.add_decided_proposal(proposal, make_decision(proposal, "h1"))
+    _sql(ledger, "UPDATE audit_log SET subject = NULL")  # as a ledger migrated to 0003 holds
+    _rehash(ledger, 1, ledger._key.mac)  # what the older code wrote: no subject in the hash
+    _anchor(ledger).write_text("")  # the rewrite changed hashes the anchor pinned
+    ledger.audit("tester", "note.added", "note", "anchor again")
+    _sql(ledger, "UPDATE risk_decisions SET approved_quantity = 5")
+    grant = Grant(actor="alice", channel=ApprovalChannel.CLI, expires_at=utcnow() + timedelta(1))
+    order = make_order("cid-old", 1.0, proposal_id=proposal.id)
+    with pytest.raises(AuditMismatch, match=r"approved_quantity is 5\.0"):
+        ledger.open_order(
+            order, "h1", "gate", utcnow(), accepted=[ApprovalChannel.CLI], grant=grant
+        )

@@ -5,6 +5,7 @@ A real SDK client over stdio, with and without elicitation support, against a fr
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import pytest
 from mcp import ClientSession
 from mcp.types import ElicitResult
 
-from tests.mcp_server.mcp_client import accept, mcp_session, payload, server_env
+from tests.mcp_server.mcp_client import accept, error_text, mcp_session, payload, server_env
 from tradecrew.brokers.paper import PaperBroker
 from tradecrew.config import Settings
 from tradecrew.desk import Desk
@@ -283,3 +284,82 @@ def test_every_tool_is_annotated_truthfully(home: Path):
         assert hints is not None, name
         got = (hints.readOnlyHint, hints.destructiveHint, hints.idempotentHint)
         assert got == (read_only, destructive, idempotent), name
+
+
+def test_with_paper_auto_approval_the_proposing_tools_say_they_place(home: Path):
+    env = server_env(home, TRADECREW_BROKER__AUTO_APPROVE_PAPER="true")
+
+    async def main():  # type: ignore[no-untyped-def]
+        async with mcp_session(home, env=env) as s:
+            tools = {t.name: t for t in (await s.list_tools()).tools}
+            placed = await call(s, "propose_trade", **GOLD)
+            negated = await call(s, "trade_command", text="don't buy 2 gold")
+            orders = await call(s, "get_orders")
+            return tools, placed, negated, orders
+
+    tools, placed, negated, orders = run(main)
+    for name in ("propose_trade", "trade_command", "close_position"):
+        hints = tools[name].annotations
+        assert hints is not None and hints.destructiveHint is True, name
+        assert hints.idempotentHint is False, name
+        assert "PLACED AT ONCE" in (tools[name].description or ""), name
+        assert "Nothing is placed" not in (tools[name].description or ""), name
+    assert placed["status"] == "filled"  # what the words now say is what happens
+    # A negated command is refused, never read without its "not" and filled at once.
+    assert negated["status"] == "unparsed" and negated["intent"]["problem"] == "negated"
+    assert len(orders["orders"]) == 1
+
+
+# ---------------------------------------------------------------- who the ledger names
+
+
+async def _audit(s: ClientSession) -> list[dict[str, Any]]:
+    text = (await s.read_resource("tradecrew://audit")).contents[0].text  # type: ignore[union-attr]
+    return json.loads(text)["items"]
+
+
+def test_bare_calls_are_recorded_as_the_clients_never_the_users(home: Path):
+    async def main():  # type: ignore[no-untyped-def]
+        async with mcp_session(home) as s:
+            halted = await call(s, "set_kill_switch", enabled=True, reason="model halts")
+            action = await call(s, "cancel_all_orders")
+            ran = await call(s, "approve_proposal", proposal_id=action["proposal_id"])
+            rows_before = await _audit(s)
+            late = await s.call_tool(
+                "reject_proposal", {"proposal_id": action["proposal_id"], "reason": "x"}
+            )
+            rows_after = await _audit(s)
+            return halted, ran, rows_before, late, rows_after
+
+    halted, ran, rows_before, late, rows_after = run(main)
+    assert halted["changed_by"] == "mcp-client"  # was "mcp-user": no person confirmed it
+    assert ran["status"] == "done"
+    (approved,) = [r for r in rows_before if r["action"] == "bulk.approved"]
+    assert approved["actor"] == "mcp-client"
+    assert approved["after"]["channel"] == "mcp_tool"  # the channel is on record
+    # Rejecting what already ran is refused and changes nothing (it said "rejected" before).
+    assert "already done" in error_text(late) and "nothing was changed" in error_text(late)
+    assert rows_after == rows_before
+    assert not any(r["action"] == "bulk.rejected" for r in rows_after)
+
+
+def test_a_confirmed_close_all_lists_what_it_closes_and_names_the_user(home: Path):
+    asked: list[str] = []
+
+    async def confirm(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async def main():  # type: ignore[no-untyped-def]
+        async with mcp_session(home, elicitation=confirm) as s:
+            gold = await call(s, "propose_trade", **GOLD)
+            await call(s, "approve_proposal", proposal_id=gold["proposal_id"])
+            action = await call(s, "close_all_positions")
+            closed = await call(s, "approve_proposal", proposal_id=action["proposal_id"])
+            return closed, await _audit(s)
+
+    closed, rows = run(main)
+    assert closed["status"] == "done"
+    assert "sell 1 XAUUSD" in asked[-1]  # the person sees what will be closed
+    (approved,) = [r for r in rows if r["action"] == "bulk.approved"]
+    assert approved["actor"] == "mcp-user"

@@ -93,18 +93,19 @@ def test_zero_negative_or_unfit_amounts_are_refused(text: str) -> None:
 
 def test_unknown_symbol_is_named_with_close_matches() -> None:
     got = failure("buy 10 EURUDS")
-    assert got.problem == "unknown_symbol" and "EURUDS" in got.message
+    assert got.problem == "unknown_symbol" and got.quoted == "EURUDS"
+    assert "EURUDS" not in got.message  # the user's word is only ever in quoted
     assert "EURUSD" in got.suggestions and got.missing == ["symbol"]
 
 
 def test_misspelt_alias_suggests_the_instrument_it_names() -> None:
     got = failure("buy 2 ounces of glod")
-    assert "glod" in got.message and got.suggestions[0] == "XAUUSD"
+    assert got.quoted == "glod" and got.suggestions[0] == "XAUUSD"
 
 
 def test_unknown_word_without_a_near_match_still_says_which_word() -> None:
     got = failure("buy 10 zzqx")
-    assert "zzqx" in got.message and got.suggestions == []
+    assert got.quoted == "zzqx" and got.suggestions == []
 
 
 @pytest.mark.parametrize(
@@ -159,3 +160,40 @@ def test_every_example_in_a_message_parses_as_the_advertised_trade(symbol: str, 
     got = parse_command(example(Side(side), symbol))
     assert isinstance(got, TradeIntent)
     assert got.symbol == symbol and got.side.value == side
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "don't buy 1 gold",
+        "do not sell 10 AAPL",
+        "never buy EURUSD",
+        "please don\u2019t buy 2 ounces of gold",
+        "let's not sell 1 XAUUSD",
+        "I dont want to buy 2 gold",
+        "avoid buying 1 gold",
+        "buy 1 gold, no wait, sell 1 gold",
+        "don't halt trading",
+        "do not resume trading",
+        "halt trading? no, resume trading",
+        "don't close my XAUUSD",
+        "don't cancel all orders",
+        "never mind",
+    ],
+)
+def test_negated_commands_are_refused_not_read_without_their_not(text: str) -> None:
+    got = failure(text)
+    assert got.problem == "negated" and "nothing was done" in got.message
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("is trading not halted?", "query"),
+        ("cancel order ab-no-12", "cancel"),
+        ("cancel all orders", "cancel"),
+        ("stop trading", "kill_switch"),
+    ],
+)
+def test_questions_and_plain_commands_are_not_taken_for_negations(text: str, kind: str) -> None:
+    assert parse_command(text).kind == kind

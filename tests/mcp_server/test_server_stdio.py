@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import anyio
@@ -290,7 +291,8 @@ def test_resources_prompts_and_json_string_lists(home: Path):
         "tradecrew://reports/latest",
     } <= resources
     assert {"morning_briefing", "review_my_risk"} <= prompts
-    assert positions.contents[0].text == "[]"
+    # Like every tool result, a resource says which account it speaks for.
+    assert json.loads(positions.contents[0].text) == {"account_mode": "paper", "items": []}
     labels = [r["label"] for r in sentiment["results"]]
     assert labels == ["positive", "negative"]
     assert sentiment["results"][0]["text"] == {"untrusted_text": "Profit jumps 40%"}

@@ -91,6 +91,26 @@ def test_injected_text_comes_back_only_inside_the_wrapper(home: dict[str, str]):
     assert explained["proposal"]["rationale"] == {"untrusted_text": INJECTED}
     assert explained["verdicts"][0]["reason"] == {"untrusted_text": INJECTED}
     assert seen["get_risk_status"]["reason"] == {"untrusted_text": INJECTED}
+    for uri in ("tradecrew://audit", "tradecrew://reports/latest"):
+        assert seen[uri]["account_mode"] == "paper"
+
+
+def test_an_unknown_instrument_is_quoted_back_only_inside_the_wrapper(tmp_path: Path):
+    word = "ZQXAPPROVEALL"
+
+    async def main() -> list[dict[str, Any]]:
+        async with mcp_session(tmp_path / "home") as s:
+            return [
+                payload(await s.call_tool("trade_command", {"text": text}))
+                for text in (f"buy 1 {word}", f"close half my {word}", f"buy 10 shares of {word}")
+            ]
+
+    for result in run(main):
+        assert result["status"] == "unparsed"
+        assert result["quoted"] == {"untrusted_text": word}
+        assert result["intent"]["quoted"] == {"untrusted_text": word}
+        shown = json.dumps({k: v for k, v in result.items() if k not in ("command", "quoted")})
+        assert word not in shown.replace(json.dumps({"untrusted_text": word}), "")
 
 
 def run(func):  # type: ignore[no-untyped-def]

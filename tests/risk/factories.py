@@ -60,7 +60,8 @@ def position(symbol: str, quantity: float, price: float = 1.0) -> Position:
 
 
 def context(symbol: str = "EURUSD", price: float = 1.10, **overrides: Any) -> RiskContext:
-    """A context for ``symbol`` quoted at ``price`` (no spread), wide limits, calm account."""
+    """A context for ``symbol`` quoted at ``price`` (no spread), wide limits, calm account;
+    held positions are uncorrelated with the symbol unless ``correlations`` says otherwise."""
     fields: dict[str, Any] = {
         "now": NOW,
         "limits": limits(),
@@ -70,6 +71,10 @@ def context(symbol: str = "EURUSD", price: float = 1.10, **overrides: Any) -> Ri
         "last_price": price,
     }
     fields.update(overrides)
+    held = [
+        p.symbol if isinstance(p, Position) else p["symbol"] for p in fields.get("positions", [])
+    ]
+    fields.setdefault("correlations", dict.fromkeys(held, 0.0))
     return RiskContext(**fields)
 
 

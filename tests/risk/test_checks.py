@@ -203,6 +203,39 @@ def test_nan_correlation_denies() -> None:
     assert not evaluate(proposal(), ctx).approved
 
 
+def test_a_held_position_whose_correlation_is_unknown_refuses_new_risk() -> None:
+    # Unknown is not low: a window longer than the bars fetched once made every correlation
+    # unknown, and the check skipped them all.
+    held = [position("GBPUSD", 50_000, 1.27)]
+    d = evaluate(proposal(), context(positions=held, correlations={}))
+    check = _check(d, "correlation")
+    assert not d.approved and not check.passed
+    assert "GBPUSD not computed" in check.reason and "MAX_CORRELATION=1" in check.reason
+
+
+def test_an_unknown_correlation_limits_neither_a_reduction_nor_a_check_turned_off() -> None:
+    held = [position("GBPUSD", 50_000, 1.27), position("EURUSD", 20_000, 1.1)]
+    reduce = evaluate(proposal(side="sell", quantity=20_000), context(positions=held))
+    assert _check(reduce, "correlation").passed
+    off = context(positions=held, correlations={}, limits=limits(max_correlation=1.0))
+    assert _check(evaluate(proposal(), off), "correlation").passed
+
+
+def test_an_unreadable_calendar_refuses_new_risk_and_says_how_to_fix_it() -> None:
+    why = "calendar.csv: row 3: time must be an ISO datetime"
+    d = evaluate(proposal(), context(calendar_error=why))
+    check = _check(d, "blackout")
+    assert not d.approved and not check.passed
+    assert why in check.reason
+    assert "TRADECREW_COMPONENTS__CALENDAR__ENABLED=false" in check.reason
+
+
+def test_an_unreadable_calendar_does_not_limit_a_reduction() -> None:
+    ctx = context(calendar_error="missing", positions=[position("EURUSD", 40_000, 1.1)])
+    d = evaluate(proposal(side="sell", quantity=40_000), ctx)
+    assert d.approved_quantity == 40_000
+
+
 @pytest.mark.parametrize(
     ("confidence", "ok"), [(None, True), (0.7, True), (0.59, False), (float("nan"), False)]
 )

@@ -314,3 +314,15 @@ def test_drawdown_without_a_recorded_peak_measures_from_the_day_start() -> None:
     d = evaluate(proposal(), ctx)
     assert not _check(d, "drawdown").passed
     assert "12.00%" in _check(d, "drawdown").reason
+
+
+def test_the_tightest_unit_limit_naming_an_instrument_holds() -> None:
+    # Settings merge aliases already; a limits object built without validation (or an alias
+    # the catalogue learns later) must still not let the first, looser key win.
+    from tradecrew.config import RiskSettings
+    from tradecrew.risk.limits import unit_limit_for
+
+    loose_first = RiskSettings.model_construct(max_position_units={"XAUUSD": 5.0, "GOLD": 1.0})
+    assert unit_limit_for(loose_first, "XAUUSD") == 1.0
+    with_nan = RiskSettings.model_construct(max_position_units={"XAUUSD": 5.0, "GOLD": math.nan})
+    assert math.isnan(unit_limit_for(with_nan, "XAUUSD"))

@@ -27,6 +27,7 @@ import httpx
 
 from tradecrew.agents.recorder import RunRecorder
 from tradecrew.agents.schemas import LLMCallRecord
+from tradecrew.homedir import private_file
 
 CACHE_VERSION = 1
 _MAX_RETRY_AFTER = 60.0
@@ -341,5 +342,6 @@ class GatewayTransport(httpx.BaseTransport):
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    private_file(tmp)  # cached model answers are the user's alone; writing keeps the mode
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)

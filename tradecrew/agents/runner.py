@@ -28,6 +28,7 @@ from tradecrew.agents.recorder import RunRecorder
 from tradecrew.agents.schemas import CrewRunResult, RunInputs, SymbolOutcome
 from tradecrew.config import Settings, get_settings
 from tradecrew.crewfile import CrewFile, load_crew_file
+from tradecrew.homedir import private_file
 from tradecrew.models import utcnow
 
 Proposer = Callable[..., Any]
@@ -246,6 +247,7 @@ def _execute(
         path = plan.settings.home / "runs" / f"{plan.run_id}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         result.record_path = str(path)
+        private_file(path)  # created 0600; writing keeps the mode
         path.write_text(result.model_dump_json(indent=2), encoding="utf-8")
         record_in_ledger(result, plan.settings)
         if remember:

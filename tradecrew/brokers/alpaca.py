@@ -35,6 +35,7 @@ from tradecrew.brokers.base import (
 )
 from tradecrew.config import Settings, get_settings
 from tradecrew.models import Account, AccountMode, Fill, Order, Position, Quote, Side
+from tradecrew.text import redacted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -391,10 +392,9 @@ class AlpacaBroker:
         try:
             text = str(exc.message)
         except Exception:
-            text = str(getattr(exc, "_error", ""))[:300]
-        for s in self._secrets:
-            text = text.replace(s, "***")
-        return text
+            text = str(getattr(exc, "_error", ""))
+        # The server's words reach terminals and logs: one line, no escapes, no keys, capped.
+        return redacted(text, self._secrets, 300)
 
 
 def _secret(value: str | SecretStr | None) -> str | None:

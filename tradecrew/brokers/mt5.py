@@ -52,6 +52,7 @@ from tradecrew.models import (
     TimeInForce,
     utcnow,
 )
+from tradecrew.text import one_line
 
 
 class Mt5Broker:
@@ -433,7 +434,7 @@ class Mt5Broker:
     def _last_error(self) -> str:
         try:
             code, message = self._mt5.last_error()
-            return f"{code} {message}"
+            return one_line(f"{code} {message}", 300)  # the terminal's words: one plain line
         except Exception:
             return "no detail"
 

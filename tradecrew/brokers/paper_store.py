@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from tradecrew.homedir import private_file
 from tradecrew.models import (
     Order,
     OrderStatus,
@@ -155,6 +156,7 @@ def open_store(path: Path | str) -> Engine:
     else:
         file = Path(path)
         file.parent.mkdir(parents=True, exist_ok=True)
+        private_file(file)  # the book is the user's alone, whatever the umask
         engine = create_engine(
             f"sqlite:///{file}", connect_args={"check_same_thread": False, "timeout": _BUSY_SECONDS}
         )

@@ -16,16 +16,24 @@ from rich.console import Console
 from rich.markup import escape
 
 from tradecrew.errors import EXIT_BAD_INPUT, EXIT_UNAVAILABLE
+from tradecrew.text import one_line
 
 console = Console()
 err_console = Console(stderr=True)
 
 T = TypeVar("T")
 
+# Room for the desk's own words around a quoted server message (capped on its own).
+FAIL_LIMIT = 1000
+
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    """Print ``error: message`` on one line to stderr and exit; nothing else is printed."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    """Print ``error: message`` on one line to stderr and exit; nothing else is printed.
+
+    The message may quote a server or a file: escape sequences, control characters and
+    newlines are removed and it is capped, so it cannot redraw the terminal or forge lines."""
+    text = escape(one_line(message, FAIL_LIMIT))
+    err_console.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True, emoji=False)
     raise typer.Exit(code)
 
 

@@ -20,32 +20,44 @@ from tradecrew.cli.common import (
     err_console,
     fail,
     live_requested,
+    unavailable_errors,
     user_errors,
 )
+from tradecrew.errors import EXIT_NOT_DONE, EXIT_UNAVAILABLE
+from tradecrew.text import one_line
 
 if TYPE_CHECKING:
     from tradecrew.desk import Desk, ProposalOutcome
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
 EXIT_NOT_SENT = 1
+#: Proposal statuses after an approval whose order went out and stands (working or filled);
+#: any other ends ``proposals approve`` with EXIT_NOT_SENT.
+_SENT = ("submitted", "partially_filled", "filled")
 
 
 @contextmanager
 def open_desk(reconcile: bool = True) -> Iterator[Desk]:
     """The configured desk, reconciled with its broker first, closed afterwards. A broker
-    that refuses or cannot be reached ends the command with one line (exit 2 or 3)."""
+    that refuses or cannot be reached ends the command with one line (exit 2 or 3); a
+    reconciliation that fails otherwise is reported, makes the desk REDUCING, and the
+    command still runs (a person must be able to see and halt the desk)."""
     from tradecrew.desk import Desk
+    from tradecrew.desk.reconcile import reconcile_safely, worth_telling
 
     with user_errors():
         desk = Desk.from_settings(live=live_requested())
     try:
         if reconcile:
             with user_errors():
-                report = desk.reconcile()
-            if report.position_mismatches or report.external_orders or report.contradicted_orders:
+                report = reconcile_safely(desk, reraise=unavailable_errors())
+            if worth_telling(report):
                 # stderr: stdout carries the command's answer (JSON with --json)
                 err_console.print(
-                    f"[yellow]reconcile:[/] {escape(report.message)}", highlight=False
+                    f"[yellow]reconcile:[/] {escape(one_line(report.message))}",
+                    highlight=False,
+                    soft_wrap=True,
+                    emoji=False,
                 )
         yield desk
     finally:
@@ -188,7 +200,7 @@ def proposals_approve(
     with open_desk() as desk, user_errors():
         outcome = desk.approve(proposal_id, actor="cli", channel="cli")
     emit_json(outcome) if as_json else _print_outcome(outcome)
-    if outcome.order is None:
+    if outcome.status.value not in _SENT:
         raise typer.Exit(EXIT_NOT_SENT)
 
 
@@ -312,14 +324,62 @@ def risk_kill_switch(
         fail("kill-switch takes 'on' or 'off'")
     if not reason.strip():
         fail("--reason is required to change the kill switch")
+    from sqlalchemy.exc import OperationalError
+
     with open_desk(reconcile=False) as desk, user_errors():
-        status = desk.set_kill_switch(value == "on", reason, actor="cli", channel="cli")
+        try:
+            status = desk.set_kill_switch(value == "on", reason, actor="cli", channel="cli")
+        except OperationalError as exc:
+            # Another process holds the ledger's write lock past the busy timeout (stuck or
+            # paused mid-write): nothing changed, and a person must know the switch is not on.
+            now = desk.ledger.get_trading_state().state.value
+            fail(
+                f"the kill switch could not be turned {value}: the ledger could not be "
+                f"written ({one_line(str(exc.orig))}); trading is still {now}. Retry, or stop "
+                "the process that holds the ledger",
+                EXIT_UNAVAILABLE,
+            )
+        except unavailable_errors() as exc:
+            # The state change is on record before the broker is asked anything: say so, or
+            # a person would think the halt failed during the very outage it is meant for.
+            now = desk.ledger.get_trading_state().state.value
+            fail(
+                f"trading is now {now}, but the broker could not be reached to cancel open "
+                f"orders or report the account: {exc}",
+                EXIT_UNAVAILABLE,
+            )
     if as_json:
         emit_json(status)
-        return
-    console.print(
-        f"kill switch {'ON' if status.kill_switch else 'off'}: trading {status.trading_state.value}"
-    )
+    else:
+        console.print(
+            f"kill switch {'ON' if status.kill_switch else 'off'}: trading "
+            f"{status.trading_state.value}"
+        )
+        if status.closed_unsent:
+            console.print(
+                f"  closed before they were sent: {', '.join(status.closed_unsent)}",
+                highlight=False,
+            )
+    if status.cancel_failed:
+        # The halt itself is on record; what it could not do is named, and the exit code
+        # says the command did not do all it was asked.
+        named = "; ".join(
+            f"{oid} ("
+            + (
+                "sent before the halt, not at the broker yet: cancelled when it arrives"
+                if oid in status.in_flight
+                else one_line(why)  # the broker's words: one line, bounded
+            )
+            + ")"
+            for oid, why in status.cancel_failed.items()
+        )
+        err_console.print(
+            f"[yellow]warning:[/] trading is {status.trading_state.value}, but "
+            f"{len(status.cancel_failed)} open order(s) could not be cancelled: {escape(named)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_NOT_DONE)
 
 
 audit_app = typer.Typer(help="the hash-chained audit log", no_args_is_help=True)

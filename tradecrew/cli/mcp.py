@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 
 from tradecrew.cli.common import fail, live_requested, user_errors
+from tradecrew.text import one_line
 
 if TYPE_CHECKING:
     from tradecrew.desk import Desk
@@ -16,18 +17,16 @@ if TYPE_CHECKING:
 
 def _open_desk(live: bool) -> Desk:
     from tradecrew.desk import Desk
+    from tradecrew.desk.reconcile import reconcile_safely, worth_telling
     from tradecrew.runtime import settle_gc
 
     desk = Desk.from_settings(live=live)
-    report = desk.reconcile()
+    # A reconciliation that fails is reported and never keeps the desk shut: the kill
+    # switch must work whatever the broker reports (reconcile_safely says what it does).
+    report = reconcile_safely(desk)
     settle_gc()
-    if (
-        report.position_mismatches
-        or report.external_orders
-        or report.never_sent
-        or report.contradicted_orders
-    ):
-        print(f"tradecrew: reconcile on start: {report.message}", file=sys.stderr)
+    if worth_telling(report):
+        print(f"tradecrew: reconcile on start: {one_line(report.message)}", file=sys.stderr)
     return desk
 
 
@@ -90,6 +89,9 @@ def mcp(
             read_only=read_only,
             transport=transport,  # type: ignore[arg-type]
             http=http,
+            # Known without opening the desk: auto-approval works on paper only, and the
+            # desk refuses to open on a live account without --live.
+            places_at_once=get_settings().broker.auto_approve_paper and not live,
         )
     if transport == "http" and http.plain_on_network:
         print(

@@ -25,6 +25,7 @@ from tenacity import (
 )
 
 from tradecrew.data.base import SourceUnavailable, UnknownSymbolError
+from tradecrew.text import redacted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -163,7 +164,7 @@ def call(fn: Callable[[], T], *, url: str, symbols: list[str], secrets: tuple[st
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         # alpaca-py reads the payload while paginating: a reply of the wrong shape ends here.
         raise SourceUnavailable(
-            PROVIDER, f"malformed reply from {where}: {_clean(str(exc), secrets)[:200]}"
+            PROVIDER, f"malformed reply from {where}: {_clean(str(exc), secrets)}"
         ) from None
 
 
@@ -175,10 +176,8 @@ def _api_message(exc: Any) -> str:
 
 
 def _clean(text: str, secrets: tuple[str, ...]) -> str:
-    for s in secrets:
-        if s:
-            text = text.replace(s, "***")
-    return " ".join(text.split())[:200]
+    # A server's words: no escapes, no forged lines, no echoed keys, 200 characters at most.
+    return redacted(text, secrets, 200)
 
 
 def _reason(exc: Exception) -> str:

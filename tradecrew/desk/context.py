@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 import numpy as np
 import talib
 
-from tradecrew.config import Settings
+from tradecrew.config import MAX_CORRELATION_WINDOW, Settings
 from tradecrew.instruments import find_instrument
 from tradecrew.models import (
     Account,
@@ -32,7 +32,16 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 ATR_PERIOD = 14
+# Daily bars of each symbol read for a correlation: at least this many, and twice the window
+# (a crypto trades 7 days a week, an index 5, and only shared days count).
 CORRELATION_BARS = 250
+
+
+def correlation_bars(window: int) -> int:
+    """Bars to read so that ``window`` returns on shared days exist for any two markets."""
+    return max(CORRELATION_BARS, 2 * min(window, MAX_CORRELATION_WINDOW) + 10)
+
+
 _MAX_FACTS = 512
 _SIMULATED_SOURCES = ("sample", "csv")
 
@@ -85,15 +94,16 @@ def _correlations(
     from tradecrew.tools.correlation import latest_correlation
 
     out: dict[str, float] = {}
+    bars = correlation_bars(window)
     try:
-        base = load_bars(symbol, Timeframe.D1, source, None, CORRELATION_BARS)
+        base = load_bars(symbol, Timeframe.D1, source, None, bars)
     except (ValueError, LookupError):
         return out
     for other in others:
         if other == symbol:
             continue
         try:
-            peer = load_bars(other, Timeframe.D1, source, None, CORRELATION_BARS, exact=True)
+            peer = load_bars(other, Timeframe.D1, source, None, bars, exact=True)
             value = latest_correlation(base, peer, window)
         except (ValueError, LookupError):
             continue
@@ -134,25 +144,28 @@ class MarketFacts:
         return dict(found)
 
 
-def _blackout(symbol: str, now: datetime, settings: Settings) -> tuple[bool, float]:
+def _blackout(symbol: str, now: datetime, settings: Settings) -> tuple[bool, float, str | None]:
+    """(in blackout, size factor, why the calendar could not be read). An enabled calendar
+    that cannot be read is not "no events": the engine refuses new risk and says why."""
     cfg = settings.components.calendar
     if not cfg.enabled:
-        return False, 1.0
-    from tradecrew.tools.calendar import blackout, default_events
+        return False, 1.0, None
+    from tradecrew.text import one_line
+    from tradecrew.tools.calendar import blackout, events_from
 
     try:
         check = blackout(
             symbol,
             now,
-            default_events(),
+            events_from(cfg.file),
             cfg.minutes_before,
             cfg.minutes_after,
             cfg.risk_reduction,
             cfg.action,
         )
-    except (ValueError, OSError):
-        return False, 1.0
-    return check.in_blackout, check.risk_reduction
+    except (ValueError, OSError) as exc:
+        return False, 1.0, one_line(str(exc) or type(exc).__name__, 300)
+    return check.in_blackout, check.risk_reduction, None
 
 
 def _book(broker: Broker) -> tuple[Account, list[Position]]:
@@ -200,7 +213,7 @@ def build_context(
     state = facts.trading_state
     start_of_day = account.start_of_day_equity or facts.first_equity_today
     peak = max(v for v in (facts.peak_equity, account.peak_equity, account.equity) if v is not None)
-    in_blackout, reduction = _blackout(proposal.symbol, now, settings)
+    in_blackout, reduction, calendar_error = _blackout(proposal.symbol, now, settings)
     held = [p.symbol for p in positions if p.quantity]
     return RiskContext(
         now=now,
@@ -218,6 +231,7 @@ def build_context(
         ),
         in_blackout=in_blackout,
         risk_reduction=reduction,
+        calendar_error=calendar_error,
         # Always the fact: the market-hours check decides whether to enforce it, and the
         # quote-age check needs it either way (a closed market's last quote is not stale).
         market_open=market_open(proposal.symbol, now, quote),

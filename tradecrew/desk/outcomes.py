@@ -62,6 +62,10 @@ class ProposalOutcome(_Out):
 class CancelOutcome(_Out):
     cancelled: list[str] = Field(default_factory=list, description="order ids")
     failed: dict[str, str] = Field(default_factory=dict, description="order id -> why")
+    in_flight: list[str] = Field(
+        default_factory=list,
+        description="of the failed: orders sent but not (yet) known to the broker",
+    )
     mode: AccountMode
 
 
@@ -79,6 +83,19 @@ class RiskStatus(_Out):
     gross_exposure: float = 0.0
     net_exposure: float = 0.0
     limits: dict[str, Any] = Field(default_factory=dict)
+    # What turning the kill switch on did to the open orders (empty otherwise).
+    closed_unsent: list[str] = Field(
+        default_factory=list, description="orders closed before they were sent (order ids)"
+    )
+    cancelled: list[str] = Field(default_factory=list, description="orders cancelled (ids)")
+    cancel_failed: dict[str, str] = Field(
+        default_factory=dict, description="order id -> why it could not be cancelled"
+    )
+    in_flight: list[str] = Field(
+        default_factory=list,
+        description="of cancel_failed: orders sent before the halt, not yet at the broker; "
+        "cancelled when they arrive (by their sender or reconciliation)",
+    )
 
 
 class Explanation(_Out):
@@ -98,15 +115,42 @@ class ReconcileReport(_Out):
     checked_orders: int = 0
     updated_orders: list[str] = Field(default_factory=list)
     fills_recorded: int = 0
-    external_orders: list[str] = Field(default_factory=list)
+    external_orders: list[str] = Field(
+        default_factory=list, description="orders found at the broker that the desk did not place"
+    )
+    bracket_legs: list[str] = Field(
+        default_factory=list,
+        description="stop-loss/take-profit legs the venue opened on a desk order's fill",
+    )
+    unrecorded_orders: list[str] = Field(
+        default_factory=list,
+        description="orders at the broker the ledger cannot hold as they are (broker id: "
+        "why); not adopted, so their fills show as position differences",
+    )
     never_sent: list[str] = Field(default_factory=list)
     still_in_flight: list[str] = Field(default_factory=list)
     contradicted_orders: list[str] = Field(
         default_factory=list,
         description="orders closed in the ledger but alive or filled at the broker",
     )
+    lost_orders: list[str] = Field(
+        default_factory=list,
+        description="orders at the broker with the desk's own client id that the ledger "
+        "had no record of (adopted as external; the desk moves to REDUCING)",
+    )
     position_mismatches: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="symbol -> (ledger, broker)"
     )
     switched_to_reducing: bool = False
+    cancelled_under_halt: list[str] = Field(
+        default_factory=list,
+        description="desk orders found working at the broker while halted, cancelled there",
+    )
+    cancel_failed: dict[str, str] = Field(
+        default_factory=dict,
+        description="of those, order id -> why the broker did not cancel it",
+    )
+    failed: str = Field(
+        "", description="why reconciliation could not finish (the desk opened regardless)"
+    )
     message: str = ""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tradecrew.brokers import BrokerError
 from tradecrew.desk.outcomes import ReconcileReport
-from tradecrew.ledger import NotFound, contradicts
+from tradecrew.ledger import LedgerError, NotFound, contradicts
 from tradecrew.models import (
     PROPOSAL_TRANSITIONS,
     IllegalTransition,
@@ -25,7 +25,7 @@ from tradecrew.models import (
     utcnow,
 )
 from tradecrew.risk import transition
-from tradecrew.risk.gate import sync_order
+from tradecrew.risk.gate import DESK_ID_PREFIX, sync_order
 
 if TYPE_CHECKING:
     from tradecrew.desk.service import Desk
@@ -33,7 +33,11 @@ if TYPE_CHECKING:
 
 ACTOR = "reconciler"
 _TOLERANCE = 1e-9
-#: Statuses of an order whose submission may still be under way in some process.
+#: The longest client order id the ledger stores (a venue may accept longer ones: Alpaca 128).
+MAX_CLIENT_ID = 64
+#: Statuses of an order whose submission may still be under way in some process (NEW: its
+#: sender may yet claim and send it; SUBMITTED: claimed, so maybe on its way; the states are
+#: described with ``models.ORDER_TRANSITIONS``).
 _MAYBE_IN_FLIGHT = (OrderStatus.NEW, OrderStatus.SUBMITTED)
 
 
@@ -72,6 +76,7 @@ def reconcile(desk: Desk, now: datetime | None = None) -> ReconcileReport:
             report.updated_orders.append(order.id)
     _adopt_external(desk, report)
     _compare_positions(desk, report)
+    _cancel_under_halt(desk, report)
     return report
 
 
@@ -119,22 +124,84 @@ def _adopt_external(desk: Desk, report: ReconcileReport) -> None:
                 ):
                     report.switched_to_reducing = True
             continue
-        # Recorded as accepted with nothing filled; its fills then arrive one by one, so the
-        # ledger's quantities are built from fills exactly as for the desk's own orders.
-        external = seen.model_copy(
-            update={
-                "external": True,
-                "proposal_id": None,
-                "broker": broker.name,
-                "status": OrderStatus.ACCEPTED,
-                "filled_quantity": 0.0,
-                "average_fill_price": None,
-            }
-        )
-        stored = ledger.create_order(external, ACTOR)
-        sync_order(ledger, broker, stored, seen, ACTOR)
-        report.fills_recorded += len(ledger.fills(stored.id))
+        if not 1 <= len(seen.client_order_id) <= MAX_CLIENT_ID:
+            # Kept out rather than stored under another id: every later look-up at the broker
+            # and every fill goes by this id. Its fills still show, as a position difference.
+            report.unrecorded_orders.append(
+                f"{_named(seen)}: a client order id of {len(seen.client_order_id)} characters "
+                f"(the ledger holds 1 to {MAX_CLIENT_ID})"
+            )
+            continue
+        try:
+            _adopt_one(desk, seen, report)
+        except (LedgerError, ValueError) as exc:  # one odd order must not stop the others
+            report.unrecorded_orders.append(f"{_named(seen)}: {exc}")
+        if _lost_desk_order(ledger, seen.client_order_id):
+            _flag_lost(desk, seen, report)
+
+
+def _lost_desk_order(ledger: Ledger, client_id: str) -> bool:
+    """An id of the desk's own form (``client_order_id``) the ledger did not know: the desk
+    placed it and the ledger lost it (rows deleted, or a backup restored over newer ones),
+    unless it is the venue's leg of a desk order the ledger still holds."""
+    return client_id.startswith(DESK_ID_PREFIX) and not _is_bracket_leg(ledger, client_id)
+
+
+def _flag_lost(desk: Desk, seen: Order, report: ReconcileReport) -> None:
+    """Name the order and move an ACTIVE desk to REDUCING until a person looks."""
+    why = (
+        f"{_named(seen)} has the desk's client id {seen.client_order_id} but the ledger had "
+        "no record of it: the desk placed it and the ledger lost it"
+    )
+    report.lost_orders.append(why)
+    current = desk.ledger.get_trading_state().state
+    if current is TradingState.ACTIVE:
+        reason = f"{why}; desk set to REDUCING until a person checks the ledger"
+        transition(current, TradingState.REDUCING, "system", reason)
+        desk.ledger.set_trading_state(TradingState.REDUCING, reason, "system", tripped_by=ACTOR)
+        report.switched_to_reducing = True
+
+
+def _named(seen: Order) -> str:
+    """An order at the broker by the venue's own id: its client id may be anyone's text."""
+    return f"broker order {seen.broker_order_id or '(no id)'} ({seen.side.value} {seen.symbol})"
+
+
+def _adopt_one(desk: Desk, seen: Order, report: ReconcileReport) -> None:
+    """Record one order the desk did not place, with the fills the broker reports for it."""
+    ledger, broker = desk.ledger, desk.broker
+    # Recorded as accepted with nothing filled; its fills then arrive one by one, so the
+    # ledger's quantities are built from fills exactly as for the desk's own orders.
+    external = seen.model_copy(
+        update={
+            "external": True,
+            "proposal_id": None,
+            "broker": broker.name,
+            "status": OrderStatus.ACCEPTED,
+            "filled_quantity": 0.0,
+            "average_fill_price": None,
+        }
+    )
+    stored = ledger.create_order(external, ACTOR)
+    sync_order(ledger, broker, stored, seen, ACTOR)
+    report.fills_recorded += len(ledger.fills(stored.id))
+    if _is_bracket_leg(ledger, seen.client_order_id):
+        report.bracket_legs.append(stored.id)
+    else:
         report.external_orders.append(stored.id)
+
+
+def _is_bracket_leg(ledger: Ledger, client_order_id: str) -> bool:
+    """A venue's own stop-loss/take-profit leg of a desk order (``<entry id>-sl``/``-tp``):
+    recorded like an external order (no proposal of its own), but not reported as one."""
+    entry, _, leg = client_order_id.rpartition("-")
+    if leg not in ("sl", "tp") or not entry:
+        return False
+    try:
+        parent = ledger.get_order_by_client_id(entry)
+    except NotFound:
+        return False
+    return not parent.external
 
 
 def _compare_positions(desk: Desk, report: ReconcileReport) -> None:
@@ -151,6 +218,15 @@ def _compare_positions(desk: Desk, report: ReconcileReport) -> None:
         report.message = (
             "orders closed in the ledger but alive or filled at the broker: "
             f"{', '.join(report.contradicted_orders)}; desk is {state.state.value}"
+        )
+    if report.lost_orders:
+        report.message = "; ".join(m for m in (report.message, *report.lost_orders) if m)
+    if report.unrecorded_orders:
+        found = "; ".join(report.unrecorded_orders)
+        report.message = "; ".join(
+            m
+            for m in (report.message, f"orders at the broker the ledger cannot record: {found}")
+            if m
         )
     if not report.position_mismatches:
         report.message = report.message or "ledger and broker agree"
@@ -169,6 +245,46 @@ def _compare_positions(desk: Desk, report: ReconcileReport) -> None:
         report.switched_to_reducing = True
 
 
+#: Statuses of an order the broker holds as working (synced above, so the ledger agrees).
+_WORKING = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+_HALT_CANCEL = "the desk is halted: cancelled at the broker by reconciliation"
+
+
+def _cancel_under_halt(desk: Desk, report: ReconcileReport) -> None:
+    """A halted desk has no working orders. A desk order (or its bracket leg) found working
+    now was claimed before the halt and reached the broker after the kill switch's own
+    cancel (its sender died, or could not cancel it): it is cancelled here, and reported."""
+    ledger = desk.ledger
+    if ledger.get_trading_state().state is not TradingState.HALTED:
+        return
+    working = [
+        o
+        for o in ledger.orders(open_only=True, broker=desk.broker.name)
+        if o.status in _WORKING and (not o.external or _is_bracket_leg(ledger, o.client_order_id))
+    ]
+    for order in working:
+        outcome = desk.cancel_order(order.id, ACTOR)
+        report.cancel_failed.update(outcome.failed)
+        if order.id in outcome.cancelled:
+            report.cancelled_under_halt.append(order.id)
+            if ledger.get_order(order.id).status is OrderStatus.CANCELLED:
+                ledger.update_order(order.id, reason=_HALT_CANCEL, actor=ACTOR)
+    notes = []
+    if report.cancelled_under_halt:
+        notes.append(
+            "desk halted: cancelled orders working at the broker: "
+            + ", ".join(report.cancelled_under_halt)
+        )
+    if report.cancel_failed:
+        failed = "; ".join(f"{oid} ({why})" for oid, why in report.cancel_failed.items())
+        notes.append(
+            f"desk halted, but orders working at the broker could not be cancelled: {failed}"
+        )
+    if notes:
+        kept = [] if report.message == "ledger and broker agree" else [report.message]
+        report.message = "; ".join(kept + notes)
+
+
 def _fail_proposal(ledger: Ledger, proposal_id: str | None) -> None:
     """The proposal of an order that never left ends FAILED: propose it again to retry."""
     if proposal_id is None:
@@ -178,3 +294,48 @@ def _fail_proposal(ledger: Ledger, proposal_id: str | None) -> None:
         ledger.transition_proposal(
             proposal_id, ProposalStatus.FAILED, "its order never reached the broker", ACTOR
         )
+
+
+def worth_telling(report: ReconcileReport) -> bool:
+    """Whether a reconciliation found something a person should hear about."""
+    return bool(
+        report.failed
+        or report.position_mismatches
+        or report.external_orders
+        or report.unrecorded_orders
+        or report.never_sent
+        or report.contradicted_orders
+        or report.lost_orders
+        or report.cancelled_under_halt
+        or report.cancel_failed
+    )
+
+
+def reconcile_safely(desk: Desk, reraise: tuple[type[BaseException], ...] = ()) -> ReconcileReport:
+    """Reconcile without ever keeping the desk from opening: the kill switch must work
+    whatever the broker reports. A broker out of reach is only reported (the next run asks
+    again, and nothing can be sent meanwhile); any other failure means the ledger could not
+    be checked against the broker, so an ACTIVE desk moves to REDUCING with the reason: it
+    may lower risk, not add to it, until a person has looked. ``reraise``: errors the caller
+    handles itself (a command that needs the broker anyway ends on an outage)."""
+    try:
+        return desk.reconcile()
+    except reraise:
+        raise
+    except BrokerError as exc:
+        why = f"the broker did not answer: {exc}"
+        return ReconcileReport(failed=why, message=f"reconciliation did not finish: {why}")
+    except Exception as exc:  # whatever it is, the desk still opens (the kill switch works)
+        why = f"{type(exc).__name__}: {exc}"
+    reason = f"reconciliation failed, the ledger is unchecked against the broker: {why}"
+    report = ReconcileReport(failed=why, message=reason)
+    try:
+        current = desk.ledger.get_trading_state().state
+        if current is TradingState.ACTIVE:
+            transition(current, TradingState.REDUCING, "system", reason)
+            desk.ledger.set_trading_state(TradingState.REDUCING, reason, "system", tripped_by=ACTOR)
+            report.switched_to_reducing = True
+            report.message += "; desk set to REDUCING"
+    except Exception as exc:  # a ledger that cannot even record this: say so, still open
+        report.message += f"; the desk could not be set to REDUCING ({type(exc).__name__}: {exc})"
+    return report

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from tradecrew.brokers import Broker, BrokerError
+from tradecrew.brokers import Broker, BrokerError, UnknownOrder
 from tradecrew.config import Settings, get_settings
 from tradecrew.desk.context import MarketFacts, build_context
 from tradecrew.desk.outcomes import (
@@ -22,11 +22,13 @@ from tradecrew.desk.outcomes import (
 )
 from tradecrew.errors import TradecrewError
 from tradecrew.instruments import get_instrument
-from tradecrew.ledger import ApprovalChannel, Grant, Ledger, ProposalRecord
+from tradecrew.ledger import CONTRADICTED, ApprovalChannel, Grant, Ledger, ProposalRecord
 from tradecrew.models import (
+    TERMINAL_ORDER_STATUSES,
     AccountMode,
     IllegalTransition,
     Order,
+    OrderStatus,
     Proposal,
     ProposalRequest,
     ProposalStatus,
@@ -322,7 +324,12 @@ class Desk:
         self, proposal: Proposal, decision: RiskDecision, actor: str, channel: ApprovalChannel | str
     ) -> ProposalOutcome:
         # The approval is recorded with the order, once the gate has checked everything.
-        grant = Grant(actor=actor, channel=ApprovalChannel(channel), expires_at=decision.expires_at)
+        grant = Grant(
+            actor=actor,
+            channel=ApprovalChannel(channel),
+            expires_at=decision.expires_at,
+            approved_at=self._clock(),  # before the gate reads its clock: consumed after
+        )
         try:
             with self._trading_lock:
                 self.gate.submit(proposal.id, actor, grant)
@@ -340,7 +347,32 @@ class Desk:
                 )
                 current = self.ledger.transition_proposal(proposal.id, target, str(refusal), "gate")
             return self._outcome(current.id, f"not sent: {refusal}")
-        return self._outcome(proposal.id, "sent to the broker")
+        return self._sent(proposal.id)
+
+    def _sent(self, proposal_id: str) -> ProposalOutcome:
+        """The outcome of a proposal whose order was sent, saying what came of it: working
+        or filled, ended at the broker, or (sent too late) contradicting the ledger."""
+        outcome = self._outcome(proposal_id)
+        order = outcome.order
+        message = "sent to the broker"
+        if order is not None and order.status_reason.startswith(CONTRADICTED):
+            state = self.ledger.get_trading_state().state.value
+            message = (
+                f"sent to the broker after the ledger had closed order {order.id} as never "
+                f"sent; the broker filled {order.filled_quantity:g} of {order.quantity:g}: "
+                f"the proposal stays {outcome.status.value} and the desk is {state}; check "
+                "`tradecrew positions` and `tradecrew reconcile`"
+            )
+        elif order is not None and order.status in TERMINAL_ORDER_STATUSES - {OrderStatus.FILLED}:
+            why = order.status_reason or "no reason given"
+            message = f"sent to the broker, which reports it {order.status.value}: {why}"
+        elif self.ledger.get_trading_state().state is TradingState.HALTED:
+            # Claimed before the halt (the claim refuses after it): on its way when it came.
+            message = (
+                "sent to the broker: it was on its way when the kill switch was turned on, "
+                "and the broker took it"
+            )
+        return outcome.model_copy(update={"message": message})
 
     def reject(self, proposal_id: str, actor: str = "cli", reason: str = "") -> ProposalOutcome:
         proposal = self._pending(proposal_id).proposal
@@ -436,6 +468,11 @@ class Desk:
                 if seen is not None:
                     sync_order(self.ledger, self.broker, order, seen, actor)
                 out.cancelled.append(order.id)
+            except UnknownOrder as exc:
+                out.failed[order.id] = str(exc)
+                if order.status in (OrderStatus.NEW, OrderStatus.SUBMITTED):
+                    # Claimed and on its way (or its sender died): not there to cancel yet.
+                    out.in_flight.append(order.id)
             except BrokerError as exc:
                 out.failed[order.id] = str(exc)
         return out
@@ -461,9 +498,22 @@ class Desk:
                 self.ledger.set_trading_state(
                     target, reason, actor, tripped_by="kill_switch" if enabled else None
                 )
-            if enabled:
-                self.cancel_all(actor=actor)
-        return self.risk_status()
+            if not enabled:
+                return self.risk_status()
+            # Orders not yet claimed for sending can no longer be (the claim refuses under
+            # a halt): closed in the ledger. The others are at the broker, or on their way
+            # (claimed before the halt): cancelled there, or once they arrive (their sender,
+            # else reconciliation under the halt, cancels them).
+            unsent = self.ledger.close_unsent_orders(actor)
+            cancel = self.cancel_all(actor=actor)
+        return self.risk_status().model_copy(
+            update={
+                "closed_unsent": [o.id for o in unsent],
+                "cancelled": cancel.cancelled,
+                "cancel_failed": cancel.failed,
+                "in_flight": cancel.in_flight,
+            }
+        )
 
     def reconcile(self) -> ReconcileReport:
         """Make the ledger agree with the broker (run on start and periodically). A venue

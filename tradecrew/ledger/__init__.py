@@ -1,14 +1,17 @@
 """The desk's ledger: proposals, risk decisions, approvals, orders, fills, positions and a
 hash-chained audit log, in SQLite (WAL) by default or any SQLAlchemy database."""
 
-from tradecrew.ledger._trading import contradicts
+from tradecrew.ledger._claim import HALTED_BEFORE_SENT
+from tradecrew.ledger._trading import CONTRADICTED, contradicts
 from tradecrew.ledger.errors import (
     ApprovalError,
+    AuditMismatch,
     Conflict,
     HumanApprovalRequired,
     IllegalTransition,
     LedgerError,
     NotFound,
+    OrderClosed,
     Overfill,
     TradingHalted,
 )
@@ -31,11 +34,14 @@ from tradecrew.ledger.records import (
 from tradecrew.ledger.store import Ledger
 
 __all__ = [
+    "CONTRADICTED",
+    "HALTED_BEFORE_SENT",
     "AgentVerdict",
     "Approval",
     "ApprovalChannel",
     "ApprovalError",
     "AuditEntry",
+    "AuditMismatch",
     "AuditVerification",
     "Conflict",
     "Grant",
@@ -44,6 +50,7 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "NotFound",
+    "OrderClosed",
     "Overfill",
     "PositionSnapshot",
     "ProposalRecord",

@@ -82,6 +82,30 @@ class Anchor:
                 self._fd = None
 
 
+def tail_anchored(path: Path, size: int = 4096) -> list[Anchored]:
+    """The complete lines in the file's last ``size`` bytes, oldest first (the order path
+    reads them per trade: cheap, and recent enough to see a tail cut since); [] when the
+    file is missing or empty. Malformed lines are left to ``verify``."""
+    try:
+        with path.open("rb") as f:
+            end = f.seek(0, os.SEEK_END)
+            f.seek(max(0, end - size))
+            tail = f.read().decode("ascii", errors="replace")
+            whole = end <= size
+    except FileNotFoundError:
+        return []
+    lines = tail.split("\n")
+    lines.pop()  # "" after the last newline, or a torn last line
+    if not whole and lines:
+        lines.pop(0)  # the first may be cut in the middle
+    found = []
+    for line in lines:
+        m = _LINE.match(line)
+        if m is not None:
+            found.append(Anchored(0, int(m[1]), m[2], m[3], m[4]))
+    return found
+
+
 def read_anchor(path: Path) -> tuple[list[Anchored], list[str]] | None:
     """The anchorings in the file and a problem per malformed line; None if there is no file.
     A last line without its newline is a write cut short by a crash and is skipped."""

@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from tradecrew.ledger.errors import LedgerError
+from tradecrew.errors import Unavailable
+from tradecrew.homedir import private_file
+from tradecrew.ledger.errors import DatabaseUnusable, LedgerError
 from tradecrew.sqlite_wal import use_wal
 
 if TYPE_CHECKING:
@@ -40,12 +42,20 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise LedgerError("the ledger database URL is malformed") from None  # may hold a secret
+        # The URL itself is not shown: it may hold a password.
+        raise DatabaseUnusable("the ledger database URL is malformed") from None
     if parsed.get_backend_name() != "sqlite":
         try:
             return create_engine(parsed, pool_pre_ping=True)
-        except NoSuchModuleError as exc:
-            raise LedgerError(f"no database driver for {parsed.drivername!r}") from exc
+        except NoSuchModuleError:
+            raise DatabaseUnusable(
+                f"no database driver for {parsed.drivername!r} in the ledger database URL"
+            ) from None
+        except ImportError as exc:  # a known dialect whose driver package is not installed
+            raise DatabaseUnusable(
+                f"the {parsed.drivername!r} database driver is not installed ({exc.name or exc}); "
+                "install it, or leave TRADECREW_DATABASE_URL unset for SQLite"
+            ) from None
     database = parsed.database or ""
     in_memory = database in ("", ":memory:") or "mode=memory" in str(parsed.query)
     kwargs: dict[str, Any] = {
@@ -54,6 +64,11 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
     if in_memory:
         # One shared connection, or every checkout would see its own empty database.
         kwargs["poolclass"] = StaticPool
+    elif not database.startswith("file:"):
+        folder = Path(database).parent
+        if not folder.is_dir():
+            raise DatabaseUnusable(f"the SQLite ledger's folder {folder} does not exist")
+        private_file(Path(database))  # the ledger is the user's alone, whatever the umask
     engine = create_engine(url, **kwargs)
     timeout_ms = int(busy_timeout * 1000)
 
@@ -108,7 +123,7 @@ def alembic_config() -> Config:
 
 # The newest migration; tests check it equals alembic's head, so opening an up-to-date
 # database can skip importing alembic (a third of a second at every start).
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -120,8 +135,19 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Migrate to head unless the database is already there."""
-    if current_revision(engine) != HEAD_REVISION:
+    """Migrate to head unless the database is already there. A database that cannot be
+    opened is an error for the user: SQLite's (a file it may not open) is bad input, a
+    server's is an outage; neither message repeats the URL (it may hold a password)."""
+    try:
+        revision = current_revision(engine)
+    except OperationalError as exc:
+        if engine.dialect.name == "sqlite":
+            raise DatabaseUnusable(f"the SQLite ledger cannot be opened: {exc.orig}") from None
+        raise Unavailable(
+            f"the ledger database ({engine.dialect.name}) cannot be reached: "
+            f"{type(exc.orig).__name__}"
+        ) from None
+    if revision != HEAD_REVISION:
         upgrade(engine)
 
 

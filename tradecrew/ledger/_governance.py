@@ -43,7 +43,10 @@ def record_approval(
     actor: str,
     channel: ApprovalChannel | str,
     expires_at: datetime,
+    approved_at: datetime | None = None,
 ) -> Approval:
+    """``approved_at``: when the person approved, on the desk's clock (now by default); the
+    order's consumption of the approval is stamped on that clock too, never before it."""
     actor = require_actor(actor)
     if not isinstance(order_hash, str) or not order_hash:
         raise ValueError("an approval must name the order_hash it approves")
@@ -51,12 +54,14 @@ def record_approval(
     if not isinstance(expires_at, datetime):
         raise ValueError(f"expires_at must be a datetime, got {expires_at!r}")
     require_aware(expires_at, "expires_at")
+    require_aware(approved_at, "approved_at")
     tx.get(ProposalRow, proposal_id, "proposal")
     approval = Approval(
         proposal_id=proposal_id,
         order_hash=order_hash,
         actor=actor,
         channel=ApprovalChannel(channel),
+        approved_at=approved_at or utcnow(),
         expires_at=expires_at,
     )
     insert_row(tx.conn, ApprovalRow, row_values(ApprovalRow, approval))

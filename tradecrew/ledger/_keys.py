@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -111,6 +112,8 @@ def _read(path: Path) -> AuditKey:
         raise AuditKeyError(f"cannot read the audit key file {path}: {exc.strerror}") from None
     try:
         st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise AuditKeyError(f"audit key file {path} is not a file; refusing to use it")
         if os.name == "posix":
             if st.st_uid != os.geteuid():
                 raise AuditKeyError(

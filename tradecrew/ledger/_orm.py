@@ -197,6 +197,8 @@ class AccountSnapshotRow(Base):
     start_of_day_equity: Mapped[float | None] = mapped_column(Float)
     peak_equity: Mapped[float | None] = mapped_column(Float)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: HMAC of the row's content under the audit key (``_snapshots``); NULL before 0003.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class TradingStateRow(Base):
@@ -237,7 +239,10 @@ class RunRow(Base):
 
 class AuditRow(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+        Index("ix_audit_log_subject", "subject", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -249,6 +254,9 @@ class AuditRow(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: The proposal the row is about (proposal, decision, verdict, approval, order rows);
+    #: covered by the row's hash when set. NULL on rows from before schema 0003.
+    subject: Mapped[str | None] = mapped_column(String(40))
 
 
 class AuditHeadRow(Base):

@@ -55,8 +55,18 @@ def transition_proposal(
     check_proposal_transition(before.status, new)
     now = utcnow()
     tx.update(ProposalRow, proposal_id, status=new.value, status_reason=reason, updated_at=now)
-    after = before.model_copy(update={"status": new, "status_reason": reason, "updated_at": now})
-    tx.audit(actor, "proposal.transition", "proposal", proposal_id, image(before), image(after))
+    after = before.model_copy(update={"status": new, "status_reason": reason})
+    # The images hold only what changes: a proposal's terms are fixed at creation, so a
+    # row edited in the database is never copied into the log as if the ledger wrote it.
+    was = {"status": before.status.value, "status_reason": before.status_reason}
+    tx.audit(
+        actor,
+        "proposal.transition",
+        "proposal",
+        proposal_id,
+        was,
+        {"status": new.value, "status_reason": reason},
+    )
     return after
 
 

@@ -61,23 +61,31 @@ OPEN_ORDERS = (
     )
     .order_by(_orders.c.created_at, _orders.c.id)
 )
-#: How many orders ``broker`` received after ``since``.
+#: How many of the desk's own orders ``broker`` received after ``since`` (not external ones,
+#: which include the venue's stop-loss/take-profit legs of those orders: one trade, one order).
 ORDERS_SINCE = select(func.count()).where(
-    _orders.c.broker == bindparam("broker"), _orders.c.created_at > bindparam("since")
+    _orders.c.broker == bindparam("broker"),
+    _orders.c.created_at > bindparam("since"),
+    _orders.c.external.is_(False),
 )
-#: ``broker``'s first equity observation at or after ``day_start``.
-FIRST_EQUITY = (
-    select(_snapshots.c.equity)
+#: ``broker``'s first equity observation at or after ``day_start`` (rows with a MAC; the
+#: caller checks it).
+FIRST_SNAPSHOT = (
+    select(_snapshots)
     .where(
         _snapshots.c.broker == bindparam("broker"),
         _snapshots.c.timestamp >= bindparam("day_start"),
+        _snapshots.c.mac.is_not(None),
     )
     .order_by(_snapshots.c.timestamp, _snapshots.c.seq)
     .limit(1)
 )
-#: ``broker``'s highest equity observation.
-PEAK_EQUITY = select(func.max(_snapshots.c.equity)).where(
-    _snapshots.c.broker == bindparam("broker")
+#: ``broker``'s highest equity observation (rows with a MAC; the caller checks it).
+PEAK_SNAPSHOT = (
+    select(_snapshots)
+    .where(_snapshots.c.broker == bindparam("broker"), _snapshots.c.mac.is_not(None))
+    .order_by(_snapshots.c.equity.desc(), _snapshots.c.seq)
+    .limit(1)
 )
 #: Approvals of ``proposal_id``, newest first.
 APPROVALS_NEWEST_FIRST = (
@@ -100,10 +108,3 @@ FILL_SEEN = select(_fills.c.fill_key).where(
 )
 #: The recording number of the last risk decision.
 LAST_DECISION_SEQ = select(func.max(_decisions.c.seq))
-#: ``broker``'s first equity since ``day_start``, its peak equity and its orders after
-#: ``since``, in one statement (the risk context reads them for every check).
-ACCOUNT_FACTS = select(
-    FIRST_EQUITY.scalar_subquery().label("first_equity"),
-    PEAK_EQUITY.scalar_subquery().label("peak_equity"),
-    ORDERS_SINCE.scalar_subquery().label("recent_orders"),
-)

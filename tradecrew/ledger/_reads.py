@@ -19,12 +19,13 @@ from tradecrew.ledger._orm import (
     OrderRow,
     ProposalRow,
 )
+from tradecrew.ledger._snapshots import mac_fails
 from tradecrew.ledger._tx import (
     get_or_raise,
     positive_limit,
 )
 from tradecrew.ledger._verify import verify as verify_audit
-from tradecrew.ledger.errors import NotFound
+from tradecrew.ledger.errors import AuditMismatch, NotFound
 from tradecrew.ledger.positions import positions_from_fills
 from tradecrew.ledger.records import (
     AgentVerdict,
@@ -189,13 +190,23 @@ class LedgerReads:
         its first equity since ``day_start`` and its peak equity, read in one transaction."""
         with self._read() as s:
             params = {"broker": broker, "since": since, "day_start": day_start}
-            marks = s.execute(_queries.ACCOUNT_FACTS, params).one()
+            first = s.execute(_queries.FIRST_SNAPSHOT, params).first()
+            peak = s.execute(_queries.PEAK_SNAPSHOT, params).first()
+            # A baseline edited in the database would loosen the daily-loss or drawdown
+            # limit: refuse to judge on it (the order path turns this into a refusal).
+            for row in (first, peak):
+                if row is not None and mac_fails(self._key, row):
+                    raise AuditMismatch(
+                        f"account_snapshots row {row.seq} does not match its MAC: the "
+                        "equity history was edited; run `tradecrew audit verify`"
+                    )
+            recent = s.scalar(_queries.ORDERS_SINCE, params)
             open_orders = s.execute(_queries.OPEN_ORDERS, {"broker": broker})
             return RiskFacts(
                 trading_state=_governance.get_trading_state(s),
-                orders_last_minute=int(marks.recent_orders or 0),
-                first_equity_today=marks.first_equity,
-                peak_equity=marks.peak_equity,
+                orders_last_minute=int(recent or 0),
+                first_equity_today=None if first is None else first.equity,
+                peak_equity=None if peak is None else peak.equity,
                 open_orders=[to_model(Order, r) for r in open_orders],
             )
 

@@ -310,7 +310,8 @@ def apply_report(tx: Tx, order_id: str, seen: Order, fills: Iterable[Fill], acto
 
 
 _LIVE_AT_BROKER = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
-_CONTRADICTED = "contradicted by the broker"
+#: How an order the broker contradicts starts its status reason (see ``contradicts``).
+CONTRADICTED = "contradicted by the broker"
 
 
 def contradicts(order: Order, seen: Order) -> bool:
@@ -321,7 +322,7 @@ def contradicts(order: Order, seen: Order) -> bool:
     if order.status not in _ENDED_AT_BROKER or seen.status not in _LIVE_AT_BROKER:
         return False
     more = seen.filled_quantity > order.filled_quantity + _tolerance(order.quantity)
-    return more or not order.status_reason.startswith(_CONTRADICTED)
+    return more or not order.status_reason.startswith(CONTRADICTED)
 
 
 def _contradicted(tx: Tx, order: Order, seen: Order, actor: str) -> Order:
@@ -335,8 +336,8 @@ def _contradicted(tx: Tx, order: Order, seen: Order, actor: str) -> Order:
         f"but {seen.status.value} at the broker, {seen.filled_quantity:g} of "
         f"{order.quantity:g} {order.symbol} filled"
     )
-    note = f"{_CONTRADICTED}: {seen.status.value} there; was: {order.status_reason or '-'}"
-    if not order.status_reason.startswith(_CONTRADICTED):
+    note = f"{CONTRADICTED}: {seen.status.value} there; was: {order.status_reason or '-'}"
+    if not order.status_reason.startswith(CONTRADICTED):
         order = update_order(tx, order.id, None, None, note, actor, order)
     if get_trading_state(tx.conn).state is TradingState.ACTIVE:
         set_trading_state(

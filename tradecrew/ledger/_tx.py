@@ -43,6 +43,11 @@ class Tx:
     deferred: LedgerError | None = field(default=None)
     _rows: list[dict[str, Any]] = field(default_factory=list)
     _seen: dict[tuple[str, object], Row[Any]] = field(default_factory=dict)
+    #: The chain head (seq, hash) as the transaction found it, before its own rows.
+    start: tuple[int, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.start = (self.tip.seq, self.tip.hash)
 
     def get(self, row_cls: type[Base], key: str, entity: str) -> Row[Any]:
         """``get_or_raise`` read once per transaction (a trade reads its proposal in several
@@ -97,6 +102,7 @@ class Tx:
             entity_id=entity_id,
             before=before,
             after=after,
+            subject=subject_of(entity, entity_id, before, after),
         )
         self._rows.append(dict(entry))
         return entry
@@ -119,6 +125,22 @@ class Tx:
             {**(after or {}), "reason": str(error)},
         )
         self.deferred = error
+
+
+#: Entities whose images name the proposal they belong to (``proposal_id``).
+_OF_A_PROPOSAL = frozenset({"risk_decision", "agent_verdict", "approval", "order"})
+
+
+def subject_of(
+    entity: str, entity_id: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> str | None:
+    """The proposal an audit row is about, if any: what the order path looks rows up by."""
+    if entity == "proposal":
+        return entity_id[:40] or None
+    if entity in _OF_A_PROPOSAL:
+        found = (after or {}).get("proposal_id") or (before or {}).get("proposal_id")
+        return found[:40] if isinstance(found, str) and found else None
+    return None
 
 
 # The ledger reads and writes rows with SQLAlchemy Core statements rather than the ORM's

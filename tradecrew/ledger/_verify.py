@@ -21,6 +21,7 @@ from tradecrew.ledger._anchor import Anchored, read_anchor
 from tradecrew.ledger._crosscheck import crosscheck
 from tradecrew.ledger._keys import AuditKey
 from tradecrew.ledger._orm import GENESIS_HASH, AuditHeadRow, AuditRow
+from tradecrew.ledger._snapshots import bad_snapshots
 from tradecrew.ledger.audit import row_message
 from tradecrew.ledger.records import AuditVerification
 
@@ -51,6 +52,7 @@ def verify(conn: Connection, key: AuditKey, anchor: Path | None) -> AuditVerific
     problems = [*walk.problems, *anchor_problems]
     problems += _anchor_reach(conn, anchor, anchored, walk)
     problems += crosscheck(conn)
+    problems += bad_snapshots(conn, key)
     first_bad = walk.bad_seq
     return AuditVerification(
         ok=not problems,
@@ -114,6 +116,7 @@ def _walk_chain(conn: Connection, key: AuditKey, anchored: dict[int, Anchored]) 
                 entity_id=row.entity_id,
                 before=row.before,
                 after=row.after,
+                subject=row.subject,
             )
             if key.mac(message) == row.hash:
                 walk.keyed += 1
@@ -178,6 +181,11 @@ def _anchor_reach(
                 f"the anchor file {anchor} is missing: whether rows were cut from the end of "
                 "the log cannot be checked"
             ]
+        if walk.keyed:  # every commit appends a line: keyed rows and none is an emptied file
+            return [
+                f"the anchor file {anchor} holds no line for the {walk.keyed} keyed rows of "
+                "the log: it was emptied, so a cut tail cannot be checked"
+            ]
         return []
     log = AuditRow.__table__
     last_row = conn.scalar(select(func.max(log.c.seq))) or 0
@@ -209,5 +217,6 @@ def log_is_keyed(conn: Connection) -> bool:
         entity_id=row.entity_id,
         before=row.before,
         after=row.after,
+        subject=row.subject,
     )
     return hashlib.sha256(message).hexdigest() != row.hash

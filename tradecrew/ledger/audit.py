@@ -74,6 +74,7 @@ def row_hash(
     entity_id: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
+    subject: str | None = None,
 ) -> str:
     """The chain hash of one row given the previous row's hash: keyed, or with ``key=None``
     the plain sha256 of ledgers written before the chain was keyed."""
@@ -87,6 +88,7 @@ def row_hash(
         entity_id=entity_id,
         before=before,
         after=after,
+        subject=subject,
     )
     return hashlib.sha256(message).hexdigest() if key is None else key.mac(message)
 
@@ -102,9 +104,11 @@ def row_message(
     entity_id: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
+    subject: str | None = None,
 ) -> bytes:
-    """What a row's hash covers: the previous hash and the canonical JSON of its content."""
-    content = {
+    """What a row's hash covers: the previous hash and the canonical JSON of its content.
+    ``subject`` is covered only when set, so rows written before it existed still replay."""
+    content: dict[str, Any] = {
         "seq": seq,
         "timestamp": utc_stamp(timestamp),
         "actor": actor,
@@ -114,6 +118,8 @@ def row_message(
         "before": before,
         "after": after,
     }
+    if subject is not None:
+        content["subject"] = subject
     return (prev_hash + canonical_json(content)).encode("utf-8")
 
 
@@ -156,6 +162,7 @@ def chain(
     entity_id: str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    subject: str | None = None,
 ) -> AuditEntry:
     """The next chained row after ``head`` (which moves on to it); the caller's transaction
     writes it, so it commits or rolls back with the change it records."""
@@ -166,6 +173,7 @@ def chain(
         ("action", action, 64),
         ("entity", entity, 32),
         ("entity_id", entity_id, 128),
+        ("subject", subject or "", 40),
     ):
         if len(value) > limit:
             raise ValueError(f"audit {name} is longer than {limit} characters")
@@ -184,6 +192,7 @@ def chain(
         entity_id=entity_id,
         before=before,
         after=after,
+        subject=subject,
     )
     entry = AuditEntry.model_construct(
         seq=seq,
@@ -196,6 +205,7 @@ def chain(
         after=after,
         prev_hash=head.hash,
         hash=digest,
+        subject=subject,
     )
     head.seq, head.hash = seq, digest
     return entry
@@ -213,4 +223,5 @@ def to_entry(row: Any) -> AuditEntry:
         after=row.after,
         prev_hash=row.prev_hash,
         hash=row.hash,
+        subject=row.subject,
     )

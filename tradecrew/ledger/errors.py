@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from tradecrew.errors import TradecrewError
 from tradecrew.models import IllegalTransition
 
 __all__ = [
     "ApprovalError",
     "AuditKeyError",
+    "AuditMismatch",
     "Conflict",
+    "DatabaseUnusable",
     "HumanApprovalRequired",
     "IllegalTransition",
     "LedgerError",
     "NotFound",
+    "OrderClosed",
     "Overfill",
     "TradingHalted",
 ]
@@ -47,8 +51,29 @@ class Overfill(LedgerError, ValueError):
 
 
 class TradingHalted(LedgerError):
-    """An order was to be created while the trading state is HALTED (the kill switch)."""
+    """An order was to be created or sent while the trading state is HALTED (the kill
+    switch)."""
+
+
+class OrderClosed(LedgerError):
+    """An order was to be sent but the ledger no longer holds it as new: the kill switch or
+    a reconciliation closed it meanwhile, so it must not leave."""
+
+    def __init__(self, message: str, status_reason: str) -> None:
+        self.status_reason = status_reason
+        super().__init__(message)
 
 
 class AuditKeyError(LedgerError, ValueError):
     """The audit key is missing, malformed, or kept in a file others may read or own."""
+
+
+class AuditMismatch(LedgerError, TradecrewError):
+    """A row the order path relies on is not what the keyed audit log records (edited,
+    added or deleted in the database): no order is created from it. Its message is meant
+    for a person (entry points print it in one line)."""
+
+
+class DatabaseUnusable(LedgerError, ValueError):
+    """The database URL names no usable database (malformed, no driver installed, an SQLite
+    file in a missing folder): a settings mistake, reported in one line."""

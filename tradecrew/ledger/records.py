@@ -42,6 +42,8 @@ class Grant(Model):
     actor: str
     channel: ApprovalChannel
     expires_at: datetime
+    #: When the person approved, on the desk's clock: before the gate's checks run.
+    approved_at: datetime = Field(default_factory=utcnow)
 
 
 class Verdict(StrEnum):
@@ -119,6 +121,8 @@ class AuditEntry(Model):
     after: dict[str, Any] | None = None
     prev_hash: str
     hash: str
+    #: The proposal the row is about, when it is about one (rows from schema 0003 on).
+    subject: str | None = None
 
 
 class AuditVerification(Model):

@@ -15,20 +15,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import make_url
 
-from tradecrew.ledger import _governance, _proposals, _trading
+from tradecrew.ledger import _claim, _governance, _integrity, _proposals, _trading
 from tradecrew.ledger import audit as _audit
-from tradecrew.ledger._anchor import Anchor, anchor_path
+from tradecrew.ledger._anchor import Anchor, anchor_path, tail_anchored
 from tradecrew.ledger._convert import row_values
 from tradecrew.ledger._crosscheck import STATE_ACTIONS
 from tradecrew.ledger._db import ensure_schema, make_engine, synced, writer
 from tradecrew.ledger._keys import ENV_VAR, KEY_FILE, AuditKey, load_key
 from tradecrew.ledger._orm import (
     AccountSnapshotRow,
+    AuditRow,
     PositionSnapshotRow,
 )
 from tradecrew.ledger._reads import LedgerReads
+from tradecrew.ledger._snapshots import snapshot_mac
 from tradecrew.ledger._tx import (
     Tx,
     insert_row,
@@ -37,7 +40,7 @@ from tradecrew.ledger._tx import (
     settled,
 )
 from tradecrew.ledger._verify import log_is_keyed
-from tradecrew.ledger.errors import AuditKeyError, NotFound
+from tradecrew.ledger.errors import AuditKeyError, AuditMismatch, NotFound
 from tradecrew.ledger.records import (
     AgentVerdict,
     Approval,
@@ -45,6 +48,7 @@ from tradecrew.ledger.records import (
     AuditEntry,
     Grant,
     PositionSnapshot,
+    ProposalRecord,
     RunRecord,
     RunStatus,
     TradingStateRecord,
@@ -90,6 +94,7 @@ class Ledger(LedgerReads):
             raise
         self._anchor = None if home is None else Anchor(anchor_path(home, url))
         self._anchor_path = None if self._anchor is None else self._anchor.path
+        self._key_checked = False
         self._writer = writer(self._engine)
 
     def _audit_key(self, home: Path | None) -> AuditKey:
@@ -128,12 +133,62 @@ class Ledger(LedgerReads):
     def __repr__(self) -> str:
         return f"Ledger({make_url(self.url).render_as_string(hide_password=True)!r})"
 
+    def _anchor_mismatch(self, tx: Tx) -> str | None:
+        """Why the chain does not hold the anchor's recent lines: fewer rows than anchored,
+        another hash at an anchored seq (a tail cut and written again), another key, or a
+        log with rows and no anchor line. Cheap (the file's last lines and one look-up), so
+        the order path runs it for every order; ``verify`` holds the whole file."""
+        if self._anchor_path is None:
+            return None
+        head_seq, _ = tx.start
+        recent = tail_anchored(self._anchor_path)
+        if not recent:
+            if head_seq == 0:
+                return None
+            return (
+                f"the audit log has {head_seq} rows but the anchor {self._anchor_path} holds "
+                "none: it was emptied or removed"
+            )
+        if any(a.key_id != self._key.key_id for a in recent):
+            return _KEY_DIFFERS
+        top = max(recent, key=lambda a: a.seq)
+        if head_seq < top.seq:
+            return (
+                f"the audit log ends at seq {head_seq} but seq {top.seq} was anchored at "
+                f"{top.at}: its tail was removed"
+            )
+        seqs = sorted({a.seq for a in recent})
+        found = dict(tx.conn.execute(_ROW_HASHES, {"seqs": seqs}).all())
+        for a in recent:
+            if found.get(a.seq) != a.hash:
+                return (
+                    f"audit row seq {a.seq} is not the one anchored at {a.at}: the log was "
+                    "cut and written again"
+                )
+        return None
+
+    def _check_key(self) -> None:
+        """Before this instance's first write: the anchor's last line must have been written
+        under this key, or a replaced key would go on signing rows the old one cannot
+        verify (and the other way round)."""
+        if self._key_checked or self._anchor_path is None:
+            return
+        recent = tail_anchored(self._anchor_path, 512)
+        last = recent[-1] if recent else None
+        if last is not None and last.key_id != self._key.key_id:
+            raise AuditKeyError(
+                f"{_KEY_DIFFERS} (anchor key id {last.key_id}, this key {self._key.key_id}): "
+                f"restore the key (audit.key or {ENV_VAR}); nothing was written"
+            )
+        self._key_checked = True
+
     @contextmanager
     def _tx(self, *, durable: bool = False) -> Iterator[Tx]:
         """A write transaction holding the audit head; a deferred refusal raises after commit.
 
         ``durable``: on disk (fsync) when this returns, for what must survive a power cut.
         """
+        self._check_key()
         with self._writer.connect() as conn, synced(conn, durable), conn.begin():
             tx = Tx(conn, _audit.lock_head(conn), self._key)
             yield tx
@@ -231,6 +286,7 @@ class Ledger(LedgerReads):
         accepted: Collection[ApprovalChannel],
         grant: Grant | None = None,
         recheck: Callable[[], None] | None = None,
+        record: ProposalRecord | None = None,
     ) -> Order:
         """Consume the approval of ``order_hash``, persist ``order`` as NEW and move its
         proposal to SUBMITTED, in one transaction that reaches the disk before the order is
@@ -246,17 +302,32 @@ class Ledger(LedgerReads):
 
         A refused approval (ApprovalError, audited, raised after the commit) opens no order;
         a halted desk (TradingHalted) leaves everything as it was.
+
+        First of all, the proposal's rows must be what the keyed audit log records and the
+        chain must reach its anchor (``_integrity``); ``record``: what the caller decided on,
+        which must be those rows. AuditMismatch otherwise, with nothing written.
         """
         pid = order.proposal_id
         if pid is None:
             raise ValueError("an order opened from an approval must name its proposal")
         with self._tx(durable=True) as tx:
+            # Rows edited, added or deleted behind the log's back are not traded: whatever
+            # this raises (AuditMismatch) rolls back, and the caller audits the refusal.
+            problem = self._anchor_mismatch(tx) or _integrity.proposal_mismatch(tx, pid, record)
+            if problem:
+                raise AuditMismatch(f"{problem}; run `tradecrew audit verify`")
             if recheck is not None:
                 with self._reads_through(tx.conn):
                     recheck()
             if grant is not None:
                 _governance.record_approval(
-                    tx, pid, order_hash, grant.actor, grant.channel, grant.expires_at
+                    tx,
+                    pid,
+                    order_hash,
+                    grant.actor,
+                    grant.channel,
+                    grant.expires_at,
+                    grant.approved_at,
                 )
                 _proposals.transition_proposal(
                     tx, pid, ProposalStatus.APPROVED, f"by {grant.actor}", grant.actor
@@ -267,6 +338,23 @@ class Ledger(LedgerReads):
                 stored = _trading.create_order(tx, order, actor)
                 _proposals.transition_proposal(tx, pid, ProposalStatus.SUBMITTED, "sending", actor)
         return settled(stored)
+
+    def claim_order(self, order_id: str, actor: str) -> Order:
+        """Claim a NEW desk order for sending (NEW -> SUBMITTED) right before it is sent, in
+        one short transaction holding the write lock, so it is ordered with every kill-switch
+        change: a halt committed first closes the order instead (CANCELLED, its proposal
+        FAILED; TradingHalted raised after the commit), and an order no longer NEW raises
+        OrderClosed. Not fsynced: the order itself already is, and a claim lost to a power
+        cut leaves it NEW, which reconciliation looks up at the broker like a SUBMITTED one
+        (a halt's own fsync makes any claim committed before it durable too)."""
+        with self._tx() as tx:
+            return _claim.claim_order(tx, order_id, actor)
+
+    def close_unsent_orders(self, actor: str) -> list[Order]:
+        """Under a halted desk, close the desk orders still NEW (never claimed, so never
+        sent, and no longer claimable) with their proposals; [] when trading may go on."""
+        with self._tx() as tx:
+            return _claim.close_unsent(tx, actor)
 
     def apply_broker_report(
         self, order_id: str, seen: Order, fills: list[Fill], actor: str = "system"
@@ -313,10 +401,13 @@ class Ledger(LedgerReads):
         return snaps
 
     def record_account_snapshot(self, account: Account) -> Account:
-        """Keep one observation of the broker account (not audited: it changes nothing)."""
+        """Keep one observation of the broker account: not audited (it changes nothing),
+        but MACed under the audit key, since the risk limits' baselines come from it."""
         require_aware(account.timestamp, "timestamp")
+        values = row_values(AccountSnapshotRow, account)
+        values["mac"] = snapshot_mac(self._key, values)
         with self._tx() as tx:
-            insert_row(tx.conn, AccountSnapshotRow, row_values(AccountSnapshotRow, account))
+            insert_row(tx.conn, AccountSnapshotRow, values)
         return account
 
     # ------------------------------------------------------------------ governance
@@ -377,6 +468,12 @@ class Ledger(LedgerReads):
             raise ValueError(f"audit action {action!r} is written only with the change it records")
         with self._tx() as tx:
             return tx.audit(require_actor(actor), action, entity, entity_id, before, after)
+
+
+_KEY_DIFFERS = "the audit key differs from the one that signed this ledger"
+_ROW_HASHES = select(AuditRow.__table__.c.seq, AuditRow.__table__.c.hash).where(
+    AuditRow.__table__.c.seq.in_(bindparam("seqs", expanding=True))
+)
 
 
 def _audit_home(url: str, home: Path | None) -> Path | None:

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from tradecrew.mcp_server.confirm import channel_of, confirm_with_user, needs_a_person
+from tradecrew.mcp_server.confirm import (
+    UNCONFIRMED_ACTOR,
+    actor_of,
+    channel_of,
+    confirm_with_user,
+    needs_a_person,
+)
 from tradecrew.mcp_server.schemas import envelope, mark_untrusted
 from tradecrew.models import ApprovalChannel, new_id, utcnow
 
@@ -98,25 +104,26 @@ class BulkActions:
         for order in self._desk.orders(open_only=True):
             if order_id in (order.id, order.client_order_id, order.broker_order_id):
                 return self._new("cancel_order", order.symbol, {"orders": [order.id]})
-        raise DeskError(f"no working order {order_id!r}; get_orders lists them")
+        # The id is not quoted back: it is the caller's text, and errors are not wrapped.
+        raise DeskError("no working order has that id; get_orders lists them")
 
     def propose_close_all(self) -> dict[str, Any]:
         held = {p.symbol: p.quantity for p in self._desk.broker.positions() if p.quantity}
         return self._new("close_all", None, {"positions": held})
 
     async def approve_as_user(
-        self, action_id: str, ctx: Context[Any, Any, Any] | None, actor: str
+        self, action_id: str, ctx: Context[Any, Any, Any] | None
     ) -> dict[str, Any]:
         """Run the action once the user confirmed it in the client. Cancelling needs no
-        confirmation where the client cannot ask (it only ever lowers risk); closing places
-        orders, so it takes a channel the account accepts, like any approval."""
+        confirmation where the client cannot ask (it only ever lowers risk), and is then
+        recorded as the client's, not the user's; closing places orders, so it takes a
+        channel the account accepts, like any approval."""
         action = self._get(action_id)
-        answer = await confirm_with_user(
-            ctx, f"Run {self.describe(action_id)} on the {self._desk.mode.value} account?"
-        )
+        self._check_open(action)
+        answer = await confirm_with_user(ctx, self._question(action))
         if answer is False:
             return self._result(action, status="declined")
-        channel = channel_of(answer)
+        channel, actor = channel_of(answer), actor_of(answer)
         if action.kind == "close_all" and channel not in self._desk.accepted_channels:
             refused = needs_a_person(
                 self._desk.mode,
@@ -129,15 +136,10 @@ class BulkActions:
         return self.approve(action_id, actor, channel)
 
     def approve(self, action_id: str, actor: str, channel: ApprovalChannel | str) -> dict[str, Any]:
-        from tradecrew.desk import DeskError
         from tradecrew.mcp_server.trade_tools import closing_proposal
 
         action = self._get(action_id)
-        if action.status != "confirmation_required":
-            raise DeskError(f"bulk action {action_id} is already {action.status}")
-        if action.expires_at <= utcnow():
-            action.status = "expired"
-            raise DeskError(f"bulk action {action_id} has expired; propose it again")
+        self._check_open(action)
         action.status = "approved"
         self._desk.ledger.audit(
             actor,
@@ -145,7 +147,11 @@ class BulkActions:
             "bulk_action",
             action.id,
             None,
-            {"kind": action.kind, "symbol": action.symbol},
+            {
+                "kind": action.kind,
+                "symbol": action.symbol,
+                "channel": ApprovalChannel(channel).value,
+            },
         )
         if action.kind in ("cancel_order", "cancel_all"):
             if action.kind == "cancel_order":
@@ -167,12 +173,45 @@ class BulkActions:
         return self._result(action, closing=closing)
 
     def reject(self, action_id: str, reason: str) -> dict[str, Any]:
+        """Drop a pending action; one that already ran (or ended) is refused, unchanged:
+        a record that says "rejected" must never stand for something that happened."""
         action = self._get(action_id)
+        self._check_open(action)
         action.status = "rejected"
         self._desk.ledger.audit(
-            "mcp-user", "bulk.rejected", "bulk_action", action.id, None, {"reason": reason}
+            UNCONFIRMED_ACTOR,
+            "bulk.rejected",
+            "bulk_action",
+            action.id,
+            None,
+            {"reason": reason, "channel": ApprovalChannel.MCP_UNCONFIRMED.value},
         )
         return self._result(action)
+
+    def _check_open(self, action: BulkAction) -> None:
+        """Only a pending, unexpired action may be approved or rejected."""
+        from tradecrew.desk import DeskError
+
+        if action.status != "confirmation_required":
+            raise DeskError(
+                f"bulk action {action.id} is already {action.status}; nothing was changed"
+            )
+        if action.expires_at <= utcnow():
+            action.status = "expired"
+            raise DeskError(f"bulk action {action.id} has expired; propose it again")
+
+    def _question(self, action: BulkAction) -> str:
+        """What the client asks the user: for "close all", every position and quantity."""
+        where = f"on the {self._desk.mode.value} account"
+        if action.kind != "close_all":
+            return f"Run {self.describe(action.id)} {where}?"
+        held = action.detail.get("positions", {})
+        if not held:
+            return f"Close all positions {where}? There are none open now."
+        lines = ", ".join(
+            f"{'sell' if qty > 0 else 'buy'} {abs(qty):g} {symbol}" for symbol, qty in held.items()
+        )
+        return f"Close every position {where}: {lines}?"
 
 
 def _approve_closing(

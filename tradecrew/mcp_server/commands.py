@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tradecrew.mcp_server.intent import ParseFailure, parse_command
+from tradecrew.mcp_server.intent import Intent, ParseFailure, parse_command
 from tradecrew.mcp_server.schemas import envelope, mark_untrusted, untrusted
 from tradecrew.models import Origin, ProposalRequest
 
@@ -65,6 +65,14 @@ def _answer(desk: Desk, topic: str, currency: str | None, symbol: str | None) ->
     }
 
 
+def _intent_json(intent: Intent) -> dict[str, Any]:
+    """The intent as JSON, the user's own words in it wrapped as untrusted text."""
+    data = intent.model_dump(mode="json")
+    if data.get("quoted") is not None:
+        data["quoted"] = untrusted(data["quoted"])
+    return data
+
+
 def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
     """Turn ``text`` into a proposal, a bulk proposal or an answer."""
     from tradecrew.mcp_server.trade_tools import closing_proposal, proposal_result
@@ -80,7 +88,7 @@ def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
             intent, interpreted_by = rewritten, "llm"
     echo = {
         "command": untrusted(text),
-        "intent": intent.model_dump(mode="json"),
+        "intent": _intent_json(intent),
         "interpreted_by": interpreted_by,
     }
     kind = intent.kind
@@ -145,6 +153,7 @@ def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
                 "status": "unparsed",
                 "message": intent.message,
                 "missing": intent.missing,
+                **({"quoted": untrusted(intent.quoted)} if intent.quoted is not None else {}),
             },
         ),
         **echo,

@@ -32,6 +32,17 @@ async def confirm_with_user(ctx: Context[Any, Any, Any] | None, message: str) ->
     return answer.action == "accept" and bool(answer.data and answer.data.confirm)
 
 
+#: Who the ledger records for an MCP call: the user only once they confirmed it in the
+#: client; a bare tool call may be the model's alone, so it is recorded as the client's.
+CONFIRMED_ACTOR = "mcp-user"
+UNCONFIRMED_ACTOR = "mcp-client"
+
+
+def actor_of(answer: bool | None) -> str:
+    """The actor an MCP call is recorded under: a person's name only for a confirmed one."""
+    return CONFIRMED_ACTOR if answer else UNCONFIRMED_ACTOR
+
+
 def channel_of(answer: bool | None) -> ApprovalChannel:
     """The channel an MCP approval came through: a person's only if they confirmed it."""
     return ApprovalChannel.MCP_CONFIRMED if answer else ApprovalChannel.MCP_UNCONFIRMED

@@ -181,7 +181,9 @@ def unknown_symbol(words: list[str], understood: str, partial: Partial) -> Parse
     )
     lead = f"I understood {understood} but " if understood else ""
     return ParseFailure(
-        message=f"{lead}I do not know the instrument {word!r}{hint}",
+        # The word itself goes in ``quoted``, never in the message: it is the user's text.
+        message=f"{lead}I do not know the instrument named (see quoted){hint}",
+        quoted=word,
         problem="unknown_symbol",
         missing=["symbol"],
         partial=partial,

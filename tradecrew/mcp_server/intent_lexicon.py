@@ -128,6 +128,15 @@ DESK_ORDER_ID = re.compile(r"(?<![\w-])ord_[a-z0-9][a-z0-9_-]*")
 BROKER_ORDER_ID = re.compile(
     r"\border\s*(?:id\s*)?[#:]?\s*(?P<id>#?[a-z0-9_-]*\d[a-z0-9_-]*)(?![\w-])"
 )
+# Words that turn a command into its opposite ("don't buy", "never halt", "no, resume"). Read
+# without them, the command means the reverse of what was asked, so the parser refuses it.
+_NEG = (
+    r"(?:do|does|did|would|should|must|could|is|are|was|were|ai|wo|ca|have|has|had)\s*n\s*'?\s*t"
+    r"|don\s*'?\s*t|do\s+not|never|not|no|nope|nah|neither|nor|cannot|avoid(?:ing)?"
+    r"|refrain|forget\s+(?:it|that|about)|never\s*mind|nevermind"
+)
+NEGATION = re.compile(rf"\b(?:{_NEG})\b")
+NEGATION_LEAD = re.compile(rf"^\s*(?:{_NEG})\b")
 NOISE = str.maketrans({c: " " for c in '`*_#{}[]<>|~^=;"\\'})
 PUNCT_FOLD = str.maketrans(
     "\u2018\u2019\u201b\u201c\u201d\u2013\u2014\u2212\u2010\u2011", "'''\"\"-----"

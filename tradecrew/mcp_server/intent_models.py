@@ -16,7 +16,14 @@ from tradecrew.models import OrderType, Side, TimeInForce
 Unit = Literal["shares", "lots", "ounces", "units", "coins", "notional"]
 QueryTopic = Literal["exposure", "positions", "orders", "account", "risk", "quote", "analysis"]
 Problem = Literal[
-    "empty", "too_long", "missing", "ambiguous", "unknown_symbol", "invalid", "unsupported"
+    "empty",
+    "too_long",
+    "missing",
+    "ambiguous",
+    "unknown_symbol",
+    "invalid",
+    "unsupported",
+    "negated",
 ]
 Partial = dict[str, str | float | bool | None]
 
@@ -119,6 +126,9 @@ class ParseFailure(_Intent):
     missing: list[str] = Field(default_factory=list)
     partial: Partial = Field(default_factory=dict)
     suggestions: list[str] = Field(default_factory=list)
+    quoted: str | None = Field(
+        None, description="the user's own word the message refers to, verbatim (their text)"
+    )
 
 
 Intent = Annotated[

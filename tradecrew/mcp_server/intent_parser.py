@@ -121,7 +121,12 @@ def _parse(text: str, lookup: QuoteLookup | None) -> Intent:
     t = _prepare(text)
     if isinstance(t, ParseFailure):
         return t
-    if _QUERY_LEAD.match(t.w) or (t.w.rstrip().endswith("?") and not _IMPERATIVE.match(t.w)):
+    query = _QUERY_LEAD.match(t.w) or (t.w.rstrip().endswith("?") and not _IMPERATIVE.match(t.w))
+    # A question may say "not" ("is trading not halted?"); a command that does ("don't buy",
+    # "do not sell" - read as a question by its "do") must never be acted on without it.
+    if lx.NEGATION_LEAD.match(t.w) or (not query and lx.NEGATION.search(_without_ids(t))):
+        return _negated()
+    if query:
         return ac.parse_query(t)
     tif = _take_tif(t)
     if isinstance(tif, ParseFailure):
@@ -193,6 +198,26 @@ def _parse_trade(
         t.blank(m.start(), m.end())
     sides = [Side.BUY if " ".join(m["w"].split()) in lx.SIDE_BUY else Side.SELL for m in side_hits]
     return parse_trade(t, sides, symbols, numbers, tif, market, lookup)
+
+
+def _without_ids(t: lx.Text) -> str:
+    """The working text with a broker order id blanked ("order ab-no-12" names no "no")."""
+    span = t.notes.get("broker_span")
+    if not span:
+        return t.w
+    start, end = (int(x) for x in span.split())
+    return t.w[:start] + " " * (end - start) + t.w[end:]
+
+
+def _negated() -> ParseFailure:
+    # The negation word is not quoted back: only fixed text in the message.
+    return ac.fail(
+        "that command says not to do something (don't, never, no...); I act only on plain"
+        " commands, so nothing was done: say what to do, e.g. 'buy 2 ounces of gold' or 'halt"
+        " trading', or reject_proposal to drop a pending proposal",
+        "negated",
+        ["action"],
+    )
 
 
 def _no_action(t: lx.Text) -> ParseFailure:

@@ -35,15 +35,14 @@ class LazyDesk:
                     self._desk = self._factory()
                     self._reconciled = time.monotonic()
         if time.monotonic() - self._reconciled > self._every and self._lock.acquire(False):
+            from tradecrew.desk.reconcile import reconcile_safely, worth_telling
+
             try:
                 self._reconciled = time.monotonic()
-                report = self._desk.reconcile()
-                if (
-                    report.position_mismatches
-                    or report.external_orders
-                    or report.never_sent
-                    or report.contradicted_orders
-                ):
+                # Never raises: a failure is logged (and makes the desk REDUCING), so the
+                # call that happened to come due (a halt, say) still runs.
+                report = reconcile_safely(self._desk)
+                if worth_telling(report):
                     log.warning("reconcile: %s", report.message)
             finally:
                 self._lock.release()

@@ -1,11 +1,14 @@
 """State-changing MCP tools. None of them places an order by itself: proposals wait for
 ``approve_proposal``, which asks the user (elicitation) and then goes through the desk's
-risk gate like every other order.
+risk gate like every other order. The exception is a paper account whose user turned
+``broker.auto_approve_paper`` on: there a risk-approved proposal is placed at once, and the
+proposing tools are registered as destructive and say so.
 
 A tool call alone is a model's, not a person's: only an elicitation the user accepted counts
-as a human approval (``ApprovalChannel.MCP_CONFIRMED``). Without one, an approval fills only
-on a paper account whose user turned ``mcp.approve_without_confirmation`` on, and trading
-never resumes after a halt; the refusal says what the user can do instead."""
+as a human approval (``ApprovalChannel.MCP_CONFIRMED``) and is recorded as ``mcp-user``;
+anything else is recorded as ``mcp-client``. Without one, an approval fills only on a paper
+account whose user turned ``mcp.approve_without_confirmation`` on, and trading never resumes
+after a halt; the refusal says what the user can do instead."""
 
 from __future__ import annotations
 
@@ -17,7 +20,14 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from tradecrew.mcp_server.bulk import BulkActions
-from tradecrew.mcp_server.confirm import channel_of, confirm_with_user, needs_a_person
+from tradecrew.mcp_server.confirm import (
+    CONFIRMED_ACTOR,
+    UNCONFIRMED_ACTOR,
+    actor_of,
+    channel_of,
+    confirm_with_user,
+    needs_a_person,
+)
 from tradecrew.mcp_server.schemas import (
     UNTRUSTED_NOTICE,
     OrderTypeArg,
@@ -43,6 +53,11 @@ if TYPE_CHECKING:
 PROPOSES = ToolAnnotations(
     readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True
 )
+# Paper with auto-approval on: files a proposal that, once the risk engine approves it, is
+# sent at once; a repeat files and places another.
+PROPOSES_AND_PLACES = ToolAnnotations(
+    readOnlyHint=False, destructiveHint=True, idempotentHint=False, openWorldHint=True
+)
 # Sends to the broker or cancels there; a proposal is sent at most once, so a repeat is a
 # no-op.
 PLACES = ToolAnnotations(
@@ -57,7 +72,6 @@ KILL_SWITCH = ToolAnnotations(
     readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=True
 )
 ACTOR = "mcp"
-HUMAN = "mcp-user"
 
 Price = Annotated[float | None, Field(gt=0, description="price; omit for none")]
 
@@ -87,13 +101,24 @@ def proposal_result(outcome: ProposalOutcome) -> dict[str, Any]:
     return envelope(outcome.mode, result)
 
 
-def register(mcp: FastMCP, desk: Desk) -> None:
+AUTO_PLACES = (
+    "On this paper account auto-approval is on (TRADECREW_BROKER__AUTO_APPROVE_PAPER): a "
+    "proposal the risk engine approves is PLACED AT ONCE, with no approval step."
+)
+
+
+def register(mcp: FastMCP, desk: Desk, *, places_at_once: bool = False) -> None:
+    """The state-changing tools; ``places_at_once``: the account auto-approves (paper with
+    ``auto_approve_paper``), so the proposing tools say they place, in hints and words."""
     bulk = BulkActions(desk)
+    proposes = PROPOSES_AND_PLACES if places_at_once else PROPOSES
+
+    def described(func: Any, waits: str, places: str) -> str:
+        return f"{(func.__doc__ or '').strip()} {places if places_at_once else waits}"
 
     def propose(request: ProposalRequest) -> dict[str, Any]:
         return proposal_result(desk.propose(request, actor=ACTOR))
 
-    @mcp.tool(annotations=PROPOSES, title="Propose trade")
     def propose_trade(
         symbol: Annotated[str, Field(min_length=1, max_length=32)],
         side: SideArg,
@@ -105,8 +130,7 @@ def register(mcp: FastMCP, desk: Desk) -> None:
         take_profit: Price = None,
         rationale: str = "",
     ) -> dict[str, Any]:
-        """Create a trade proposal; the risk engine decides at once (approve, shrink or veto).
-        Nothing is placed: a risk-approved proposal waits for approve_proposal."""
+        """Create a trade proposal; the risk engine decides at once (approve, shrink or veto)."""
         from tradecrew.instruments import normalize_symbol
 
         return propose(
@@ -124,16 +148,36 @@ def register(mcp: FastMCP, desk: Desk) -> None:
             )
         )
 
-    @mcp.tool(annotations=PROPOSES, title="Trade command")
+    mcp.tool(
+        annotations=proposes,
+        title="Propose trade",
+        description=described(
+            propose_trade,
+            "Nothing is placed: a risk-approved proposal waits for approve_proposal.",
+            AUTO_PLACES,
+        ),
+    )(propose_trade)
+
     def trade_command(
         text: Annotated[str, Field(min_length=1, max_length=500, description="what to do")],
     ) -> dict[str, Any]:
         """Natural language such as 'buy 10 SPX', 'sell 0.5 lots of EURUSD at 1.0850 with stop
         1.0800', 'close half my XAUUSD', 'cancel all EURUSD orders', 'what's my exposure to
-        USD?'. Returns a proposal for approval or an answer, never an executed order."""
+        USD?'."""
         from tradecrew.mcp_server.commands import run_command
 
         return run_command(desk, bulk, text)
+
+    mcp.tool(
+        annotations=proposes,
+        title="Trade command",
+        description=described(
+            trade_command,
+            "Returns a proposal for approval or an answer, never an executed order.",
+            f"{AUTO_PLACES} That holds for trades and closes it reads; cancels still wait "
+            "for approve_proposal.",
+        ),
+    )(trade_command)
 
     @mcp.tool(annotations=PLACES, title="Approve proposal")
     async def approve_proposal(
@@ -143,7 +187,7 @@ def register(mcp: FastMCP, desk: Desk) -> None:
         the risk gate to the broker. The client asks the user to confirm (elicitation); a
         call the user did not confirm fills only where the user allowed that (paper)."""
         if bulk.owns(proposal_id):
-            return await bulk.approve_as_user(proposal_id, ctx, HUMAN)
+            return await bulk.approve_as_user(proposal_id, ctx)
         current = desk.get(proposal_id)
         if current.status is not ProposalStatus.PENDING:
             from tradecrew.desk import DeskError
@@ -166,27 +210,33 @@ def register(mcp: FastMCP, desk: Desk) -> None:
                 paper_opt_in=True,
             )
             return {**refused, "proposal_id": proposal_id, "proposal_status": "pending"}
-        return proposal_result(desk.approve(proposal_id, actor=HUMAN, channel=channel))
+        return proposal_result(desk.approve(proposal_id, actor=actor_of(answer), channel=channel))
 
     @mcp.tool(annotations=REJECTS, title="Reject proposal")
     def reject_proposal(proposal_id: str, reason: str = "") -> dict[str, Any]:
         """Reject a pending proposal (or pending action)."""
         if bulk.owns(proposal_id):
             return bulk.reject(proposal_id, reason)
-        return proposal_result(desk.reject(proposal_id, actor=HUMAN, reason=reason))
+        return proposal_result(desk.reject(proposal_id, actor=UNCONFIRMED_ACTOR, reason=reason))
 
     @mcp.tool(annotations=PLACES, title="Cancel order")
     def cancel_order(order_id: str) -> dict[str, Any]:
         """Cancel one working order by its id (works even when trading is halted)."""
-        return mark_untrusted(envelope(desk.mode, desk.cancel_order(order_id, actor=HUMAN)))
+        cancelled = desk.cancel_order(order_id, actor=UNCONFIRMED_ACTOR)
+        return mark_untrusted(envelope(desk.mode, cancelled))
 
-    @mcp.tool(annotations=PROPOSES, title="Close position")
     def close_position(
         symbol: Annotated[str, Field(min_length=1, max_length=32)],
         fraction: Annotated[float, Field(gt=0, le=1, description="1 closes all, 0.5 half")] = 1.0,
     ) -> dict[str, Any]:
-        """Create a proposal that closes all or part of a position; it needs approval."""
+        """Create a proposal that closes all or part of a position."""
         return closing_proposal(desk, symbol, fraction)
+
+    mcp.tool(
+        annotations=proposes,
+        title="Close position",
+        description=described(close_position, "It needs approval.", AUTO_PLACES),
+    )(close_position)
 
     @mcp.tool(annotations=PROPOSES, title="Cancel all orders")
     def cancel_all_orders(symbol: str | None = None) -> dict[str, Any]:
@@ -208,12 +258,13 @@ def register(mcp: FastMCP, desk: Desk) -> None:
 
         if not reason.strip():
             raise DeskError("a reason is required to change the kill switch")
-        bare = ApprovalChannel.MCP_UNCONFIRMED
+        # Halting never waits for a confirmation; a bare call is the client's, not the user's.
+        bare, client = ApprovalChannel.MCP_UNCONFIRMED, UNCONFIRMED_ACTOR
         if enabled:
-            return risk_result(desk.set_kill_switch(True, reason, actor=HUMAN, channel=bare))
+            return risk_result(desk.set_kill_switch(True, reason, actor=client, channel=bare))
         state = desk.ledger.get_trading_state()
         if state.state is TradingState.ACTIVE:
-            return risk_result(desk.set_kill_switch(False, reason, actor=HUMAN, channel=bare))
+            return risk_result(desk.set_kill_switch(False, reason, actor=client, channel=bare))
         answer = await confirm_with_user(
             ctx, f"Resume trading on the {desk.mode.value} account? It is {state.state.value}."
         )
@@ -230,7 +281,9 @@ def register(mcp: FastMCP, desk: Desk) -> None:
             )
             return {**refused, "trading_state": state.state.value}
         return risk_result(
-            desk.set_kill_switch(False, reason, actor=HUMAN, channel=ApprovalChannel.MCP_CONFIRMED)
+            desk.set_kill_switch(
+                False, reason, actor=CONFIRMED_ACTOR, channel=ApprovalChannel.MCP_CONFIRMED
+            )
         )
 
 

@@ -15,18 +15,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tradecrew.text import clean_text
+
 Provider = Literal["alpaca", "rss", "openbb"]
 
 _MAX_HEADLINE = 500
 _MAX_SUMMARY = 2000
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,14}$")
-
-
-def clean_text(text: str, limit: int) -> str:
-    """One line of printable text: control and format characters (escape sequences, bidi
-    overrides) become spaces, whitespace runs collapse, and it is cut to ``limit``."""
-    kept = (" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
-    return " ".join("".join(kept).split())[:limit]
 
 
 def clean_url(url: str | None) -> str | None:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tradecrew.homedir import private_file
 from tradecrew.news.models import Headline, StoredHeadline, news_symbol, utc
 from tradecrew.sqlite_wal import use_wal
 
@@ -89,6 +90,7 @@ class HeadlineStore:
         self.path = path
         self._clock = clock or (lambda: datetime.now(UTC))
         path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         with self._connect() as db:
             use_wal(db, 10.0)
             db.executescript(_SCHEMA)

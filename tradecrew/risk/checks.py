@@ -240,6 +240,16 @@ def market_hours(view: OrderView) -> RiskCheck:
 
 def blackout(view: OrderView) -> RiskCheck:
     ctx = view.ctx
+    if ctx.calendar_error is not None:
+        if view.reduces:
+            return passed("blackout", "calendar unreadable: a reduction is not limited")
+        return failed(
+            "blackout",
+            f"the economic calendar could not be read ({ctx.calendar_error}), so an event "
+            "blackout cannot be ruled out: no new risk until the calendar file is fixed, or "
+            "the calendar component is turned off in the environment "
+            "(TRADECREW_COMPONENTS__CALENDAR__ENABLED=false)",
+        )
     if not ctx.in_blackout:
         return passed("blackout", "no event blackout")
     if view.reduces:
@@ -252,16 +262,20 @@ def blackout(view: OrderView) -> RiskCheck:
 
 
 def correlation(view: OrderView) -> RiskCheck:
+    """New risk is refused when it adds to a held position correlated above the limit, and
+    when a held position's correlation is not known (missing data, too short a history): an
+    unknown correlation is not a low one. A limit of 1 turns the check off."""
     ctx = view.ctx
     if view.reduces:
         return passed("correlation", "reduction: adds no correlated exposure")
-    limit, problems = ctx.limits.max_correlation, []
+    limit, problems, unknown = ctx.limits.max_correlation, [], []
     for position in ctx.positions:
         other = normalize_symbol(position.symbol)
         if position.quantity == 0 or other == view.symbol:
             continue
         corr = ctx.correlations.get(other)
         if corr is None:
+            unknown.append(other)
             continue
         if math.isnan(corr):
             problems.append(f"correlation with {other} is NaN")
@@ -273,8 +287,16 @@ def correlation(view: OrderView) -> RiskCheck:
                 f"|corr| {abs(corr):.2f} with the {position.side.value} {other} "
                 f"position is above {limit:.2f}"
             )
+    if unknown and limit < 1.0:
+        problems.append(
+            f"correlation with the held {', '.join(unknown)} not computed (no shared daily "
+            "bars for a full window, or flat prices): new risk is refused until it can be; "
+            "TRADECREW_RISK__MAX_CORRELATION=1 turns the check off"
+        )
     if problems:
         return failed("correlation", "; ".join(problems))
+    if unknown:
+        return passed("correlation", "correlation check off (max_correlation 1)")
     return passed("correlation", f"no open position correlated above {limit:.2f}")
 
 

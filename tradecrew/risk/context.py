@@ -36,6 +36,11 @@ class RiskContext(BaseModel):
     )
     in_blackout: bool = False
     risk_reduction: float = Field(1.0, description="size factor in a blackout; 0 blocks")
+    calendar_error: str | None = Field(
+        None,
+        description="the enabled economic calendar could not be read (why): new risk is "
+        "refused, since no event blackout can be ruled out",
+    )
     market_open: bool | None = Field(None, description="None: unknown")
     quote_replayed: bool = Field(
         False,

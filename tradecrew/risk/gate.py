@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tradecrew.models import (
+    TERMINAL_ORDER_STATUSES,
     ApprovalChannel,
     Fill,
     Order,
@@ -44,10 +45,14 @@ class GateRefusal(Exception):
         super().__init__(f"{rule}: {reason}")
 
 
+#: How every client order id the desk gives begins (reconciliation recognises its own).
+DESK_ID_PREFIX = "tc-"
+
+
 def client_order_id(proposal_id: str) -> str:
     """One proposal, one order: the client order id is derived from the proposal id, so a
     retried or repeated submission can only ever find the same order."""
-    return f"tc-{proposal_id.removeprefix('prp_')}"
+    return f"{DESK_ID_PREFIX}{proposal_id.removeprefix('prp_')}"
 
 
 def order_for(proposal: Proposal, decision: RiskDecision, broker_name: str, now: datetime) -> Order:
@@ -149,7 +154,7 @@ class OrderGate:
         order, once every check has passed. A submission already made returns the order on
         record: it is never sent twice.
         """
-        from tradecrew.ledger import HumanApprovalRequired, TradingHalted
+        from tradecrew.ledger import AuditMismatch, HumanApprovalRequired, TradingHalted
 
         now = self._clock()
         record = self._ledger.proposal_record(proposal_id)
@@ -166,8 +171,9 @@ class OrderGate:
         # One transaction, on disk before anything is sent, re-checks the risk on a context
         # read under its write lock (so no other process's order can slip in between),
         # records a fresh approval (if any), consumes it, persists the order (NEW) and marks
-        # the proposal SUBMITTED. The order stays NEW until the broker answers: after a
-        # crash, reconciliation finds it at the broker (and adopts it) or not (and closes it).
+        # the proposal SUBMITTED. A second one claims it (SUBMITTED) just before it is sent:
+        # after a crash, reconciliation finds it at the broker (and adopts it) or not (and
+        # closes it).
         try:
             order = self._ledger.open_order(
                 order_for(proposal, decision, self._broker.name, now),
@@ -177,14 +183,31 @@ class OrderGate:
                 accepted=self._accepted,
                 grant=grant,
                 recheck=lambda: self._still_allowed(proposal, decision, now),
+                record=record,
             )
+        except AuditMismatch as exc:  # rows the keyed audit log does not record; rolled back
+            raise self._refuse(proposal, "integrity", str(exc), actor) from None
         except GateRefusal as refusal:  # from the re-check, rolled back: audited now
             raise self._refuse(proposal, refusal.rule, refusal.reason, actor) from None
         except HumanApprovalRequired as exc:
             raise self._refuse(proposal, "human", str(exc), actor) from None
         except TradingHalted as exc:
             raise self._refuse(proposal, "kill_switch", str(exc), actor) from None
-        return self._send(order, actor)
+        return self._send(self._claim(proposal, order, actor), actor)
+
+    def _claim(self, proposal: Proposal, order: Order, actor: str) -> Order:
+        """The kill switch, checked last, under the ledger's write lock: whatever happened
+        since the order was stored (another process halting the desk, a reconciliation
+        closing the order) is seen here, or comes after the order has left."""
+        from tradecrew.ledger import HALTED_BEFORE_SENT, OrderClosed, TradingHalted
+
+        try:
+            return self._ledger.claim_order(order.id, actor)
+        except TradingHalted as exc:  # the ledger closed the order and failed its proposal
+            raise self._refuse(proposal, "kill_switch", str(exc), actor) from None
+        except OrderClosed as exc:
+            rule = "kill_switch" if exc.status_reason.startswith(HALTED_BEFORE_SENT) else "order"
+            raise self._refuse(proposal, rule, str(exc), actor) from None
 
     def _send(self, order: Order, actor: str) -> Order:
         from tradecrew.brokers import BrokerUnavailable, OrderOutcomeUnknown, OrderRejected
@@ -225,7 +248,32 @@ class OrderGate:
                 reason=f"outcome unknown: {exc}",
                 actor=actor,
             )
-        return sync_order(self._ledger, self._broker, order, placed, actor)
+        return self._cancel_if_halted(
+            sync_order(self._ledger, self._broker, order, placed, actor), actor
+        )
+
+    def _cancel_if_halted(self, order: Order, actor: str) -> Order:
+        """An order claimed before a halt and answered after it is working under a halted
+        desk: cancel it at the broker now (the kill switch could not: it was not there yet).
+        Should that fail, reconciliation under the halt cancels it."""
+        from tradecrew.brokers import BrokerError
+
+        if order.status in TERMINAL_ORDER_STATUSES:
+            return order
+        if self._ledger.get_trading_state().state is not TradingState.HALTED:
+            return order
+        why = "the kill switch was turned on while it was being sent: cancelled at the broker"
+        try:
+            self._broker.cancel(order.client_order_id)
+            seen = self._broker.get_order_by_client_id(order.client_order_id)
+        except BrokerError as exc:
+            log.warning("order %s sent under a halt, not cancelled: %s", order.id, exc)
+            return order
+        if seen is not None:
+            order = sync_order(self._ledger, self._broker, order, seen, actor)
+        if order.status is OrderStatus.CANCELLED:
+            order = self._ledger.update_order(order.id, reason=why, actor=actor)
+        return order
 
 
 def fills_of(broker: Broker, client_order_id: str) -> list[Fill]:

@@ -44,11 +44,12 @@ def max_position(view: OrderView) -> RiskCheck:
 
 
 def unit_limit_for(limits: RiskSettings, symbol: str) -> float | None:
-    """The per-symbol unit cap, whether configured by symbol or alias (``GOLD``)."""
-    for key, value in limits.max_position_units.items():
-        if normalize_symbol(key) == symbol:
-            return value
-    return None
+    """The per-symbol unit cap, whether configured by symbol or alias (``GOLD``): the
+    tightest of the keys that name the instrument (a NaN cap is kept, and denies)."""
+    caps = [v for k, v in limits.max_position_units.items() if normalize_symbol(k) == symbol]
+    if not caps:
+        return None
+    return math.nan if any(math.isnan(v) for v in caps) else min(caps)
 
 
 def gross_exposure(view: OrderView) -> RiskCheck:

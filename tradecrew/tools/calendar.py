@@ -326,7 +326,12 @@ def default_events() -> tuple[EconomicEvent, ...]:
     parsed once per file version (shared: hence a tuple)."""
     from tradecrew.config import get_settings
 
-    configured = get_settings().components.calendar.file
+    return events_from(get_settings().components.calendar.file)
+
+
+def events_from(configured: Path | str | None) -> tuple[EconomicEvent, ...]:
+    """The events of calendar file ``configured`` (None: the embedded sample), parsed once per
+    file version; ValueError or OSError when it cannot be read."""
     path = Path(configured if configured is not None else sample_calendar_path())
     try:
         stamp = path.stat().st_mtime_ns
