@@ -78,3 +78,11 @@ def tradecrew_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def own_provided_instruments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Instruments a data provider derives during the test stay in that test."""
+    import tradecrew.instruments
+
+    monkeypatch.setattr(tradecrew.instruments, "_PROVIDED", {})

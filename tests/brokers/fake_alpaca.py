@@ -14,9 +14,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.fakes.http import LoopbackServer, QuietHandler
 
 
 def _now() -> str:
@@ -39,7 +40,7 @@ class Fault:
         return (self.method in (None, method)) and (self.path is None or path == self.path)
 
 
-class FakeAlpaca:
+class FakeAlpaca(LoopbackServer):
     """The venue's state plus the HTTP server in a daemon thread."""
 
     def __init__(self, api_key: str = "test-key", secret_key: str = "test-secret") -> None:
@@ -54,24 +55,7 @@ class FakeAlpaca:
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str]] = []
         self.lock = threading.RLock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeAlpaca:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self.serve(_handler(self))
 
     # ------------------------------------------------------------------ knobs
 
@@ -328,11 +312,8 @@ class FakeAlpaca:
 _OPEN = {"new", "accepted", "pending_new", "partially_filled", "held"}
 
 
-def _handler(app: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:  # keep test output quiet
-            pass
-
+def _handler(app: FakeAlpaca) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
@@ -340,14 +321,8 @@ def _handler(app: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
             if delay:
                 time.sleep(delay)
             data = b"" if payload is None else json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:  # the client gave up waiting; the work is done all the same
-                pass
+            # A client that gave up waiting: the work is done all the same.
+            self.reply(status, data, {"Content-Type": "application/json"})
 
         do_GET = do_POST = do_DELETE = _serve
 

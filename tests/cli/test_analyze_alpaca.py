@@ -22,12 +22,7 @@ SECRET = "cli-secret-Hr5nW8qZa1"
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _own_provided_instruments(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Instruments the provider derives here stay in this test."""
-    import tradecrew.instruments
-
-    monkeypatch.setattr(tradecrew.instruments, "_PROVIDED", {})
+pytestmark = pytest.mark.usefixtures("own_provided_instruments")
 
 
 @pytest.fixture

@@ -8,15 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from tradecrew.cli import app
-
-runner = CliRunner()
-
-
-def cli(*args: str):
-    return runner.invoke(app, list(args))
+from tests.cli.invoke import cli
 
 
 def test_verify_reports_a_lifted_kill_switch_one_line_per_problem(tradecrew_home: Path) -> None:

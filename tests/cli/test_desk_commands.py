@@ -6,20 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from tradecrew.cli import app
+from tests.cli.invoke import cli
 
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def home(tradecrew_home: Path) -> Path:
-    return tradecrew_home
-
-
-def cli(*args: str):
-    return runner.invoke(app, list(args))
+pytestmark = pytest.mark.usefixtures("tradecrew_home")
 
 
 def ledger_rows() -> tuple[int, int]:

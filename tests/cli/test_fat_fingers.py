@@ -4,23 +4,12 @@ a trade; a stop on the wrong side of the market is refused, not filled at once."
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from tradecrew.cli import app
+from tests.cli.invoke import cli
 
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def home(tradecrew_home: Path) -> Path:
-    return tradecrew_home
-
-
-def cli(*args: str):
-    return runner.invoke(app, list(args))
+pytestmark = pytest.mark.usefixtures("tradecrew_home")
 
 
 def _nothing_traded() -> None:

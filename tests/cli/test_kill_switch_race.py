@@ -11,23 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from tests.cli.invoke import cli
 from tradecrew.brokers.paper import PaperBroker
-from tradecrew.cli import app
 from tradecrew.ledger import Ledger
 
 REPO = Path(__file__).resolve().parents[2]
-runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def home(tradecrew_home: Path) -> Path:
-    return tradecrew_home
-
-
-def cli(*args: str):
-    return runner.invoke(app, list(args))
+pytestmark = pytest.mark.usefixtures("tradecrew_home")
 
 
 def kill_switch_command() -> subprocess.CompletedProcess[str]:
@@ -115,7 +107,7 @@ def test_a_halt_while_an_order_is_on_its_way_is_reported_and_the_order_cancelled
 
 
 def test_a_kill_switch_blocked_by_a_stuck_writer_says_trading_is_not_halted(
-    home: Path, monkeypatch: pytest.MonkeyPatch
+    tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """Another process holds the ledger's write lock past the busy timeout (paused in the
     middle of a write): one line saying the switch is not on, exit 3, never a traceback."""
@@ -123,7 +115,7 @@ def test_a_kill_switch_blocked_by_a_stuck_writer_says_trading_is_not_halted(
 
     assert cli("propose", "gold", "buy", "1").exit_code == 0  # the ledger exists
     monkeypatch.setitem(Ledger.__init__.__kwdefaults__, "busy_timeout", 0.3)
-    stuck = sqlite3.connect(home / "tradecrew.db", isolation_level=None)
+    stuck = sqlite3.connect(tradecrew_home / "tradecrew.db", isolation_level=None)
     try:
         stuck.execute("BEGIN IMMEDIATE")
         out = cli("risk", "kill-switch", "on", "--reason", "stop")

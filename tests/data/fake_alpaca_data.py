@@ -17,9 +17,10 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.fakes.http import LoopbackServer, QuietHandler
 
 STOCK_BARS = "/v2/stocks/bars"
 CRYPTO_BARS = "/v1beta3/crypto/us/bars"
@@ -75,7 +76,7 @@ class Fault:
     delay: float = 0.0  # seconds before answering (past the client's timeout)
 
 
-class FakeAlpacaData:
+class FakeAlpacaData(LoopbackServer):
     """The market's state plus the HTTP server in a daemon thread."""
 
     def __init__(
@@ -89,24 +90,7 @@ class FakeAlpacaData:
         self.faults: list[Fault] = []
         self.log: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.RLock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeAlpacaData:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self.serve(_handler(self))
 
     # ------------------------------------------------------------------ knobs
 
@@ -160,21 +144,9 @@ class FakeAlpacaData:
         path = url.path
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         with self.lock:
-            self.log.append((path, query))
-            fault = next(
-                (f for f in self.faults if f.path is None or path.startswith(f.path)), None
-            )
-            if fault is not None:
-                fault.count -= 1
-                if fault.count <= 0:
-                    self.faults.remove(fault)
-                return fault.status, fault.body or b"", fault.headers or {}, fault.delay
-            keys = (headers.get("APCA-API-KEY-ID"), headers.get("APCA-API-SECRET-KEY"))
-            crypto = path.startswith("/v1beta3/crypto/")
-            if keys != (self.api_key, self.secret_key) and not (crypto and keys == (None, None)):
-                # Echo what was sent, as a careless server might: the client must not repeat it.
-                msg = f"request is not authorized (key {keys[0]}, secret {keys[1]})"
-                return 401, json.dumps({"code": 40110000, "message": msg}).encode(), {}, 0.0
+            refused = self.admit(path, query, headers, keyless=path.startswith("/v1beta3/crypto/"))
+            if refused is not None:
+                return refused
             if path in (STOCK_BARS, CRYPTO_BARS):
                 return 200, json.dumps(self._bars(query)).encode(), {}, 0.0
             if path in (STOCK_SNAPSHOTS, CRYPTO_SNAPSHOTS):
@@ -184,6 +156,25 @@ class FakeAlpacaData:
                 return 200, json.dumps(payload).encode(), {}, 0.0
             body = json.dumps({"code": 40410000, "message": "endpoint not found"}).encode()
             return 404, body, {}, 0.0
+
+    def admit(
+        self, path: str, query: dict[str, str], headers: Any, *, keyless: bool = False
+    ) -> tuple[int, bytes, dict[str, str], float] | None:
+        """Log the request (under ``self.lock``); the answer of a pending fault for ``path``,
+        else a 401 for wrong keys (no keys at all pass when ``keyless``), else None."""
+        self.log.append((path, query))
+        fault = next((f for f in self.faults if f.path is None or path.startswith(f.path)), None)
+        if fault is not None:
+            fault.count -= 1
+            if fault.count <= 0:
+                self.faults.remove(fault)
+            return fault.status, fault.body or b"", fault.headers or {}, fault.delay
+        keys = (headers.get("APCA-API-KEY-ID"), headers.get("APCA-API-SECRET-KEY"))
+        if keys != (self.api_key, self.secret_key) and not (keyless and keys == (None, None)):
+            # Echo what was sent, as a careless server might: the client must not repeat it.
+            msg = f"request is not authorized (key {keys[0]}, secret {keys[1]})"
+            return 401, json.dumps({"code": 40110000, "message": msg}).encode(), {}, 0.0
+        return None
 
     def _bars(self, query: dict[str, str]) -> dict[str, Any]:
         symbols = [s for s in query.get("symbols", "").split(",") if s]
@@ -214,26 +205,14 @@ def _parse(text: str | None) -> datetime | None:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def _handler(app: FakeAlpacaData) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+def _handler(app: FakeAlpacaData) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the real service
-
-        def log_message(self, *args: Any) -> None:  # keep test output quiet
-            pass
 
         def do_GET(self) -> None:
             status, data, headers, delay = app.handle(self.path, self.headers)
             if delay:
                 time.sleep(delay)
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:
-                pass
+            self.reply(status, data, {"Content-Type": "application/json", **headers})
 
     return Handler

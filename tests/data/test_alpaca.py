@@ -39,12 +39,7 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(autouse=True)
-def _own_provided_instruments(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Instruments the provider derives here stay in this test."""
-    import tradecrew.instruments
-
-    monkeypatch.setattr(tradecrew.instruments, "_PROVIDED", {})
+pytestmark = pytest.mark.usefixtures("own_provided_instruments")
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,6 +16,8 @@ from tradecrew.config import BrokerSettings, RiskSettings, Settings
 from tradecrew.desk import Desk
 from tradecrew.ledger import AuditEntry, Ledger
 from tradecrew.models import Order
+
+REPO = Path(__file__).resolve().parents[2]
 
 #: A fixed instant for deterministic decisions (a weekday, away from the sample calendar).
 T0 = datetime(2025, 3, 12, 15, 0, tzinfo=UTC)
@@ -98,3 +102,25 @@ def build_desk(
 def full_audit(ledger: Ledger) -> list[AuditEntry]:
     """Every audit row, oldest first."""
     return list(reversed(ledger.audit_log(max(ledger.audit_count(), 1))))
+
+
+def start_sender(
+    home: Path, source: str, *args: str, ready: str
+) -> tuple[subprocess.Popen[str], str]:
+    """Run ``source`` as a process of its own (argv: ``home``, then ``args``); return it and
+    the proposal id it prints first, once its next line starts with ``ready``."""
+    script = home / "sender.py"
+    script.write_text(source)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(home), *args],
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    proposal_id = proc.stdout.readline().strip()
+    line = proc.stdout.readline()
+    assert line.startswith(ready), (proposal_id, line, proc.stderr.read())
+    return proc, proposal_id

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import textwrap
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.desk.helpers import Clock, build_desk, make_settings
+from tests.desk.helpers import Clock, build_desk, make_settings, start_sender
 from tradecrew.models import (
     OrderStatus,
     ProposalRequest,
@@ -22,8 +21,6 @@ from tradecrew.models import (
     TradingState,
     utcnow,
 )
-
-REPO = Path(__file__).resolve().parents[2]
 
 # The sender: a desk whose venue takes the order only once the test says so (a slow network),
 # and optionally dies right after the venue filled it, before the ledger hears back.
@@ -69,21 +66,7 @@ _SENDER = textwrap.dedent(
 
 def _start_sender(home: Path, then: str = "report") -> tuple[subprocess.Popen[str], str]:
     """Start the sender and wait until its order is persisted and the venue call has begun."""
-    script = home / "sender.py"
-    script.write_text(_SENDER)
-    proc = subprocess.Popen(
-        [sys.executable, str(script), str(home), then],
-        cwd=REPO,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(home)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    proposal_id = proc.stdout.readline().strip()
-    sending = proc.stdout.readline()
-    assert sending.startswith("sending"), (proposal_id, sending, proc.stderr.read())
-    return proc, proposal_id
+    return start_sender(home, _SENDER, then, ready="sending")
 
 
 def _finish(proc: subprocess.Popen[str], home: Path) -> tuple[int, str]:

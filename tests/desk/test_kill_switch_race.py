@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.desk.helpers import build_desk, make_settings
+from tests.desk.helpers import build_desk, make_settings, start_sender
 from tradecrew.ledger import HALTED_BEFORE_SENT
 from tradecrew.models import OrderStatus, ProposalStatus, TradingState
-
-REPO = Path(__file__).resolve().parents[2]
 
 # The sender: a desk in its own process that pauses where the test says (a slow disk, a GC
 # pause or the scheduler, stood in for by waiting on a file): right after its order is stored
@@ -83,21 +80,7 @@ _SENDER = textwrap.dedent(
 
 def _start(home: Path, pause: str, then: str = "report", kind: str = "market"):
     """Start the sender; return it and its proposal id once it is paused where asked."""
-    script = home / "sender.py"
-    script.write_text(_SENDER)
-    proc = subprocess.Popen(
-        [sys.executable, str(script), str(home), pause, then, kind],
-        cwd=REPO,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(home)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    proposal_id = proc.stdout.readline().strip()
-    paused = proc.stdout.readline()
-    assert paused.startswith(pause), (proposal_id, paused, proc.stderr.read())
-    return proc, proposal_id
+    return start_sender(home, _SENDER, pause, then, kind, ready=pause)
 
 
 def _release(proc: subprocess.Popen[str], home: Path) -> tuple[int, str]:

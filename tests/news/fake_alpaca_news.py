@@ -60,19 +60,9 @@ class FakeAlpacaNews(FakeAlpacaData):
             return super().handle(raw_path, headers)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         with self.lock:
-            self.log.append((url.path, query))
-            fault = next(
-                (f for f in self.faults if f.path is None or url.path.startswith(f.path)), None
-            )
-            if fault is not None:
-                fault.count -= 1
-                if fault.count <= 0:
-                    self.faults.remove(fault)
-                return fault.status, fault.body or b"", fault.headers or {}, fault.delay
-            keys = (headers.get("APCA-API-KEY-ID"), headers.get("APCA-API-SECRET-KEY"))
-            if keys != (self.api_key, self.secret_key):
-                msg = f"request is not authorized (key {keys[0]}, secret {keys[1]})"
-                return 401, json.dumps({"code": 40110000, "message": msg}).encode(), {}, 0.0
+            refused = self.admit(url.path, query, headers)
+            if refused is not None:
+                return refused
             return 200, json.dumps(self._news(query)).encode(), {}, 0.0
 
     def _news(self, query: dict[str, str]) -> dict[str, Any]:

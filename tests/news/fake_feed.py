@@ -7,10 +7,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import urlparse
 from xml.sax.saxutils import escape
+
+from tests.fakes.http import LoopbackServer, QuietHandler
 
 
 @dataclass
@@ -78,7 +78,7 @@ class _Fault:
 
 
 @dataclass
-class FeedServer:
+class FeedServer(LoopbackServer):
     """Serves ``pages[path]``; ``fail_next`` answers the next requests with an error."""
 
     pages: dict[str, bytes] = field(default_factory=dict)
@@ -88,24 +88,7 @@ class FeedServer:
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FeedServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self.serve(_handler(self))
 
     def fail_next(self, n: int, status: int, *, retry_after: str | None = None) -> None:
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
@@ -126,24 +109,13 @@ class FeedServer:
             return 200, self.pages[path], {"Content-Type": self.content_type}
 
 
-def _handler(app: FeedServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+def _handler(app: FeedServer) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
 
         def do_GET(self) -> None:
             status, data, headers = app.handle(self.path)
-            try:
-                self.send_response(status)
-                headers.setdefault("Content-Type", "text/html")
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:
-                pass
+            headers.setdefault("Content-Type", "text/html")
+            self.reply(status, data, headers)
 
     return Handler

@@ -8,20 +8,17 @@ nothing stands in front of the gate, so removing any one of its checks fails a t
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.desk.helpers import Clock, build_desk, make_settings
-from tradecrew.brokers.paper import PaperBroker
+from tests.desk.helpers import Clock, make_settings
+from tests.risk.recording_broker import RecordingBroker
 from tradecrew.config import RiskSettings
 from tradecrew.desk import Desk
 from tradecrew.ledger import ApprovalChannel, Grant, Ledger, NotFound, ProposalRecord
 from tradecrew.models import (
-    Order,
     Proposal,
     ProposalRequest,
     ProposalStatus,
@@ -31,18 +28,6 @@ from tradecrew.models import (
 )
 from tradecrew.risk.gate import GateRefusal
 from tradecrew.risk.hashing import proposal_hash
-
-
-class RecordingBroker(PaperBroker):
-    """The paper venue, keeping every order the gate hands it."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.sent: list[Order] = []
-
-    def submit(self, order: Order) -> Order:
-        self.sent.append(order)
-        return super().submit(order)
 
 
 class MixedUpLedger(Ledger):
@@ -57,18 +42,6 @@ class MixedUpLedger(Ledger):
         if other is None:
             return record
         return record.model_copy(update={"decisions": super().proposal_record(other).decisions})
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def desk(tmp_path: Path, clock: Clock) -> Iterator[Desk]:
-    desk = build_desk(tmp_path, make_settings(tmp_path), clock=clock, broker_cls=RecordingBroker)
-    yield desk
-    desk.close()
 
 
 def _broker(desk: Desk) -> RecordingBroker:

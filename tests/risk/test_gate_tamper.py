@@ -7,31 +7,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.desk.helpers import Clock, build_desk, make_settings
-from tests.risk.test_gate import RecordingBroker, grant, pending
+from tests.desk.helpers import Clock
+from tests.risk.recording_broker import RecordingBroker
+from tests.risk.test_gate import grant, pending
 from tradecrew.desk import Desk
 from tradecrew.models import ProposalStatus
 from tradecrew.risk import AgentVerdict
 from tradecrew.risk.gate import GateRefusal
 from tradecrew.risk.hashing import proposal_hash
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def desk(tmp_path: Path, clock: Clock) -> Iterator[Desk]:
-    desk = build_desk(tmp_path, make_settings(tmp_path), clock=clock, broker_cls=RecordingBroker)
-    yield desk
-    desk.close()
 
 
 def _sql(tmp_path: Path, *statements: str, params: tuple[object, ...] = ()) -> None:

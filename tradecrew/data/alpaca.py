@@ -12,15 +12,14 @@ A failure is an error naming alpaca and the cause; there is no fallback to other
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 import pandas as pd
 from pydantic import SecretStr
 
 from tradecrew.config import Settings, get_settings
+from tradecrew.data.alpaca_access import alpaca_keys, checked_url, use_retrying_session
 from tradecrew.data.alpaca_mapping import (
     Resolved,
     alpaca_timeframe,
@@ -29,9 +28,8 @@ from tradecrew.data.alpaca_mapping import (
     quote_from_snapshot,
     resolve_symbol,
 )
-from tradecrew.data.alpaca_transport import PROVIDER, RetryingSession, call, public_url
+from tradecrew.data.alpaca_transport import PROVIDER, call
 from tradecrew.data.base import (
-    DataError,
     DataNotAvailable,
     SourceUnavailable,
     TimeLike,
@@ -56,27 +54,7 @@ _LOOKBACK = {
     Timeframe.D1: pd.Timedelta(days=7300),
 }
 _DERIVED = (Timeframe.W1, Timeframe.MN1)  # resampled from D1
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 log = logging.getLogger(__name__)
-
-
-def _checked_url(url: str) -> str:
-    """The data URL without a trailing slash; plain http only to this machine, because
-    every request carries the API keys in its headers."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DataError(f"the alpaca data URL must be http(s)://host..., got {public_url(url)!r}")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
-        raise DataError(
-            f"refusing to send Alpaca keys over plain http to {parts.hostname}; use https"
-        )
-    return url.strip().rstrip("/")
-
-
-def _secret(value: str | SecretStr | None) -> str | None:
-    if isinstance(value, SecretStr):
-        return value.get_secret_value() or None
-    return value or None
 
 
 class AlpacaProvider:
@@ -97,16 +75,8 @@ class AlpacaProvider:
     ) -> None:
         cfg = settings or get_settings()
         self._cfg = cfg.data
-        self.url = _checked_url(url or cfg.data.alpaca_data_url)
-        broker = cfg.broker
-        self._key = (
-            _secret(api_key) or _secret(broker.alpaca_api_key) or os.environ.get("APCA_API_KEY_ID")
-        )
-        self._secret_key = (
-            _secret(secret_key)
-            or _secret(broker.alpaca_secret_key)
-            or os.environ.get("APCA_API_SECRET_KEY")
-        )
+        self.url = checked_url(url or cfg.data.alpaca_data_url)
+        self._key, self._secret_key = alpaca_keys(cfg, api_key, secret_key)
         self._cache = cache or BarCache(cfg.home / "cache" / "bars")
         self._clock = clock or (lambda: pd.Timestamp.now(tz="UTC"))
         self._backoff = backoff
@@ -300,13 +270,7 @@ class AlpacaProvider:
             client = StockHistoricalDataClient(
                 self._key, self._secret_key, url_override=self.url, raw_data=True
             )
-        client._retry = 0  # the session below retries, honouring Retry-After
-        client._session = RetryingSession(
-            timeout=self._cfg.timeout_seconds,
-            attempts=self._cfg.max_attempts,
-            backoff=self._backoff,
-            max_wait=self._cfg.max_retry_wait_seconds,
-        )
+        use_retrying_session(client, self._cfg, self._backoff)
         self._clients[cls] = client
         return client
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select
 
 from tradecrew.ledger._orm import GENESIS_HASH, AuditRow
-from tradecrew.ledger.audit import row_message
+from tradecrew.ledger.audit import stored_message
 
 if TYPE_CHECKING:
     from tradecrew.ledger._tx import Tx
@@ -30,18 +30,7 @@ def untrusted(tx: Tx, rows: Sequence[Any]) -> str | None:
     if not rows:
         return None
     for row in rows:
-        message = row_message(
-            row.prev_hash,
-            seq=row.seq,
-            timestamp=row.timestamp,
-            actor=row.actor,
-            action=row.action,
-            entity=row.entity,
-            entity_id=row.entity_id,
-            before=row.before,
-            after=row.after,
-            subject=row.subject,
-        )
+        message = stored_message(row)
         if tx.key.mac(message) != row.hash:
             return (
                 f"audit row seq {row.seq} ({row.action}) does not check under the audit key: "

@@ -22,7 +22,7 @@ from tradecrew.ledger._crosscheck import crosscheck
 from tradecrew.ledger._keys import AuditKey
 from tradecrew.ledger._orm import GENESIS_HASH, AuditHeadRow, AuditRow
 from tradecrew.ledger._snapshots import bad_snapshots
-from tradecrew.ledger.audit import row_message
+from tradecrew.ledger.audit import stored_message
 from tradecrew.ledger.records import AuditVerification
 
 _BATCH = 1000
@@ -106,18 +106,7 @@ def _walk_chain(conn: Connection, key: AuditKey, anchored: dict[int, Anchored]) 
             if row.prev_hash != walk.last_hash:
                 walk.bad(row.seq, "prev_hash does not match the previous row's hash")
                 return walk
-            message = row_message(
-                row.prev_hash,
-                seq=row.seq,
-                timestamp=row.timestamp,
-                actor=row.actor,
-                action=row.action,
-                entity=row.entity,
-                entity_id=row.entity_id,
-                before=row.before,
-                after=row.after,
-                subject=row.subject,
-            )
+            message = stored_message(row)
             if key.mac(message) == row.hash:
                 walk.keyed += 1
             elif hashlib.sha256(message).hexdigest() == row.hash:
@@ -207,16 +196,5 @@ def log_is_keyed(conn: Connection) -> bool:
     row = conn.execute(select(log).where(log.c.seq == 1)).first()
     if row is None:
         return False
-    message = row_message(
-        row.prev_hash,
-        seq=row.seq,
-        timestamp=row.timestamp,
-        actor=row.actor,
-        action=row.action,
-        entity=row.entity,
-        entity_id=row.entity_id,
-        before=row.before,
-        after=row.after,
-        subject=row.subject,
-    )
+    message = stored_message(row)
     return hashlib.sha256(message).hexdigest() != row.hash

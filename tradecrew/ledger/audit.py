@@ -17,7 +17,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import Connection, insert, select
 
@@ -62,65 +62,64 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return json.loads(text)
 
 
-def row_hash(
-    prev_hash: str,
-    *,
-    key: AuditKey | None,
-    seq: int,
-    timestamp: datetime,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    subject: str | None = None,
-) -> str:
+class RowContent(TypedDict):
+    """Every column of an audit row but the two hashes: what a row's hash covers."""
+
+    seq: int
+    timestamp: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    subject: NotRequired[str | None]
+
+
+def row_hash(prev_hash: str, *, key: AuditKey | None, **content: Unpack[RowContent]) -> str:
     """The chain hash of one row given the previous row's hash: keyed, or with ``key=None``
     the plain sha256 of ledgers written before the chain was keyed."""
-    message = row_message(
-        prev_hash,
-        seq=seq,
-        timestamp=timestamp,
-        actor=actor,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        before=before,
-        after=after,
-        subject=subject,
-    )
+    message = row_message(prev_hash, **content)
     return hashlib.sha256(message).hexdigest() if key is None else key.mac(message)
 
 
-def row_message(
-    prev_hash: str,
-    *,
-    seq: int,
-    timestamp: datetime,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    subject: str | None = None,
-) -> bytes:
+def row_message(prev_hash: str, **content: Unpack[RowContent]) -> bytes:
     """What a row's hash covers: the previous hash and the canonical JSON of its content.
     ``subject`` is covered only when set, so rows written before it existed still replay."""
-    content: dict[str, Any] = {
-        "seq": seq,
-        "timestamp": utc_stamp(timestamp),
-        "actor": actor,
-        "action": action,
-        "entity": entity,
-        "entity_id": entity_id,
-        "before": before,
-        "after": after,
+    covered: dict[str, Any] = {
+        "seq": content["seq"],
+        "timestamp": utc_stamp(content["timestamp"]),
+        "actor": content["actor"],
+        "action": content["action"],
+        "entity": content["entity"],
+        "entity_id": content["entity_id"],
+        "before": content["before"],
+        "after": content["after"],
     }
+    subject = content.get("subject")
     if subject is not None:
-        content["subject"] = subject
-    return (prev_hash + canonical_json(content)).encode("utf-8")
+        covered["subject"] = subject
+    return (prev_hash + canonical_json(covered)).encode("utf-8")
+
+
+def stored_content(row: Any) -> RowContent:
+    """The hashed content of an audit row as read back from the log."""
+    return RowContent(
+        seq=row.seq,
+        timestamp=row.timestamp,
+        actor=row.actor,
+        action=row.action,
+        entity=row.entity,
+        entity_id=row.entity_id,
+        before=row.before,
+        after=row.after,
+        subject=row.subject,
+    )
+
+
+def stored_message(row: Any) -> bytes:
+    """What the hash of an audit row read back from the log must cover."""
+    return row_message(row.prev_hash, **stored_content(row))
 
 
 _HEAD = (
@@ -181,9 +180,7 @@ def chain(
     seq = head.seq + 1
     # The database keeps microseconds; truncate nothing else so the hash replays exactly.
     timestamp = utcnow()
-    digest = row_hash(
-        head.hash,
-        key=key,
+    content = RowContent(
         seq=seq,
         timestamp=timestamp,
         actor=actor,
@@ -194,34 +191,11 @@ def chain(
         after=after,
         subject=subject,
     )
-    entry = AuditEntry.model_construct(
-        seq=seq,
-        timestamp=timestamp,
-        actor=actor,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        before=before,
-        after=after,
-        prev_hash=head.hash,
-        hash=digest,
-        subject=subject,
-    )
+    digest = row_hash(head.hash, key=key, **content)
+    entry = AuditEntry.model_construct(**content, prev_hash=head.hash, hash=digest)
     head.seq, head.hash = seq, digest
     return entry
 
 
 def to_entry(row: Any) -> AuditEntry:
-    return AuditEntry(
-        seq=row.seq,
-        timestamp=row.timestamp,
-        actor=row.actor,
-        action=row.action,
-        entity=row.entity,
-        entity_id=row.entity_id,
-        before=row.before,
-        after=row.after,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-        subject=row.subject,
-    )
+    return AuditEntry(**stored_content(row), prev_hash=row.prev_hash, hash=row.hash)

@@ -7,7 +7,6 @@ alpaca-py follows ``next_page_token`` itself; each page is retried on its own.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -15,18 +14,12 @@ from typing import Any
 from pydantic import SecretStr
 
 from tradecrew.config import Settings, get_settings
-from tradecrew.data.alpaca import _checked_url
-from tradecrew.data.alpaca_transport import PROVIDER, RetryingSession, call, public_url
+from tradecrew.data.alpaca_access import alpaca_keys, checked_url, use_retrying_session
+from tradecrew.data.alpaca_transport import PROVIDER, call, public_url
 from tradecrew.data.base import SourceUnavailable, UnknownSymbolError
 from tradecrew.news.models import Headline, news_symbol, utc
 
 _PAGE = 50  # the most Alpaca's news endpoint returns per page
-
-
-def _secret(value: str | SecretStr | None) -> str | None:
-    if isinstance(value, SecretStr):
-        return value.get_secret_value() or None
-    return value or None
 
 
 def headline_from_alpaca(raw: Any) -> Headline:
@@ -66,16 +59,8 @@ class AlpacaNews:
     ) -> None:
         cfg = settings or get_settings()
         self._cfg = cfg.data
-        self.url = _checked_url(url or cfg.data.alpaca_data_url)
-        broker = cfg.broker
-        self._key = (
-            _secret(api_key) or _secret(broker.alpaca_api_key) or os.environ.get("APCA_API_KEY_ID")
-        )
-        self._secret_key = (
-            _secret(secret_key)
-            or _secret(broker.alpaca_secret_key)
-            or os.environ.get("APCA_API_SECRET_KEY")
-        )
+        self.url = checked_url(url or cfg.data.alpaca_data_url)
+        self._key, self._secret_key = alpaca_keys(cfg, api_key, secret_key)
         self._backoff = backoff
         self._sleep = sleep
         self._client: Any = None
@@ -153,14 +138,6 @@ class AlpacaNews:
                 "TRADECREW_BROKER__ALPACA_API_KEY and TRADECREW_BROKER__ALPACA_SECRET_KEY)",
             )
         client = NewsClient(self._key, self._secret_key, url_override=self.url, raw_data=True)
-        client._retry = 0  # the session below retries, honouring Retry-After
-        options: dict[str, Any] = {} if self._sleep is None else {"sleep": self._sleep}
-        client._session = RetryingSession(
-            timeout=self._cfg.timeout_seconds,
-            attempts=self._cfg.max_attempts,
-            backoff=self._backoff,
-            max_wait=self._cfg.max_retry_wait_seconds,
-            **options,
-        )
+        use_retrying_session(client, self._cfg, self._backoff, self._sleep)
         self._client = client
         return client
