@@ -20,8 +20,9 @@ from tradecrew.desk.outcomes import (
     ReconcileReport,
     RiskStatus,
 )
+from tradecrew.desk.symbols import resolve_instrument
 from tradecrew.errors import TradecrewError
-from tradecrew.instruments import get_instrument
+from tradecrew.instruments import Instrument
 from tradecrew.ledger import CONTRADICTED, ApprovalChannel, Grant, Ledger, ProposalRecord
 from tradecrew.models import (
     TERMINAL_ORDER_STATUSES,
@@ -133,6 +134,11 @@ class Desk:
             unconfirmed_mcp=self.settings.mcp.approve_without_confirmation,
         )
 
+    def instrument(self, symbol: str) -> Instrument:
+        """The symbol's instrument: the catalogue's, else derived from the desk's live data
+        source's answer (one request); ``UnknownSymbol`` when neither knows it."""
+        return resolve_instrument(symbol, self.source or self.settings.data_source)
+
     def _context(
         self, proposal: Proposal, now: datetime, quote: Quote | None = None
     ) -> RiskContext:
@@ -176,7 +182,7 @@ class Desk:
         Approved proposals wait for a human (or, on paper with auto-approval, go straight
         through the gate); denied ones end VETOED with the engine's reasons.
         """
-        get_instrument(request.symbol)  # unknown symbols are refused before anything is stored
+        self.instrument(request.symbol)  # unknown symbols are refused before anything is stored
         quote = self._check_price_band(request)
         now = self._clock()
         proposal = Proposal(
@@ -298,6 +304,9 @@ class Desk:
         decision = record.latest_decision
         if decision is None or not decision.approved:
             raise DeskError(f"proposal {proposal_id} has no risk approval")
+        # A provider-derived instrument (AMD) was known to the process that proposed it, not
+        # necessarily to this one; without it the gate's re-check would refuse the order.
+        self.instrument(record.proposal.symbol)
         if decision.expires_at <= self._clock():
             decision = self._redecide(record.proposal, decision)
         return self._approve(record.proposal, decision, actor, channel)
@@ -393,7 +402,7 @@ class Desk:
         updated = self.ledger.record_decision(
             # A fresh id: the same verdict may be given twice, and each is kept.
             apply_agent_verdict(
-                decision, verdict, proposal, get_instrument(proposal.symbol)
+                decision, verdict, proposal, self.instrument(proposal.symbol)
             ).model_copy(update={"id": new_id("rdc")}),
             actor=verdict.agent,
         )

@@ -295,7 +295,7 @@ def risk_result(status: Any) -> dict[str, Any]:
 def closing_proposal(desk: Desk, symbol: str, fraction: float) -> dict[str, Any]:
     """A reduce-only proposal for ``fraction`` of the position in ``symbol``."""
     from tradecrew.desk import DeskError
-    from tradecrew.instruments import get_instrument, normalize_symbol
+    from tradecrew.instruments import normalize_symbol
 
     sym = normalize_symbol(symbol)
     held = {p.symbol: p.quantity for p in desk.broker.positions()}
@@ -304,7 +304,7 @@ def closing_proposal(desk: Desk, symbol: str, fraction: float) -> dict[str, Any]
         raise DeskError(f"there is no open {sym} position to close")
     if not 0 < fraction <= 1 or math.isnan(fraction):
         raise DeskError("fraction must be above 0 and at most 1")
-    step = get_instrument(sym).quantity_step
+    step = desk.instrument(sym).quantity_step
     size = math.floor(abs(qty) * fraction / step + 1e-9) * step
     size = round(size, 10)
     if size <= 0:
