@@ -114,6 +114,25 @@ def test_a_crew_file_may_tighten_the_blackout_and_set_analysis_components(here: 
     assert settings.components.automl.n_trials == 5
 
 
+def test_a_crew_file_may_use_the_sample_calendar_with_live_but_never_turn_it_off(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On, the sample calendar's blackouts also hold a live account: stricter, so allowed.
+    _crew_here(here, {"hybrid_ai": {"components": {"calendar": {"sample_with_live": True}}}})
+    assert Settings().components.calendar.sample_with_live is True
+    # The user turned it on in the environment; a crew file cannot turn it back off.
+    monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__SAMPLE_WITH_LIVE", "true")
+    _crew_here(here, {"hybrid_ai": {"components": {"calendar": {"sample_with_live": False}}}})
+    assert Settings().components.calendar.sample_with_live is True
+    from tradecrew.config import CalendarComponent
+    from tradecrew.crewpolicy import loosened_component
+
+    (problem,) = loosened_component(
+        "calendar", {"sample_with_live": False}, CalendarComponent(sample_with_live=True)
+    )
+    assert "components.calendar.sample_with_live: the risk gate's event blackout" in problem
+
+
 def test_every_calendar_setting_has_a_tightening_rule() -> None:
     from tradecrew.config import CalendarComponent
     from tradecrew.crewpolicy import _CALENDAR_LOOSER

@@ -78,6 +78,9 @@ class CalendarComponent(_Section):
     minutes_before: int = Field(60, ge=0)
     minutes_after: int = Field(30, ge=0)
     action: Literal["reduce", "block"] = "reduce"
+    # The packaged sample calendar is generated, not real release dates: with a live
+    # account the gate ignores it for blackouts unless the user opts in here.
+    sample_with_live: bool = False
 
 
 class AutoMLComponent(_Section):

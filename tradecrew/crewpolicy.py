@@ -236,6 +236,8 @@ _CALENDAR_LOOSER: dict[str, Looser] = {
     "risk_reduction": lambda base, wanted: not wanted <= base,  # a size multiplier: 1 is none
     "action": lambda base, wanted: base == "block" and wanted != "block",
     "file": _differs,
+    # On, the sample calendar's blackouts also hold a live account: only stricter.
+    "sample_with_live": lambda base, wanted: base and not wanted,
 }
 
 # Every components.* field the risk gate reads (desk/context.py), with the test that says a

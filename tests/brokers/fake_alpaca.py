@@ -52,6 +52,7 @@ class FakeAlpaca(LoopbackServer):
         self.cash = 100_000.0
         self.account_number = "PA3FAKE"  # Alpaca's paper accounts start with "PA"
         self.quote_age = 0.0  # seconds: how old the latest quotes it serves are
+        self.assets: list[dict[str, Any]] = [_asset("AAPL", "Apple Inc. Common Stock")]
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str]] = []
         self.lock = threading.RLock()
@@ -149,6 +150,9 @@ class FakeAlpaca(LoopbackServer):
                     return 422, {"code": 42210000, "message": "order is not cancelable"}
                 o["status"] = "canceled"
                 return 204, None
+        if (method, path) == ("GET", "/v2/assets"):
+            status = query.get("status")
+            return 200, [a for a in self.assets if status in (None, a["status"])]
         if (method, path) == ("GET", "/v2/account/activities/FILL"):
             return 200, self.activities
         if (method, path) == ("GET", "/v2/stocks/quotes/latest"):
@@ -307,6 +311,26 @@ class FakeAlpaca(LoopbackServer):
                     "z": "C",
                 }
         return out
+
+
+def _asset(symbol: str, name: str, **fields: Any) -> dict[str, Any]:
+    """An asset record in the shape of Alpaca's ``GET /v2/assets`` (a US stock by default)."""
+    record: dict[str, Any] = {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_OID, symbol)),
+        "class": "us_equity",
+        "exchange": "NASDAQ",
+        "symbol": symbol,
+        "name": name,
+        "status": "active",
+        "tradable": True,
+        "marginable": True,
+        "shortable": True,
+        "easy_to_borrow": True,
+        "fractionable": True,
+        "attributes": [],
+    }
+    record.update(fields)
+    return record
 
 
 _OPEN = {"new", "accepted", "pending_new", "partially_filled", "held"}

@@ -35,6 +35,16 @@ def test_analyze_json_has_every_analyzer_and_the_fused_signal():
     assert abs(sum(c["contribution"] for c in signal["components"]) - signal["score"]) < 1e-9
 
 
+def test_analyze_labels_the_packaged_calendar_synthetic():
+    report = json.loads(invoke("analyze", "EURUSD", "--json").stdout)
+    assert report["blackout"]["synthetic"] is True
+    assert "sample calendar (synthetic)" in report["blackout"]["reason"]
+    table = invoke("analyze", "EURUSD")
+    assert table.exit_code == 0, table.output
+    flat = "".join(c for c in table.stdout if c not in "│ \n")  # the cell may wrap
+    assert "samplecalendar(synthetic)" in flat
+
+
 def test_analyze_accepts_an_alias_and_renders_a_table():
     result = invoke("analyze", "gold")
     assert result.exit_code == 0, result.output

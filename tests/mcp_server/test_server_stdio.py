@@ -75,6 +75,8 @@ def test_analyse_then_trade_command_then_approve_fills_a_paper_position(home: Pa
     analysis, proposed, before, approved, positions, again = run(main)
     assert analysis["account_mode"] == "paper"
     assert analysis["signal"]["direction"] in {"long", "short", "flat"}
+    assert analysis["blackout"]["synthetic"] is True  # the packaged sample calendar
+    assert "sample calendar (synthetic)" in analysis["blackout"]["reason"]
     assert proposed["status"] == "confirmation_required"
     assert proposed["account_mode"] == "paper"
     assert proposed["intent"]["take_profit"] == 2450

@@ -97,6 +97,12 @@ def test_html_report_has_every_section_and_the_synthetic_banner(sample_html: str
     assert "XAUUSD research report (D1)" in sample_html
 
 
+def test_the_report_labels_the_sample_calendar_synthetic(sample_html: str) -> None:
+    context = sample_html[sample_html.index('<section id="context">') :]
+    context = context[: context.index("</section>")]
+    assert "Calendar source" in context and "sample calendar (synthetic)" in context
+
+
 def test_embedded_charts_decode_as_png_images(sample_html: str) -> None:
     images = _embedded_pngs(sample_html)
     assert len(images) == 3  # price, indicators, regime

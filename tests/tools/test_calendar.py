@@ -262,6 +262,19 @@ def test_default_events_use_the_configured_file_else_the_sample(
     assert list(default_events()) == [event("USD", title="N")]
 
 
+def test_the_packaged_sample_calendar_is_labelled_synthetic_in_every_result() -> None:
+    shipped = default_events()
+    payrolls = next(e for e in shipped if e.title == "US Non-Farm Payrolls" and e.time > T0)
+    inside = check("EURUSD", payrolls.time, shipped)
+    assert inside.in_blackout and inside.synthetic
+    assert inside.reason.endswith("(sample calendar (synthetic))")
+    outside = check("EURUSD", payrolls.time + timedelta(days=3), shipped)
+    assert not outside.in_blackout and outside.synthetic
+    assert "sample calendar (synthetic)" in outside.reason
+    real = check("EURUSD", T0, [event("USD")])
+    assert real.in_blackout and not real.synthetic and "synthetic" not in real.reason
+
+
 def test_sample_year_range_must_be_ordered() -> None:
     with pytest.raises(ValueError):
         sample_events(2025, 2024)

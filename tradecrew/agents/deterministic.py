@@ -15,6 +15,7 @@ from tradecrew.models import Direction
 from tradecrew.risk import FxUnavailable, fx_rate, suggest_quantity
 from tradecrew.risk.sizing import round_down
 from tradecrew.tools.analysis import AnalysisReport
+from tradecrew.tools.calendar import SYNTHETIC_LABEL
 
 ACCOUNT_CURRENCY = "USD"
 TARGET_R_MULTIPLE = 2.0  # take profit at twice the stop distance
@@ -152,6 +153,7 @@ def render_report(decision: DeskDecision, analysis: AnalysisReport) -> str:
         s = analysis.sentiment
         lines.append(f"News: {s.n} headlines, mean score {s.mean_score:+.2f}")
     if analysis.blackout is not None and analysis.blackout.in_blackout:
-        lines.append("Calendar: inside an economic-event blackout")
+        source = f" ({SYNTHETIC_LABEL})" if analysis.blackout.synthetic else ""
+        lines.append(f"Calendar: inside an economic-event blackout{source}")
     lines.extend(f"Note: {note}" for note in decision.notes)
     return "\n".join(line for line in lines if line)

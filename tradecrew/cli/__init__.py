@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from tradecrew.cli import analysis, crew, desk, mcp, news, research
+from tradecrew.cli import analysis, crew, desk, instruments, mcp, news, research
 from tradecrew.cli.common import set_live_requested
 from tradecrew.runtime import tune_allocator
 
@@ -42,6 +42,7 @@ mcp.register(app)
 research.register(app)
 crew.register(app)
 news.register(app)
+instruments.register(app)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
 import numpy as np
 import talib
@@ -17,6 +17,7 @@ from tradecrew.config import MAX_CORRELATION_WINDOW, Settings
 from tradecrew.instruments import find_instrument
 from tradecrew.models import (
     Account,
+    AccountMode,
     AssetClass,
     Position,
     Proposal,
@@ -144,28 +145,50 @@ class MarketFacts:
         return dict(found)
 
 
-def _blackout(symbol: str, now: datetime, settings: Settings) -> tuple[bool, float, str | None]:
-    """(in blackout, size factor, why the calendar could not be read). An enabled calendar
-    that cannot be read is not "no events": the engine refuses new risk and says why."""
+class _Blackout(NamedTuple):
+    in_blackout: bool = False
+    factor: float = 1.0
+    error: str | None = None  # the enabled calendar could not be read (why)
+    synthetic: bool = False
+    off: str | None = None  # why no blackout is checked (live, sample calendar only)
+
+
+SAMPLE_OFF_WITH_LIVE = (
+    "event blackout not checked: only the sample calendar (synthetic) is configured and the "
+    "account is live; configure a real calendar file with components.calendar.file "
+    "(TRADECREW_COMPONENTS__CALENDAR__FILE=/path/to/calendar.csv), or use the sample anyway "
+    "with TRADECREW_COMPONENTS__CALENDAR__SAMPLE_WITH_LIVE=true"
+)
+
+
+def _blackout(symbol: str, now: datetime, settings: Settings, live: bool) -> _Blackout:
+    """The event blackout for ``symbol``. An enabled calendar that cannot be read is not
+    "no events": the engine refuses new risk and says why. A live account never takes its
+    blackouts from generated sample events unless the user opted in (``sample_with_live``)."""
     cfg = settings.components.calendar
     if not cfg.enabled:
-        return False, 1.0, None
+        return _Blackout()
     from tradecrew.text import one_line
-    from tradecrew.tools.calendar import blackout, events_from
+    from tradecrew.tools.calendar import blackout, events_from, is_synthetic, real_events
 
     try:
+        events = events_from(cfg.file)
+        if live and not cfg.sample_with_live and is_synthetic(events):
+            events = real_events(events)
+            if not events:
+                return _Blackout(synthetic=True, off=SAMPLE_OFF_WITH_LIVE)
         check = blackout(
             symbol,
             now,
-            events_from(cfg.file),
+            events,
             cfg.minutes_before,
             cfg.minutes_after,
             cfg.risk_reduction,
             cfg.action,
         )
     except (ValueError, OSError) as exc:
-        return False, 1.0, one_line(str(exc) or type(exc).__name__, 300)
-    return check.in_blackout, check.risk_reduction, None
+        return _Blackout(error=one_line(str(exc) or type(exc).__name__, 300))
+    return _Blackout(check.in_blackout, check.risk_reduction, synthetic=check.synthetic)
 
 
 def _book(broker: Broker) -> tuple[Account, list[Position]]:
@@ -213,7 +236,7 @@ def build_context(
     state = facts.trading_state
     start_of_day = account.start_of_day_equity or facts.first_equity_today
     peak = max(v for v in (facts.peak_equity, account.peak_equity, account.equity) if v is not None)
-    in_blackout, reduction, calendar_error = _blackout(proposal.symbol, now, settings)
+    event = _blackout(proposal.symbol, now, settings, broker.mode is AccountMode.LIVE)
     held = [p.symbol for p in positions if p.quantity]
     return RiskContext(
         now=now,
@@ -229,9 +252,11 @@ def build_context(
         correlations=market.correlations(
             proposal.symbol, held, settings.components.correlation.window, now
         ),
-        in_blackout=in_blackout,
-        risk_reduction=reduction,
-        calendar_error=calendar_error,
+        in_blackout=event.in_blackout,
+        risk_reduction=event.factor,
+        calendar_error=event.error,
+        calendar_synthetic=event.synthetic,
+        calendar_off=event.off,
         # Always the fact: the market-hours check decides whether to enforce it, and the
         # quote-age check needs it either way (a closed market's last quote is not stale).
         market_open=market_open(proposal.symbol, now, quote),

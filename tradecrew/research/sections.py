@@ -10,6 +10,7 @@ import pandas as pd
 from tradecrew.models import Proposal, RiskDecision
 from tradecrew.research.render import Block, Image, KeyValues, Para, Section, Table
 from tradecrew.tools.analysis import AnalysisReport
+from tradecrew.tools.calendar import SYNTHETIC_LABEL
 from tradecrew.tools.sentiment import SentimentResult
 
 
@@ -233,6 +234,8 @@ def context_section(a: AnalysisReport) -> Section | None:
         b = a.blackout
         rows.append(("Event blackout", "yes" if b.in_blackout else "no"))
         rows.append(("Calendar", b.reason))
+        if b.synthetic:
+            rows.append(("Calendar source", SYNTHETIC_LABEL + ": generated dates, not real ones"))
         if b.next_event is not None:
             rows.append(
                 (

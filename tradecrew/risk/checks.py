@@ -12,6 +12,7 @@ from tradecrew.instruments import find_instrument, normalize_symbol
 from tradecrew.models import OrderType, RiskCheck, TradingState
 from tradecrew.risk.state import allows
 from tradecrew.risk.view import OrderView, finite_positive
+from tradecrew.tools.calendar import SYNTHETIC_LABEL
 
 
 def passed(name: str, reason: str, max_quantity: float | None = None) -> RiskCheck:
@@ -250,15 +251,21 @@ def blackout(view: OrderView) -> RiskCheck:
             "the calendar component is turned off in the environment "
             "(TRADECREW_COMPONENTS__CALENDAR__ENABLED=false)",
         )
+    if ctx.calendar_off is not None:
+        return passed("blackout", ctx.calendar_off)
+    # Generated events are named as such wherever a blackout is explained.
+    label = f" ({SYNTHETIC_LABEL})" if ctx.calendar_synthetic else ""
     if not ctx.in_blackout:
-        return passed("blackout", "no event blackout")
+        return passed("blackout", f"no event blackout{label}")
     if view.reduces:
-        return passed("blackout", "event blackout: a reduction is not limited")
+        return passed("blackout", f"event blackout{label}: a reduction is not limited")
     factor = float(ctx.risk_reduction)
     if math.isnan(factor) or factor <= 0:
-        return failed("blackout", f"event blackout with risk reduction {factor:g}: no new risk")
+        return failed(
+            "blackout", f"event blackout{label} with risk reduction {factor:g}: no new risk"
+        )
     cap = view.requested * min(factor, 1.0)
-    return capped("blackout", view, cap, f"event blackout, size x {min(factor, 1.0):g}")
+    return capped("blackout", view, cap, f"event blackout{label}, size x {min(factor, 1.0):g}")
 
 
 def correlation(view: OrderView) -> RiskCheck:

@@ -41,6 +41,14 @@ class RiskContext(BaseModel):
         description="the enabled economic calendar could not be read (why): new risk is "
         "refused, since no event blackout can be ruled out",
     )
+    calendar_synthetic: bool = Field(
+        False, description="the blackout comes from the generated sample calendar"
+    )
+    calendar_off: str | None = Field(
+        None,
+        description="why no blackout is checked although the calendar is enabled (a live "
+        "account with only the sample calendar configured)",
+    )
     market_open: bool | None = Field(None, description="None: unknown")
     quote_replayed: bool = Field(
         False,

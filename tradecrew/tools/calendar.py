@@ -26,6 +26,8 @@ from tradecrew.instruments import find_instrument
 
 Impact = Literal["low", "medium", "high"]
 SAMPLE_CALENDAR = "sample_calendar.csv"
+#: How every view (CLI, report, MCP, risk reasons) names generated events.
+SYNTHETIC_LABEL = "sample calendar (synthetic)"
 SAMPLE_YEARS = (2015, 2030)
 _FIELDS = ("time", "currency", "impact", "title", "forecast", "previous", "actual", "sample")
 
@@ -99,6 +101,11 @@ class BlackoutCheck(BaseModel):
     events: list[EconomicEvent] = Field(description="high-impact events whose window holds now")
     next_event: EconomicEvent | None = None
     minutes_to_next_event: float | None = None
+    synthetic: bool = Field(
+        False,
+        description="the calendar holds generated sample events (the packaged sample file), "
+        "not real release dates",
+    )
     reason: str = ""
 
 
@@ -349,6 +356,26 @@ def _load_cached(path: str, mtime_ns: int) -> tuple[EconomicEvent, ...]:
 # --------------------------------------------------------------------------- blackout
 
 
+def is_synthetic(events: Sequence[EconomicEvent]) -> bool:
+    """Does the calendar hold generated sample events? Remembered for the last shared (tuple)
+    calendar: the risk gate asks on every check."""
+    global _synthetic
+    if isinstance(events, tuple) and _synthetic[0] is events:
+        return _synthetic[1]
+    found = any(e.sample for e in events)
+    if isinstance(events, tuple):
+        _synthetic = (events, found)
+    return found
+
+
+def real_events(events: Sequence[EconomicEvent]) -> tuple[EconomicEvent, ...]:
+    """The events of ``events`` that are not generated samples."""
+    return tuple(e for e in events if not e.sample)
+
+
+_synthetic: tuple[Sequence[EconomicEvent] | None, bool] = (None, False)
+
+
 def symbol_currencies(symbol: str) -> tuple[str, ...]:
     """Currencies an event must be in to affect ``symbol`` (EUR and USD for EURUSD)."""
     inst = find_instrument(symbol)
@@ -433,6 +460,9 @@ def blackout(
     factor = (0.0 if action == "block" else risk_reduction) if inside else 1.0
     named = ", ".join(f"{e.currency} {e.title} at {e.time:%Y-%m-%d %H:%M}Z" for e in hits)
     reason = f"{action}: {named}" if inside else "no high-impact event in the window"
+    synthetic = is_synthetic(events)
+    if synthetic:
+        reason = f"{reason} ({SYNTHETIC_LABEL})"
     return BlackoutCheck(
         symbol=symbol.strip().upper(),
         timestamp=now,
@@ -443,5 +473,6 @@ def blackout(
         events=hits,
         next_event=upcoming,
         minutes_to_next_event=(upcoming.time - now).total_seconds() / 60.0 if upcoming else None,
+        synthetic=synthetic,
         reason=reason,
     )

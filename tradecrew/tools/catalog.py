@@ -299,7 +299,8 @@ def build_registry() -> dict[str, ToolSpec[Any, Any]]:
         ToolSpec(
             "economic_calendar",
             "Whether a symbol is in a blackout around high-impact "
-            "economic events, and the next such event.",
+            "economic events, and the next such event; synthetic=true means the events are "
+            "the generated sample calendar, not real release dates.",
             CalendarQuery,
             BlackoutCheck,
             _calendar,
