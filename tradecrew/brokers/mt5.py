@@ -8,14 +8,12 @@ it; a placement whose outcome is unknown is looked up by that comment before any
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tradecrew.brokers.base import (
     BrokerUnavailable,
-    LiveTradingRefused,
     NotSupported,
     OrderOutcomeUnknown,
     OrderRejected,
@@ -25,7 +23,6 @@ from tradecrew.brokers.base import (
 )
 from tradecrew.brokers.mt5_constants import (
     UNCERTAIN_RETCODES,
-    AccountTradeMode,
     DealType,
     Filling,
     Mt5OrderType,
@@ -33,10 +30,11 @@ from tradecrew.brokers.mt5_constants import (
     OrderTime,
     PositionType,
     Retcode,
-    SymbolFilling,
     TradeAction,
 )
-from tradecrew.brokers.mt5_mapping import KIND_OF, PENDING_TYPES, STATE_MAP, load_module, short_id
+from tradecrew.brokers.mt5_mapping import KIND_OF, STATE_MAP, load_module, short_id
+from tradecrew.brokers.mt5_mode import refuse_live_account, refuse_other_account
+from tradecrew.brokers.mt5_requests import build_request, filling_for, to_lots
 from tradecrew.config import Settings, get_settings
 from tradecrew.instruments import get_instrument, normalize_symbol
 from tradecrew.models import (
@@ -96,31 +94,17 @@ class Mt5Broker:
             raise BrokerUnavailable(f"MT5 initialize failed: {self._last_error()}")
         info = self._read(module.account_info)
         self._login = info.login
-        self._mode = account_mode(info.trade_mode)
-        if self._mode is AccountMode.LIVE and not (live and cfg.live_trading):
-            raise LiveTradingRefused(
-                f"MT5 account {info.login} is {_trade_mode_name(info.trade_mode)}, a live account"
-            )
+        self._mode = refuse_live_account(info, live and cfg.live_trading)
 
     @property
     def mode(self) -> AccountMode:
         return self._mode
 
-    def _same_account(self, info: Any) -> None:
-        """The terminal can be logged into another account while the desk runs; the mode and
-        the approval rule were fixed for the account seen at start, so refuse any other."""
-        if info.login != self._login or account_mode(info.trade_mode) is not self._mode:
-            raise LiveTradingRefused(
-                f"the MT5 terminal switched from account {self._login} to {info.login} "
-                f"({_trade_mode_name(info.trade_mode)})",
-                "restart the desk for the new account",
-            )
-
     # ------------------------------------------------------------------ reads
 
     def account(self) -> Account:
         a = self._read(self._mt5.account_info)
-        self._same_account(a)
+        refuse_other_account(self._login, self._mode, a)
         return Account(
             account_id=str(a.login),
             broker=self.name,
@@ -206,7 +190,7 @@ class Mt5Broker:
         """Send once; on TIMEOUT/CONNECTION or a lost result, look the comment up in open and
         historical orders and resend (same comment) only when the terminal has no trace."""
         cid, tag = order.client_order_id, short_id(order.client_order_id)
-        self._same_account(self._read(self._mt5.account_info))
+        refuse_other_account(self._login, self._mode, self._read(self._mt5.account_info))
         self._client_ids[tag] = cid
         self._desk_ids[cid] = order.id
         sym = self._broker_symbol(order.symbol)
@@ -268,49 +252,20 @@ class Mt5Broker:
     # ------------------------------------------------------------------ internals
 
     def _request(self, order: Order, sym: str, lots: float, tag: str) -> dict[str, Any]:
-        req: dict[str, Any] = {
-            "symbol": sym,
-            "volume": lots,
-            "magic": self.magic,
-            "comment": tag,
-            "deviation": self.deviation,
-            "type_filling": int(self._filling(sym)),
-            "type_time": int(
-                OrderTime.DAY if order.time_in_force is TimeInForce.DAY else OrderTime.GTC
-            ),
-        }
+        filling = self._filling(sym)
+        tick = None
         if order.order_type is OrderType.MARKET:
             tick = self._read(lambda: self._mt5.symbol_info_tick(sym))
-            req.update(
-                action=int(TradeAction.DEAL),
-                price=float(tick.ask if order.side is Side.BUY else tick.bid),
-                type=int(Mt5OrderType.BUY if order.side is Side.BUY else Mt5OrderType.SELL),
-            )
-        else:
-            req.update(
-                action=int(TradeAction.PENDING),
-                type=int(PENDING_TYPES[(order.order_type, order.side)]),
-            )
-            if order.order_type is OrderType.LIMIT:
-                req["price"] = order.limit_price
-            else:
-                req["price"] = order.stop_price
-                if order.order_type is OrderType.STOP_LIMIT:
-                    req["stoplimit"] = order.limit_price
-            if req["price"] is None or (
-                order.order_type is OrderType.STOP_LIMIT and req["stoplimit"] is None
-            ):
-                raise OrderRejected(f"a {order.order_type.value} order needs its prices")
-        if order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
-            if order.order_type is not OrderType.MARKET:
-                raise NotSupported("MT5 pending orders take gtc or day time in force")
-            fill = Filling.IOC if order.time_in_force is TimeInForce.IOC else Filling.FOK
-            req["type_filling"] = int(fill)
-        if order.stop_loss is not None:
-            req["sl"] = order.stop_loss
-        if order.take_profit is not None:
-            req["tp"] = order.take_profit
-        return req
+        return build_request(
+            order,
+            sym,
+            lots,
+            tag,
+            magic=self.magic,
+            deviation=self.deviation,
+            filling=filling,
+            tick=tick,
+        )
 
     def _placed(self, order: Order, request: dict[str, Any], result: Any) -> Order:
         code, cs = int(result.retcode), self._contract(request["symbol"])
@@ -382,27 +337,10 @@ class Mt5Broker:
         )
 
     def _lots(self, order: Order, sym: str) -> float:
-        info = self._read(lambda: self._mt5.symbol_info(sym))
-        lots = order.quantity / float(info.trade_contract_size)
-        steps = lots / info.volume_step
-        if not math.isfinite(lots) or abs(steps - round(steps)) > 1e-6:
-            raise OrderRejected(
-                f"{order.quantity} units is {lots:g} lots, not a multiple of "
-                f"the {info.volume_step:g}-lot step of {sym}",
-                code="volume",
-            )
-        if lots < info.volume_min - 1e-12 or lots > info.volume_max + 1e-12:
-            raise OrderRejected(
-                f"{lots:g} lots outside {info.volume_min:g}..{info.volume_max:g} for {sym}",
-                code="volume",
-            )
-        return round(round(steps) * info.volume_step, 8)
+        return to_lots(order, sym, self._read(lambda: self._mt5.symbol_info(sym)))
 
     def _filling(self, sym: str) -> Filling:
-        flags = SymbolFilling(int(self._read(lambda: self._mt5.symbol_info(sym)).filling_mode) & 3)
-        if SymbolFilling.IOC in flags:
-            return Filling.IOC
-        return Filling.FOK if SymbolFilling.FOK in flags else Filling.RETURN
+        return filling_for(self._read(lambda: self._mt5.symbol_info(sym)).filling_mode)
 
     def _contract(self, sym: str) -> float:
         return float(self._read(lambda: self._mt5.symbol_info(sym)).trade_contract_size)
@@ -437,21 +375,3 @@ class Mt5Broker:
             return one_line(f"{code} {message}", 300)  # the terminal's words: one plain line
         except Exception:
             return "no detail"
-
-
-def account_mode(trade_mode: Any) -> AccountMode:
-    """Paper only for what the terminal reports as a demo or contest account; real and any
-    value this code does not know count as live."""
-    try:
-        kind = AccountTradeMode(int(trade_mode))
-    except (TypeError, ValueError):
-        return AccountMode.LIVE
-    paper = kind in (AccountTradeMode.DEMO, AccountTradeMode.CONTEST)
-    return AccountMode.PAPER if paper else AccountMode.LIVE
-
-
-def _trade_mode_name(trade_mode: Any) -> str:
-    try:
-        return AccountTradeMode(int(trade_mode)).name.lower()
-    except (TypeError, ValueError):
-        return f"of unknown trade mode {trade_mode!r}"

@@ -7,13 +7,12 @@ parts. An entry with a stop-loss or take-profit opens them as one-cancels-other 
 filled. Cash and P&L are kept in the account currency; quantities are instrument units.
 
 Prices come from the desk's data source; ``refresh()`` walks the bars it gained since the
-venue last looked (see ``paper_fills`` for the rules).
+venue last looked (see ``paper_refresh``; ``paper_fills`` has the matching rules).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import threading
 import uuid
@@ -24,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tradecrew.brokers.base import (
@@ -33,47 +32,40 @@ from tradecrew.brokers.base import (
     OrderRejected,
     UnknownOrder,
 )
-from tradecrew.brokers.paper_book import Book, Rec
+from tradecrew.brokers.paper_book import Book
 from tradecrew.brokers.paper_feed import MarketFeed
-from tradecrew.brokers.paper_fills import (
-    CancelEvent,
-    FillEvent,
-    LegEvent,
-    Tapes,
-    Working,
-    match_orders,
-)
+from tradecrew.brokers.paper_fills import Tapes
 from tradecrew.brokers.paper_matching import (
     Tape,
-    apply_fill,
     aware,
-    from_steps,
     instrument_for,
     same_or_reject,
-    to_steps,
     validate_order,
 )
-from tradecrew.brokers.paper_rows import (
-    CLOCK_OF,
-    MOVE_CLOCK,
-    leg_row,
-    start_clock,
-    working_of,
+from tradecrew.brokers.paper_queries import (
+    ALL_ORDERS,
+    BY_ANY_ID,
+    BY_CLIENT_ID,
+    FILLS,
+    FILLS_OF_ORDER,
+    LAST_ORDER_SEQ,
+    OPEN_OF_SYMBOL,
+    OPEN_ORDERS,
+    TERMINAL,
+    fill_table,
 )
+from tradecrew.brokers.paper_refresh import Terms, catch_up, run
+from tradecrew.brokers.paper_rows import start_clock
 from tradecrew.brokers.paper_store import (
     AccountRow,
-    FillRow,
-    OrderRow,
     move_order,
     open_store,
     to_order,
 )
 from tradecrew.brokers.paper_valuation import Valuation
 from tradecrew.config import BrokerSettings, get_settings
-from tradecrew.data import DataError, DataNotAvailable, UnknownSymbolError
 from tradecrew.instruments import Instrument
 from tradecrew.models import (
-    TERMINAL_ORDER_STATUSES,
     Account,
     AccountMode,
     Bar,
@@ -89,8 +81,6 @@ from tradecrew.models import (
 )
 
 QuoteFn = Callable[[str], Quote]
-log = logging.getLogger(__name__)
-_EPS = 1e-12
 
 
 class _DataSource:
@@ -209,46 +199,22 @@ class PaperBroker:
             if self._feed is None:
                 fills.extend(self.process_market(symbol, self.quote(symbol)))
             else:
-                fills.extend(self._catch_up(symbol))
+                fills.extend(
+                    catch_up(
+                        self._feed, self._engine, self._lock, self._book, symbol, self._terms()
+                    )
+                )
         return fills
 
-    def _catch_up(self, symbol: str) -> list[Fill]:
-        assert self._feed is not None
-        inst = instrument_for(symbol)
-        try:
-            quote = self._feed.quote(inst.symbol)
-        except (UnknownSymbolError, DataNotAvailable) as exc:
-            # The source has no prices for it: its orders wait (every other symbol moves).
-            log.warning("paper venue: %s does not move: %s", inst.symbol, exc)
-            return []
-        except Exception as exc:
-            raise BrokerUnavailable(f"no quote for {inst.symbol}: {exc}") from exc
-        with self._engine.connect() as conn:
-            since = conn.execute(CLOCK_OF, {"symbol": inst.symbol}).scalar()
-        if since is None:
-            with self._engine.begin() as conn:
-                start_clock(conn, inst.symbol, quote.timestamp)
-            return []
-        if quote.timestamp <= since:
-            return []  # nothing newer at the source: prices stand where they were
-        try:
-            tapes = self._feed.bars_after(inst.symbol, since)
-        except DataError as exc:
-            raise BrokerUnavailable(f"no bars for {inst.symbol}: {exc}") from exc
-        if not len(tapes):
-            return []
-        with self._lock, self._book() as book:
-            moved = book.conn.execute(
-                MOVE_CLOCK, {"key_": inst.symbol, "old": since, "new": tapes.time(len(tapes) - 1)}
-            )
-            if moved.rowcount != 1:
-                return []  # another process walked these bars first
-            mark = float(tapes.mark[-1])
-            pos = book.position(inst.symbol)
-            if pos is not None:
-                pos.last_price = mark
-            rows = book.orders(_OPEN_OF_SYMBOL, {"symbol": inst.symbol})
-            return self._run(book, rows, tapes, inst, after_market_time=True)
+    def _terms(self) -> Terms:
+        """The venue's terms as they stand now (its public settings may be changed)."""
+        return Terms(
+            self._value,
+            self._clock,
+            self.participation_rate,
+            self.slippage_bps,
+            self.commission_bps,
+        )
 
     def positions(self) -> list[Position]:
         """Open positions with marks from the quote source (or the last bar's close)."""
@@ -256,13 +222,13 @@ class PaperBroker:
             return self._value.positions(conn)
 
     def orders(self, open_only: bool = False) -> list[Order]:
-        query = _OPEN_ORDERS if open_only else _ALL_ORDERS
+        query = OPEN_ORDERS if open_only else ALL_ORDERS
         with self._engine.connect() as conn:
             return [to_order(r) for r in conn.execute(query)]
 
     def get_order_by_client_id(self, client_order_id: str) -> Order | None:
         with self._engine.connect() as conn:
-            row = conn.execute(_BY_CLIENT_ID, {"cid": client_order_id}).first()
+            row = conn.execute(BY_CLIENT_ID, {"cid": client_order_id}).first()
             return None if row is None else to_order(row)
 
     def fills(self, since: datetime | None = None) -> list[Fill]:
@@ -274,9 +240,9 @@ class PaperBroker:
         return self._fills(None, client_order_id)
 
     def _fills(self, since: datetime | None, client_order_id: str | None) -> list[Fill]:
-        query = _FILLS if client_order_id is None else _FILLS_OF_ORDER
+        query = FILLS if client_order_id is None else FILLS_OF_ORDER
         if since is not None:
-            query = query.where(_fill_table.c.timestamp >= aware(since))
+            query = query.where(fill_table.c.timestamp >= aware(since))
         params = {} if client_order_id is None else {"cid": client_order_id}
         with self._engine.connect() as conn:
             return [
@@ -303,7 +269,7 @@ class PaperBroker:
         inst = validate_order(order)
         try:
             with self._lock, self._book() as book:
-                known = book.conn.execute(_BY_CLIENT_ID, {"cid": order.client_order_id}).first()
+                known = book.conn.execute(BY_CLIENT_ID, {"cid": order.client_order_id}).first()
                 if known is not None:
                     return same_or_reject(to_order(known), order)
                 tape, market_time = self._submission_tape(order, inst)
@@ -334,7 +300,7 @@ class PaperBroker:
                         "triggered": False,
                         "created_at": now,
                         "updated_at": now,
-                        "seq": (book.conn.execute(_LAST_ORDER_SEQ).scalar() or 0) + 1,
+                        "seq": (book.conn.execute(LAST_ORDER_SEQ).scalar() or 0) + 1,
                         "market_time": market_time,
                         "parent_id": None,
                         "oco_group": None,
@@ -343,7 +309,7 @@ class PaperBroker:
                 )
                 if tape is not None:
                     quote_tape = Tapes.from_tape(tape, ranged=False)
-                    self._run(book, [row], quote_tape, inst, market_time=market_time)
+                    run(book, [row], quote_tape, inst, self._terms(), market_time=market_time)
                 return to_order(row)
         except IntegrityError:
             existing = self.get_order_by_client_id(order.client_order_id)
@@ -355,14 +321,14 @@ class PaperBroker:
         """Cancel by desk id, client order id or broker order id; a no-op when already
         cancelled, OrderRejected when it already completed otherwise."""
         with self._lock, self._book() as book:
-            found = book.orders(_BY_ANY_ID, {"key": order_id})
+            found = book.orders(BY_ANY_ID, {"key": order_id})
             if not found:
                 raise UnknownOrder(f"paper venue has no order {order_id!r}")
             row = found[0]
             status = OrderStatus(row.status)
             if status is OrderStatus.CANCELLED:
                 return
-            if status in _TERMINAL:
+            if status in TERMINAL:
                 raise OrderRejected(f"order is {status.value}; it cannot be cancelled")
             move_order(row, OrderStatus.CANCELLED, self._clock(), "cancelled on request")
 
@@ -370,9 +336,9 @@ class PaperBroker:
         """Cancel every open order (of ``symbol`` when given); returns how many."""
         with self._lock, self._book() as book:
             if symbol is None:
-                rows = book.orders(_OPEN_ORDERS)
+                rows = book.orders(OPEN_ORDERS)
             else:
-                rows = book.orders(_OPEN_OF_SYMBOL, {"symbol": instrument_for(symbol).symbol})
+                rows = book.orders(OPEN_OF_SYMBOL, {"symbol": instrument_for(symbol).symbol})
             for row in rows:
                 move_order(row, OrderStatus.CANCELLED, self._clock(), "cancelled on request")
             return len(rows)
@@ -397,8 +363,8 @@ class PaperBroker:
                 pos.last_price = tape.mark
             else:
                 book.open_position(inst.symbol, tape.mark)
-            rows = book.orders(_OPEN_OF_SYMBOL, {"symbol": inst.symbol})
-            return self._run(book, rows, Tapes.from_tape(tape, ranged), inst)
+            rows = book.orders(OPEN_OF_SYMBOL, {"symbol": inst.symbol})
+            return run(book, rows, Tapes.from_tape(tape, ranged), inst, self._terms())
 
     def on_bar(self, symbol: str, bar: Bar | Any) -> list[Fill]:
         """Backtest hook: the same as ``process_market`` with a bar."""
@@ -430,146 +396,3 @@ class PaperBroker:
             book = Book(conn)
             yield book
             book.flush()
-
-    def _run(
-        self,
-        book: Book,
-        rows: list[Rec],
-        tapes: Tapes,
-        inst: Instrument,
-        *,
-        after_market_time: bool = False,
-        market_time: datetime | None = None,
-    ) -> list[Fill]:
-        """Match ``rows`` over ``tapes`` and apply what happened to the book, in order.
-        ``after_market_time``: an order only trades on tapes later than its arrival;
-        ``market_time``: the market's time of a tape stamped with the venue's clock (a
-        submission), which legs opened on it start from."""
-        step = inst.quantity_step
-        pos = book.position(inst.symbol)
-        held = round((pos.quantity or 0.0) / step) if pos is not None else 0
-        by_key = {row.broker_order_id: row for row in rows}
-        working = [working_of(row, tapes, step, after_market_time) for row in rows]
-        result = match_orders(
-            working,
-            tapes,
-            position=held,
-            step=step,
-            participation_rate=self.participation_rate,
-            slippage_bps=self.slippage_bps,
-        )
-        fills: list[Fill] = []
-        for ev in result.events:
-            ts = tapes.time(ev.index)
-            if isinstance(ev, FillEvent):
-                row = by_key[ev.key]
-                fills.append(self._fill(book, row, inst, ev.steps, ev.price, ts, ev.note))
-            elif isinstance(ev, CancelEvent):
-                move_order(by_key[ev.key], ev.status, ts, ev.reason)
-            elif isinstance(ev, LegEvent):
-                opened_at = market_time or ts
-                by_key[ev.order.key] = self._add_leg(book, by_key, ev.order, inst, opened_at)
-        for w in working:
-            by_key[w.key].triggered = w.triggered
-        return fills
-
-    def _add_leg(
-        self, book: Book, by_key: dict[str, Rec], leg: Working, inst: Instrument, ts: datetime
-    ) -> Rec:
-        """A bracket leg as an order of the venue's own, named after its entry."""
-        assert leg.parent is not None
-        seq = (book.conn.execute(_LAST_ORDER_SEQ).scalar() or 0) + 1
-        qty = from_steps(leg.remaining, inst.quantity_step)
-        return book.add_order(leg_row(by_key[leg.parent], leg, qty, self._clock(), ts, seq))
-
-    def _fill(
-        self,
-        book: Book,
-        row: Rec,
-        inst: Instrument,
-        steps: int,
-        price: float,
-        ts: datetime,
-        note: str = "",
-    ) -> Fill:
-        side = Side(row.side)
-        filled_before = row.filled_quantity
-        total_steps = to_steps(filled_before, inst.quantity_step) + steps
-        full = total_steps >= to_steps(row.quantity, inst.quantity_step)
-        qty = from_steps(steps, inst.quantity_step)
-        rate = self._value.rate(book, inst.quote_currency)
-        notional = qty * price * rate
-        commission = notional * self.commission_bps / 10_000.0
-        acct = book.account()
-        acct.cash -= side.sign * notional + commission
-        realized = self._update_position(book, inst, side.sign * qty, price) * rate
-
-        row.filled_quantity = row.quantity if full else from_steps(total_steps, inst.quantity_step)
-        prior = (row.average_fill_price or 0.0) * filled_before
-        row.average_fill_price = (prior + qty * price) / (filled_before + qty)
-        move_order(row, OrderStatus.FILLED if full else OrderStatus.PARTIALLY_FILLED, ts, note)
-        fid = f"pfl_{uuid.uuid4().hex[:20]}"
-        book.add_fill(
-            {
-                "broker_fill_id": fid,
-                "broker_order_id": row.broker_order_id,
-                "symbol": inst.symbol,
-                "side": side.value,
-                "quantity": qty,
-                "price": price,
-                "commission": commission,
-                "realized_pnl": realized,
-                "timestamp": ts,
-            }
-        )
-        return Fill(
-            id=f"fil_{fid}",
-            order_id=row.order_id,
-            client_order_id=row.client_order_id,
-            symbol=inst.symbol,
-            side=side,
-            quantity=qty,
-            price=price,
-            commission=commission,
-            timestamp=ts,
-            broker_fill_id=fid,
-        )
-
-    def _update_position(self, book: Book, inst: Instrument, delta: float, price: float) -> float:
-        """Apply a signed fill to the position; returns realized P&L in the quote currency."""
-        pos = book.position(inst.symbol) or book.open_position(inst.symbol, price)
-        pos.quantity, pos.average_price, realized = apply_fill(
-            pos.quantity or 0.0, pos.average_price or 0.0, delta, price, inst.quantity_step
-        )
-        pos.realized_pnl = (pos.realized_pnl or 0.0) + realized
-        if pos.last_price is None:
-            pos.last_price = price
-        return realized
-
-
-_TERMINAL = TERMINAL_ORDER_STATUSES
-
-# Statements of every submission, built once (plain table statements: they never flush).
-_order_table, _fill_table = OrderRow.__table__, FillRow.__table__
-_BY_CLIENT_ID = select(_order_table).where(_order_table.c.client_order_id == bindparam("cid"))
-_BY_ANY_ID = select(_order_table).where(
-    (_order_table.c.broker_order_id == bindparam("key"))
-    | (_order_table.c.client_order_id == bindparam("key"))
-    | (_order_table.c.order_id == bindparam("key"))
-)
-_ALL_ORDERS = select(_order_table).order_by(_order_table.c.seq)
-_OPEN_ORDERS = _ALL_ORDERS.where(
-    _order_table.c.status.in_([s.value for s in OrderStatus if s not in _TERMINAL])
-)
-_OPEN_OF_SYMBOL = _OPEN_ORDERS.where(_order_table.c.symbol == bindparam("symbol"))
-_LAST_ORDER_SEQ = select(func.max(_order_table.c.seq))
-_FILLS = (
-    select(
-        _fill_table,
-        _order_table.c.order_id,
-        _order_table.c.client_order_id,
-    )
-    .join(_order_table, _order_table.c.broker_order_id == _fill_table.c.broker_order_id)
-    .order_by(_fill_table.c.seq)
-)
-_FILLS_OF_ORDER = _FILLS.where(_order_table.c.client_order_id == bindparam("cid"))

@@ -10,8 +10,9 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from tradecrew.brokers import Broker, BrokerError, UnknownOrder
+from tradecrew.brokers import Broker, BrokerError
 from tradecrew.config import Settings, get_settings
+from tradecrew.desk import reports, trading
 from tradecrew.desk.context import MarketFacts, build_context
 from tradecrew.desk.outcomes import (
     CancelOutcome,
@@ -23,19 +24,15 @@ from tradecrew.desk.outcomes import (
 from tradecrew.desk.symbols import resolve_instrument
 from tradecrew.errors import TradecrewError
 from tradecrew.instruments import Instrument
-from tradecrew.ledger import CONTRADICTED, ApprovalChannel, Grant, Ledger, ProposalRecord
+from tradecrew.ledger import ApprovalChannel, Grant, Ledger, ProposalRecord
 from tradecrew.models import (
-    TERMINAL_ORDER_STATUSES,
     AccountMode,
-    IllegalTransition,
     Order,
-    OrderStatus,
     Proposal,
     ProposalRequest,
     ProposalStatus,
     Quote,
     RiskDecision,
-    TradingState,
     new_id,
     utcnow,
 )
@@ -43,16 +40,12 @@ from tradecrew.risk import (
     AgentVerdict,
     RiskContext,
     apply_agent_verdict,
-    currency_exposures,
     evaluate,
-    required_state,
-    transition,
 )
 from tradecrew.risk.approvals import accepted_channels
 from tradecrew.risk.gate import GateRefusal, OrderGate
 
 SNAPSHOT_EVERY = timedelta(seconds=60)
-_SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 
 
 class DeskError(TradecrewError):
@@ -154,25 +147,7 @@ class Desk:
         )
 
     def _outcome(self, proposal_id: str, message: str = "") -> ProposalOutcome:
-        return self._outcome_of(self.ledger.proposal_record(proposal_id), message)
-
-    def _outcome_of(self, record: ProposalRecord, message: str) -> ProposalOutcome:
-        proposal, decision = record.proposal, record.latest_decision
-        order = record.orders[0] if record.orders else None
-        reasons = [] if decision is None else list(decision.reasons)
-        return ProposalOutcome(
-            proposal_id=proposal.id,
-            status=proposal.status,
-            mode=self.mode,
-            proposal=proposal,
-            decision=decision,
-            approved_quantity=decision.approved_quantity if decision else None,
-            reasons=reasons,
-            requires_human_approval=self.human_approval_required,
-            order=order,
-            fills=[f for f in record.fills if order is not None and f.order_id == order.id],
-            message=message,
-        )
+        return reports.outcome_of(self, self.ledger.proposal_record(proposal_id), message)
 
     # ------------------------------------------------------------------ proposals
 
@@ -196,13 +171,13 @@ class Desk:
         proposal, decision = self.ledger.add_decided_proposal(
             proposal, evaluate(proposal, ctx), actor
         )
-        self._apply_required_state(ctx)
+        trading.apply_required_state(self, ctx)
         # What was just stored, as stored: nothing else can have happened to it yet.
         record = ProposalRecord(
             proposal=proposal, decisions=[decision], verdicts=[], orders=[], fills=[]
         )
         if not decision.approved:
-            return self._outcome_of(record, "vetoed by the risk engine")
+            return reports.outcome_of(self, record, "vetoed by the risk engine")
         if not self.human_approval_required:
             return self._approve(proposal, decision, "auto", ApprovalChannel.AUTO)
         message = "awaiting human approval"
@@ -211,7 +186,7 @@ class Desk:
                 f"risk shrank the quantity from {proposal.quantity:g} to "
                 f"{decision.approved_quantity:g}; awaiting human approval"
             )
-        return self._outcome_of(record, message)
+        return reports.outcome_of(self, record, message)
 
     def _check_price_band(self, request: ProposalRequest) -> Quote | None:
         """A price far from the market is a typing error, refused before it is stored (the
@@ -246,25 +221,6 @@ class Desk:
         with contextlib.suppress(BrokerError):
             self.ledger.record_account_snapshot(self.broker.account())
             self._last_snapshot = now
-
-    def _apply_required_state(self, ctx: RiskContext) -> None:
-        """A tripped limit only ever escalates the state (to REDUCING); never relaxes it."""
-        target = required_state(ctx)
-        if target is None:
-            return
-        current = self.ledger.get_trading_state().state
-        if _SEVERITY[current] >= _SEVERITY[target]:
-            return
-        try:
-            transition(current, target, "system", "risk limit tripped")
-            self.ledger.set_trading_state(
-                target,
-                "risk limit tripped (daily loss or drawdown)",
-                "system",
-                tripped_by="risk_engine",
-            )
-        except IllegalTransition:
-            pass  # another caller moved the state meanwhile; the next decision sees it
 
     def _pending(self, proposal_id: str) -> ProposalRecord:
         record = self.ledger.proposal_record(proposal_id)
@@ -356,32 +312,7 @@ class Desk:
                 )
                 current = self.ledger.transition_proposal(proposal.id, target, str(refusal), "gate")
             return self._outcome(current.id, f"not sent: {refusal}")
-        return self._sent(proposal.id)
-
-    def _sent(self, proposal_id: str) -> ProposalOutcome:
-        """The outcome of a proposal whose order was sent, saying what came of it: working
-        or filled, ended at the broker, or (sent too late) contradicting the ledger."""
-        outcome = self._outcome(proposal_id)
-        order = outcome.order
-        message = "sent to the broker"
-        if order is not None and order.status_reason.startswith(CONTRADICTED):
-            state = self.ledger.get_trading_state().state.value
-            message = (
-                f"sent to the broker after the ledger had closed order {order.id} as never "
-                f"sent; the broker filled {order.filled_quantity:g} of {order.quantity:g}: "
-                f"the proposal stays {outcome.status.value} and the desk is {state}; check "
-                "`tradecrew positions` and `tradecrew reconcile`"
-            )
-        elif order is not None and order.status in TERMINAL_ORDER_STATUSES - {OrderStatus.FILLED}:
-            why = order.status_reason or "no reason given"
-            message = f"sent to the broker, which reports it {order.status.value}: {why}"
-        elif self.ledger.get_trading_state().state is TradingState.HALTED:
-            # Claimed before the halt (the claim refuses after it): on its way when it came.
-            message = (
-                "sent to the broker: it was on its way when the kill switch was turned on, "
-                "and the broker took it"
-            )
-        return outcome.model_copy(update={"message": message})
+        return reports.sent_outcome(self, proposal.id)
 
     def reject(self, proposal_id: str, actor: str = "cli", reason: str = "") -> ProposalOutcome:
         proposal = self._pending(proposal_id).proposal
@@ -419,30 +350,7 @@ class Desk:
         return self.ledger.list_proposals(status, limit)
 
     def explain(self, proposal_id: str) -> Explanation:
-        proposal = self.ledger.get_proposal(proposal_id)
-        decisions = self.ledger.decisions(proposal.id)
-        last = decisions[-1] if decisions else None
-        if last is None:
-            summary = "no risk decision yet"
-        elif last.approved:
-            shrunk = last.approved_quantity < proposal.quantity
-            summary = (
-                f"approved for {last.approved_quantity:g}"
-                + (f" (shrunk from {proposal.quantity:g})" if shrunk else "")
-                + (": " + "; ".join(last.reasons) if last.reasons else "")
-            )
-        else:
-            summary = "vetoed: " + "; ".join(last.reasons)
-        return Explanation(
-            proposal=proposal,
-            decisions=decisions,
-            verdicts=self.ledger.verdicts(proposal.id),
-            approvals=self.ledger.approvals(proposal.id),
-            orders=self.ledger.orders(proposal_id=proposal.id),
-            audit=self.ledger.audit_log(50, entity="proposal", entity_id=proposal.id),
-            summary=f"{proposal.status.value}; {summary}",
-            mode=self.mode,
-        )
+        return reports.explain(self, proposal_id)
 
     # ------------------------------------------------------------------ orders
 
@@ -451,40 +359,11 @@ class Desk:
 
     def cancel_order(self, order_id: str, actor: str = "cli") -> CancelOutcome:
         """Cancel one order (by desk, client or broker id); works even when halted."""
-        order = self._find_order(order_id)
-        return self._cancel([order], actor)
+        return trading.cancel_orders(self, [trading.find_order(self, order_id)], actor)
 
     def cancel_all(self, symbol: str | None = None, actor: str = "cli") -> CancelOutcome:
         orders = [o for o in self.orders(open_only=True) if symbol is None or o.symbol == symbol]
-        return self._cancel(orders, actor)
-
-    def _find_order(self, order_id: str) -> Order:
-        from tradecrew.ledger import NotFound
-
-        try:
-            return self.ledger.get_order(order_id)
-        except NotFound:
-            return self.ledger.get_order_by_client_id(order_id)
-
-    def _cancel(self, orders: list[Order], actor: str) -> CancelOutcome:
-        from tradecrew.risk.gate import sync_order
-
-        out = CancelOutcome(mode=self.mode)
-        for order in orders:
-            try:
-                self.broker.cancel(order.client_order_id)
-                seen = self.broker.get_order_by_client_id(order.client_order_id)
-                if seen is not None:
-                    sync_order(self.ledger, self.broker, order, seen, actor)
-                out.cancelled.append(order.id)
-            except UnknownOrder as exc:
-                out.failed[order.id] = str(exc)
-                if order.status in (OrderStatus.NEW, OrderStatus.SUBMITTED):
-                    # Claimed and on its way (or its sender died): not there to cancel yet.
-                    out.in_flight.append(order.id)
-            except BrokerError as exc:
-                out.failed[order.id] = str(exc)
-        return out
+        return trading.cancel_orders(self, orders, actor)
 
     # ------------------------------------------------------------------ state
 
@@ -499,30 +378,7 @@ class Desk:
         channel a person drives (``HUMAN_CHANNELS``)."""
         if not reason.strip():
             raise DeskError("a reason is required to change the kill switch")
-        with self._trading_lock:
-            current = self.ledger.get_trading_state().state
-            target = TradingState.HALTED if enabled else TradingState.ACTIVE
-            if target is not current:
-                transition(current, target, actor, reason, channel)
-                self.ledger.set_trading_state(
-                    target, reason, actor, tripped_by="kill_switch" if enabled else None
-                )
-            if not enabled:
-                return self.risk_status()
-            # Orders not yet claimed for sending can no longer be (the claim refuses under
-            # a halt): closed in the ledger. The others are at the broker, or on their way
-            # (claimed before the halt): cancelled there, or once they arrive (their sender,
-            # else reconciliation under the halt, cancels them).
-            unsent = self.ledger.close_unsent_orders(actor)
-            cancel = self.cancel_all(actor=actor)
-        return self.risk_status().model_copy(
-            update={
-                "closed_unsent": [o.id for o in unsent],
-                "cancelled": cancel.cancelled,
-                "cancel_failed": cancel.failed,
-                "in_flight": cancel.in_flight,
-            }
-        )
+        return trading.set_kill_switch(self, enabled, reason, actor, channel)
 
     def reconcile(self) -> ReconcileReport:
         """Make the ledger agree with the broker (run on start and periodically). A venue
@@ -536,26 +392,4 @@ class Desk:
         return reconcile(self, self._clock())
 
     def risk_status(self) -> RiskStatus:
-        state = self.ledger.get_trading_state()
-        account = self.broker.account()
-        positions = self.broker.positions()
-        prices = {p.symbol: p.market_price for p in positions if p.market_price}
-        holdings = {p.symbol: p.quantity for p in positions}
-        exposure = currency_exposures(holdings, prices, account.currency)
-        notionals = [abs(p.quantity) * (p.market_price or p.average_price) for p in positions]
-        signed = [p.quantity * (p.market_price or p.average_price) for p in positions]
-        return RiskStatus(
-            trading_state=state.state,
-            kill_switch=state.state is TradingState.HALTED,
-            reason=state.reason,
-            changed_by=state.changed_by,
-            mode=self.mode,
-            broker=self.broker.name,
-            account=account,
-            positions=positions,
-            open_orders=len(self.orders(open_only=True)),
-            exposure=exposure,
-            gross_exposure=sum(notionals),
-            net_exposure=sum(signed),
-            limits=self.settings.risk.model_dump(),
-        )
+        return trading.risk_status(self)

@@ -2,7 +2,7 @@
 hash-chained audit log, in SQLite (WAL) by default or any SQLAlchemy database."""
 
 from tradecrew.ledger._claim import HALTED_BEFORE_SENT
-from tradecrew.ledger._trading import CONTRADICTED, contradicts
+from tradecrew.ledger._reports import CONTRADICTED, contradicts
 from tradecrew.ledger.errors import (
     ApprovalError,
     AuditMismatch,

@@ -1,11 +1,12 @@
 """Orders and fills inside a write transaction: idempotent creation, no duplicate fills,
-no overfills, every status change through the order lifecycle table."""
+no overfills, every status change through the order lifecycle table; and the queries that
+read them back. Broker reports are applied in ``_reports``."""
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -38,8 +39,8 @@ from tradecrew.ledger._tx import (
 )
 from tradecrew.ledger.audit import canonical_json, utc_stamp
 from tradecrew.ledger.errors import Conflict, Overfill, TradingHalted
+from tradecrew.ledger.records import ApprovalChannel, Grant
 from tradecrew.models import (
-    PROPOSAL_TRANSITIONS,
     TERMINAL_ORDER_STATUSES,
     Fill,
     Order,
@@ -66,7 +67,7 @@ _TERMS = (
 )
 
 
-def _tolerance(quantity: float) -> float:
+def fill_tolerance(quantity: float) -> float:
     return 1e-9 * max(1.0, abs(quantity))
 
 
@@ -144,6 +145,35 @@ def create_order(tx: Tx, order: Order, actor: str) -> Order:
     )
     tx.audit(actor, "order.created", "order", order.id, None, image(order))
     return order
+
+
+def open_approved(
+    tx: Tx,
+    order: Order,
+    order_hash: str,
+    actor: str,
+    now: datetime,
+    accepted: Collection[ApprovalChannel],
+    grant: Grant | None,
+) -> Order | None:
+    """Record ``grant`` (its proposal moved to APPROVED) when given, consume the approval of
+    ``order_hash``, then store ``order`` and move its proposal to SUBMITTED; None when the
+    approval was refused (audited, raised once the transaction commits)."""
+    from tradecrew.ledger._governance import consume_approval, record_approval
+
+    pid = order.proposal_id
+    if pid is None:
+        raise ValueError("an order opened from an approval must name its proposal")
+    if grant is not None:
+        record_approval(
+            tx, pid, order_hash, grant.actor, grant.channel, grant.expires_at, grant.approved_at
+        )
+        transition_proposal(tx, pid, ProposalStatus.APPROVED, f"by {grant.actor}", grant.actor)
+    if consume_approval(tx, pid, order_hash, actor, now, accepted) is None:
+        return None
+    stored = create_order(tx, order, actor)
+    transition_proposal(tx, pid, ProposalStatus.SUBMITTED, "sending", actor)
+    return stored
 
 
 def update_order(
@@ -227,7 +257,7 @@ def book_fill(tx: Tx, fill: Fill, actor: str, current: Order | None = None) -> O
             raise Conflict(f"fill id {fill.id!r} is already recorded with other content")
         return None
     before = current
-    tol = _tolerance(before.quantity)
+    tol = fill_tolerance(before.quantity)
     new_filled = before.filled_quantity + fill.quantity
     if new_filled > before.quantity + tol:
         tx.refuse(
@@ -265,102 +295,6 @@ def book_fill(tx: Tx, fill: Fill, actor: str, current: Order | None = None) -> O
     tx.audit(actor, "fill.recorded", "fill", fill.id, None, {**image(fill), "fill_key": key})
     tx.audit(actor, "order.filled", "order", before.id, image(before), image(after))
     return after
-
-
-_ENDED_AT_BROKER = (OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
-_PROPOSAL_FOR_ORDER = {
-    OrderStatus.FILLED: ProposalStatus.FILLED,
-    OrderStatus.PARTIALLY_FILLED: ProposalStatus.PARTIALLY_FILLED,
-    OrderStatus.CANCELLED: ProposalStatus.CANCELLED,
-    OrderStatus.EXPIRED: ProposalStatus.CANCELLED,
-    OrderStatus.REJECTED: ProposalStatus.FAILED,
-}
-
-
-def apply_report(tx: Tx, order_id: str, seen: Order, fills: Iterable[Fill], actor: str) -> Order:
-    """Bring the order and its proposal up to what the broker reports (``seen``, plus the
-    order's fills at the broker); fills already booked are skipped, an overfill stops here.
-    A report that contradicts an order the ledger already closed moves the desk to REDUCING
-    in the same transaction (``contradicts``)."""
-    actor = require_actor(actor)
-    order = to_model(Order, tx.get(OrderRow, order_id, "order"))
-    contradicted = contradicts(order, seen)
-    if seen.broker_order_id and seen.broker_order_id != order.broker_order_id:
-        order = update_order(tx, order_id, None, seen.broker_order_id, "", actor, order)
-    for fill in fills:
-        booked = book_fill(tx, fill.model_copy(update={"order_id": order_id}), actor, order)
-        if tx.deferred is not None:  # refused and audited; raised once that commits
-            return order
-        order = booked or order
-    if (
-        seen.status in _ENDED_AT_BROKER
-        and order.status not in TERMINAL_ORDER_STATUSES
-        and order.status is not seen.status
-    ):
-        order = update_order(tx, order_id, seen.status, None, seen.status_reason, actor, order)
-    elif seen.status is OrderStatus.ACCEPTED and order.status in (
-        OrderStatus.NEW,
-        OrderStatus.SUBMITTED,
-    ):
-        order = update_order(tx, order_id, OrderStatus.ACCEPTED, None, "", actor, order)
-    if contradicted:
-        order = _contradicted(tx, order, seen, actor)
-    _follow_order(tx, order, actor)
-    return order
-
-
-_LIVE_AT_BROKER = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
-#: How an order the broker contradicts starts its status reason (see ``contradicts``).
-CONTRADICTED = "contradicted by the broker"
-
-
-def contradicts(order: Order, seen: Order) -> bool:
-    """True when the broker reports alive or filled (``seen``) an order the ledger closed,
-    and the ledger has not recorded that yet or the broker filled more of it since: a
-    difference no later report can repair, since a closed order never reopens (typically
-    one closed as never sent while its submission was still in flight)."""
-    if order.status not in _ENDED_AT_BROKER or seen.status not in _LIVE_AT_BROKER:
-        return False
-    more = seen.filled_quantity > order.filled_quantity + _tolerance(order.quantity)
-    return more or not order.status_reason.startswith(CONTRADICTED)
-
-
-def _contradicted(tx: Tx, order: Order, seen: Order, actor: str) -> Order:
-    """Say on the order that the broker contradicts it and move an ACTIVE desk to REDUCING
-    (never touching HALTED). Runs once per order and again for each later fill, so a
-    periodic reconciliation does not re-trip a desk a person has looked at."""
-    from tradecrew.ledger._governance import get_trading_state, set_trading_state
-
-    why = (
-        f"order {order.id} ({order.client_order_id}) is {order.status.value} in the ledger "
-        f"but {seen.status.value} at the broker, {seen.filled_quantity:g} of "
-        f"{order.quantity:g} {order.symbol} filled"
-    )
-    note = f"{CONTRADICTED}: {seen.status.value} there; was: {order.status_reason or '-'}"
-    if not order.status_reason.startswith(CONTRADICTED):
-        order = update_order(tx, order.id, None, None, note, actor, order)
-    if get_trading_state(tx.conn).state is TradingState.ACTIVE:
-        set_trading_state(
-            tx,
-            TradingState.REDUCING,
-            f"{why}; desk set to REDUCING until a person checks it",
-            actor,
-            tripped_by="reconciler",
-        )
-    return order
-
-
-def _follow_order(tx: Tx, order: Order, actor: str) -> None:
-    """Move the order's proposal to the status its order reached, when the lifecycle allows."""
-    target = _PROPOSAL_FOR_ORDER.get(order.status)
-    if order.proposal_id is None or target is None:
-        return
-    proposal = tx.get(ProposalRow, order.proposal_id, "proposal")
-    current = ProposalStatus(proposal.status)
-    if current is target and target is not ProposalStatus.PARTIALLY_FILLED:
-        return
-    if target in PROPOSAL_TRANSITIONS[current]:
-        transition_proposal(tx, proposal.id, target, f"order {order.status.value}", actor)
 
 
 def fills_query(order_id: str | None, broker: str | None) -> Select[Any]:

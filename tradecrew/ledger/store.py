@@ -2,34 +2,29 @@
 
 Every state change runs in one write transaction that also appends its audit row, so a
 change is never visible without its audit entry and vice versa. Orders and fills live in
-``_trading``, proposals and decisions in ``_proposals``, approvals, verdicts, trading state
-and runs in ``_governance``; this class is the one door to them.
+``_trading`` (broker reports in ``_reports``), proposals and decisions in ``_proposals``,
+approvals, verdicts, trading state and runs in ``_governance``, the audit key and anchor in
+``_guard``; this class is the one door to them.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.engine import make_url
 
-from tradecrew.ledger import _claim, _governance, _integrity, _proposals, _trading
+from tradecrew.ledger import _claim, _governance, _integrity, _proposals, _reports, _trading
 from tradecrew.ledger import audit as _audit
-from tradecrew.ledger._anchor import Anchor, anchor_path, tail_anchored
+from tradecrew.ledger._anchor import Anchor, anchor_path
 from tradecrew.ledger._convert import row_values
 from tradecrew.ledger._crosscheck import STATE_ACTIONS
 from tradecrew.ledger._db import ensure_schema, make_engine, synced, writer
-from tradecrew.ledger._keys import ENV_VAR, KEY_FILE, AuditKey, load_key
-from tradecrew.ledger._orm import (
-    AccountSnapshotRow,
-    AuditRow,
-    PositionSnapshotRow,
-)
+from tradecrew.ledger._guard import AuditGuard, audit_home, load_audit_key
+from tradecrew.ledger._orm import AccountSnapshotRow, PositionSnapshotRow
 from tradecrew.ledger._reads import LedgerReads
 from tradecrew.ledger._snapshots import snapshot_mac
 from tradecrew.ledger._tx import (
@@ -39,8 +34,7 @@ from tradecrew.ledger._tx import (
     require_aware,
     settled,
 )
-from tradecrew.ledger._verify import log_is_keyed
-from tradecrew.ledger.errors import AuditKeyError, AuditMismatch, NotFound
+from tradecrew.ledger.errors import AuditMismatch, NotFound
 from tradecrew.ledger.records import (
     AgentVerdict,
     Approval,
@@ -87,27 +81,15 @@ class Ledger(LedgerReads):
         self._engine = make_engine(url, busy_timeout=busy_timeout)
         try:
             ensure_schema(self._engine)
-            home = _audit_home(url, home)
-            self._key = self._audit_key(home)
+            home = audit_home(url, home)
+            self._key = load_audit_key(self._engine, home)
         except BaseException:
             self._engine.dispose()
             raise
-        self._anchor = None if home is None else Anchor(anchor_path(home, url))
-        self._anchor_path = None if self._anchor is None else self._anchor.path
-        self._key_checked = False
+        anchor = None if home is None else Anchor(anchor_path(home, url))
+        self._guard = AuditGuard(self._key, anchor)
+        self._anchor_path = self._guard.path
         self._writer = writer(self._engine)
-
-    def _audit_key(self, home: Path | None) -> AuditKey:
-        """The chain's key; a keyed log whose key file is gone gets no new key (its rows
-        could never verify again): the operator restores the file or sets the variable."""
-        if home is not None and ENV_VAR not in os.environ and not (home / KEY_FILE).exists():
-            with self._engine.connect() as conn:
-                if log_is_keyed(conn):
-                    raise AuditKeyError(
-                        f"the audit log is keyed but {home / KEY_FILE} is missing: restore it "
-                        f"(or set {ENV_VAR}); a new key could not verify the log"
-                    )
-        return load_key(home)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Ledger:
@@ -121,8 +103,7 @@ class Ledger(LedgerReads):
 
     def close(self) -> None:
         self._engine.dispose()
-        if self._anchor is not None:
-            self._anchor.close()
+        self._guard.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -133,68 +114,19 @@ class Ledger(LedgerReads):
     def __repr__(self) -> str:
         return f"Ledger({make_url(self.url).render_as_string(hide_password=True)!r})"
 
-    def _anchor_mismatch(self, tx: Tx) -> str | None:
-        """Why the chain does not hold the anchor's recent lines: fewer rows than anchored,
-        another hash at an anchored seq (a tail cut and written again), another key, or a
-        log with rows and no anchor line. Cheap (the file's last lines and one look-up), so
-        the order path runs it for every order; ``verify`` holds the whole file."""
-        if self._anchor_path is None:
-            return None
-        head_seq, _ = tx.start
-        recent = tail_anchored(self._anchor_path)
-        if not recent:
-            if head_seq == 0:
-                return None
-            return (
-                f"the audit log has {head_seq} rows but the anchor {self._anchor_path} holds "
-                "none: it was emptied or removed"
-            )
-        if any(a.key_id != self._key.key_id for a in recent):
-            return _KEY_DIFFERS
-        top = max(recent, key=lambda a: a.seq)
-        if head_seq < top.seq:
-            return (
-                f"the audit log ends at seq {head_seq} but seq {top.seq} was anchored at "
-                f"{top.at}: its tail was removed"
-            )
-        seqs = sorted({a.seq for a in recent})
-        found = dict(tx.conn.execute(_ROW_HASHES, {"seqs": seqs}).all())
-        for a in recent:
-            if found.get(a.seq) != a.hash:
-                return (
-                    f"audit row seq {a.seq} is not the one anchored at {a.at}: the log was "
-                    "cut and written again"
-                )
-        return None
-
-    def _check_key(self) -> None:
-        """Before this instance's first write: the anchor's last line must have been written
-        under this key, or a replaced key would go on signing rows the old one cannot
-        verify (and the other way round)."""
-        if self._key_checked or self._anchor_path is None:
-            return
-        recent = tail_anchored(self._anchor_path, 512)
-        last = recent[-1] if recent else None
-        if last is not None and last.key_id != self._key.key_id:
-            raise AuditKeyError(
-                f"{_KEY_DIFFERS} (anchor key id {last.key_id}, this key {self._key.key_id}): "
-                f"restore the key (audit.key or {ENV_VAR}); nothing was written"
-            )
-        self._key_checked = True
-
     @contextmanager
     def _tx(self, *, durable: bool = False) -> Iterator[Tx]:
         """A write transaction holding the audit head; a deferred refusal raises after commit.
 
         ``durable``: on disk (fsync) when this returns, for what must survive a power cut.
         """
-        self._check_key()
+        self._guard.check_key()
         with self._writer.connect() as conn, synced(conn, durable), conn.begin():
             tx = Tx(conn, _audit.lock_head(conn), self._key)
             yield tx
             moved = tx.seal()
-        if moved and self._anchor is not None:
-            self._anchor.append(tx.tip.seq, tx.tip.hash, self._key.key_id)
+        if moved:
+            self._guard.anchored(tx)
         if tx.deferred is not None:
             raise tx.deferred
 
@@ -313,30 +245,13 @@ class Ledger(LedgerReads):
         with self._tx(durable=True) as tx:
             # Rows edited, added or deleted behind the log's back are not traded: whatever
             # this raises (AuditMismatch) rolls back, and the caller audits the refusal.
-            problem = self._anchor_mismatch(tx) or _integrity.proposal_mismatch(tx, pid, record)
+            problem = self._guard.mismatch(tx) or _integrity.proposal_mismatch(tx, pid, record)
             if problem:
                 raise AuditMismatch(f"{problem}; run `tradecrew audit verify`")
             if recheck is not None:
                 with self._reads_through(tx.conn):
                     recheck()
-            if grant is not None:
-                _governance.record_approval(
-                    tx,
-                    pid,
-                    order_hash,
-                    grant.actor,
-                    grant.channel,
-                    grant.expires_at,
-                    grant.approved_at,
-                )
-                _proposals.transition_proposal(
-                    tx, pid, ProposalStatus.APPROVED, f"by {grant.actor}", grant.actor
-                )
-            used = _governance.consume_approval(tx, pid, order_hash, actor, now, accepted)
-            stored = None
-            if used is not None:
-                stored = _trading.create_order(tx, order, actor)
-                _proposals.transition_proposal(tx, pid, ProposalStatus.SUBMITTED, "sending", actor)
+            stored = _trading.open_approved(tx, order, order_hash, actor, now, accepted, grant)
         return settled(stored)
 
     def claim_order(self, order_id: str, actor: str) -> Order:
@@ -362,7 +277,7 @@ class Ledger(LedgerReads):
         """Bring an order and its proposal up to the broker's view of it in one transaction:
         its broker id, the fills not yet booked, a final or accepted status."""
         with self._tx() as tx:
-            return _trading.apply_report(tx, order_id, seen, fills, actor)
+            return _reports.apply_report(tx, order_id, seen, fills, actor)
 
     def update_order(
         self,
@@ -468,24 +383,3 @@ class Ledger(LedgerReads):
             raise ValueError(f"audit action {action!r} is written only with the change it records")
         with self._tx() as tx:
             return tx.audit(require_actor(actor), action, entity, entity_id, before, after)
-
-
-_KEY_DIFFERS = "the audit key differs from the one that signed this ledger"
-_ROW_HASHES = select(AuditRow.__table__.c.seq, AuditRow.__table__.c.hash).where(
-    AuditRow.__table__.c.seq.in_(bindparam("seqs", expanding=True))
-)
-
-
-def _audit_home(url: str, home: Path | None) -> Path | None:
-    """Where the audit key and anchor of the ledger at ``url`` live (see ``Ledger``)."""
-    if home is not None:
-        return home
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        from tradecrew.config import get_settings
-
-        return get_settings().home
-    database = parsed.database or ""
-    if database in ("", ":memory:") or "mode=memory" in str(parsed.query):
-        return None
-    return Path(database).expanduser().resolve().parent
