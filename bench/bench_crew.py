@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _quick import QUICK
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SYMBOLS = [
@@ -88,9 +90,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         os.environ["TRADECREW_HOME"] = home
         os.environ["TRADECREW_CREW_FILE"] = str(Path(__file__).resolve().parents[1] / "crew.yaml")
-        det = deterministic_seconds()
+        det = deterministic_seconds(1 if QUICK else 5)
         print(f"deterministic run, {len(SYMBOLS)} symbols: {det:.3f} s (target < 2 s)")
-        wall, no_llm, no_tools = llm_overhead_ms()
+        wall, no_llm, no_tools = llm_overhead_ms(2, 1) if QUICK else llm_overhead_ms()
         print(
             f"LLM mode per symbol: {wall:.0f} ms wall, {no_llm:.0f} ms excluding LLM "
             f"requests (target < 200 ms), {no_tools:.0f} ms excluding tool runs too"

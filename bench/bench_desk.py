@@ -7,10 +7,11 @@ Run: ``.venv/bin/python bench/bench_desk.py [iterations]``.
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _quick import size
 
 from tradecrew.brokers.paper import PaperBroker
 from tradecrew.config import BrokerSettings, RiskSettings, Settings
@@ -107,4 +108,4 @@ def main(n: int = 300) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
+    main(size(300, 20))

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import talib
+from _quick import exit_code, size
 
 from tradecrew.tools.indicators import indicator_frame
 
@@ -128,7 +129,7 @@ def interleaved_us(fns: list[Callable[[], object]], repeats: int) -> list[float]
 def main() -> int:
     warnings.simplefilter("ignore")
     df, source = load_bars()
-    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    repeats = size(300, 10)
     ours, direct, bare = interleaved_us(
         [lambda: indicator_frame(df), talib_direct(df), talib_direct(df, with_di=False)], repeats
     )
@@ -144,7 +145,7 @@ def main() -> int:
             break
         pta = median_us(run, max(repeats // 10, 20))
         print(f"  pandas-ta-classic, {label:15s}{pta:9.1f} us  ours / it {ours / pta:6.3f}x")
-    return 0 if ours / direct <= 3.0 else 1
+    return exit_code(ours / direct <= 3.0)
 
 
 # glibc returns large freed blocks to the OS and faults fresh pages in on the next call; on

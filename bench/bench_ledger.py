@@ -7,11 +7,12 @@ Run: ``.venv/bin/python bench/bench_ledger.py [cycles]``. Prints milliseconds pe
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+
+from _quick import size
 
 from tradecrew.ledger import Ledger
 from tradecrew.models import Fill, Order, Proposal, RiskDecision, Side, utcnow
@@ -91,4 +92,4 @@ def main(cycles: int = 200) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    main(size(200, 10))

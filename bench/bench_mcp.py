@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 
 import anyio
+from _quick import QUICK
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-ROUNDS = 100
+ROUNDS = 5 if QUICK else 100
 
 
 async def main() -> None:

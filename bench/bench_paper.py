@@ -11,7 +11,6 @@ Run: ``uv run python bench/bench_paper.py [bars]``.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _quick import size
 
 from tradecrew.brokers import PaperBroker
 from tradecrew.brokers.paper_fills import Tapes, Working, match_orders
@@ -151,4 +151,4 @@ def main(n: int = 100_000) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    main(size(100_000, 5_000))

@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import random
 import statistics
-import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+
+from _quick import size
 
 from tradecrew.config import RiskSettings
 from tradecrew.instruments import CATALOGUE
@@ -82,9 +83,7 @@ def _case(rng: random.Random) -> tuple[Proposal, RiskContext]:
         in_blackout=rng.random() < 0.1,
         risk_reduction=0.5,
         market_open=rng.choice([True, None, False]),
-        recent_order_times=[
-            NOW - timedelta(seconds=rng.uniform(0, 120)) for _ in range(rng.randint(0, 40))
-        ],
+        orders_last_minute=rng.randint(0, 40),
         trading_state=rng.choice([TradingState.ACTIVE] * 8 + [TradingState.REDUCING]),
         prices=prices,
     )
@@ -140,4 +139,4 @@ def main(n: int = 5_000, repeats: int = 3) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5_000)
+    main(size(5_000, 200))

@@ -8,10 +8,11 @@ Run: ``python bench/bench_sentiment.py [path/to/headlines_dev.jsonl]``.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+from _quick import args
 
 from tradecrew.tools.sentiment import analyze_sentiment
 
@@ -24,7 +25,7 @@ def _accuracy(pairs: list[tuple[str, str]]) -> float:
 
 
 def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
+    path = Path(args()[0]) if args() else DEFAULT
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     texts = [row["text"] for row in rows]
     results = analyze_sentiment(texts, threshold=0.1)
