@@ -236,6 +236,11 @@ _CALENDAR_LOOSER: dict[str, Looser] = {
     "risk_reduction": lambda base, wanted: not wanted <= base,  # a size multiplier: 1 is none
     "action": lambda base, wanted: base == "block" and wanted != "block",
     "file": _differs,
+    # Which feed the events come from (and how fresh) is the environment's choice too.
+    "source": _differs,
+    "feed_url": _differs,
+    "feed_ttl_seconds": _differs,
+    "openbb_provider": _differs,
     # On, the sample calendar's blackouts also hold a live account: only stricter.
     "sample_with_live": lambda base, wanted: base and not wanted,
 }

@@ -29,16 +29,21 @@ def test_csv_source_takes_a_path(tmp_path: Path) -> None:
     assert provider.bars("GOOG", "D1").attrs["source"] == "csv:GOOG_D1.csv"
 
 
-@pytest.mark.parametrize("source", ["csv:", "csv:   ", "nope", "", "sample:extra", "mt5"])
+@pytest.mark.parametrize("source", ["csv:", "csv:   ", "nope", "", "sample:extra", "mt5:x"])
 def test_unknown_sources_name_the_valid_forms(source: str) -> None:
     with pytest.raises(DataError, match=r"'sample'.*'csv:PATH'"):
         get_provider(source)
 
 
-@pytest.mark.parametrize("source", ["yfinance", "OpenBB"])
-def test_network_sources_explain_they_need_extras_and_network(source: str) -> None:
-    with pytest.raises(DataError, match="extra installed and network access"):
-        get_provider(source)
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [("yfinance", "yfinance"), ("OpenBB", "openbb"), ("mt5", "mt5"), ("ccxt:kraken", "ccxt")],
+)
+def test_live_sources_are_providers_that_connect_only_when_asked(
+    source: str, name: str, tradecrew_home: Path
+) -> None:
+    provider = get_provider(source)  # no extra, terminal or network needed to name one
+    assert isinstance(provider, Provider) and provider.name == name
 
 
 def test_alpaca_source_is_the_alpaca_provider(tradecrew_home: Path) -> None:

@@ -11,10 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tradecrew.tools.calendar import (
+    Calendar,
     CalendarFileError,
     EconomicEvent,
+    affected_symbols,
     blackout,
-    default_events,
+    events_from,
     load_events,
     sample_calendar_path,
     sample_events,
@@ -204,18 +206,29 @@ def test_next_event_is_the_next_relevant_high_impact_event() -> None:
     assert res.minutes_to_next_event == pytest.approx(24 * 60)
 
 
-def test_defaults_come_from_settings(tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tradecrew.config import get_settings
+def test_the_pure_defaults_are_the_settings_defaults() -> None:
+    from tradecrew.config import CalendarComponent
+    from tradecrew.tools.calendar import DEFAULT_WINDOW
 
+    cfg = CalendarComponent()
+    assert (cfg.minutes_before, cfg.minutes_after, cfg.risk_reduction, cfg.action) == DEFAULT_WINDOW
+
+
+def test_the_calendar_tool_takes_its_window_from_settings(
+    tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tradecrew.config import get_settings
+    from tradecrew.tools.catalog import CalendarQuery, _calendar
+
+    path = write(tmp_path, "mine.csv", "time,currency,impact,title\n2024-07-05T12:30Z,USD,high,N\n")
+    monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__FILE", str(path))
     monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__MINUTES_BEFORE", "10")
     monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__ACTION", "block")
     get_settings.cache_clear()
-    events = [event("USD")]
-    assert not blackout("EURUSD", T0 - timedelta(minutes=11), events).in_blackout
-    res = blackout("EURUSD", T0 - timedelta(minutes=10), events)
-    assert res.in_blackout and res.risk_reduction == 0.0
-    # An explicit argument wins over the setting.
-    assert blackout("EURUSD", T0 - timedelta(minutes=50), events, minutes_before=60).in_blackout
+    query = CalendarQuery(symbol="EURUSD", timestamp=T0 - timedelta(minutes=11))
+    assert not _calendar(query).in_blackout
+    res = _calendar(CalendarQuery(symbol="EURUSD", timestamp=T0 - timedelta(minutes=10)))
+    assert res.in_blackout and res.risk_reduction == 0.0 and res.source == "file"
 
 
 def test_bad_blackout_arguments_are_rejected() -> None:
@@ -250,20 +263,21 @@ def test_sample_payrolls_fall_on_the_first_friday_at_half_past_eight_new_york() 
     assert len(fomc) == 8 and all(e.impact == "high" and e.currency == "USD" for e in fomc)
 
 
-def test_default_events_use_the_configured_file_else_the_sample(
-    tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    from tradecrew.config import get_settings
-
-    assert list(default_events()) == sample_events()
+def test_events_from_reads_the_given_file_else_the_sample(tmp_path: Path) -> None:
+    assert list(events_from(None)) == sample_events()
     path = write(tmp_path, "mine.csv", "time,currency,impact,title\n2024-07-05T12:30Z,USD,high,N\n")
-    monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__FILE", str(path))
-    get_settings.cache_clear()
-    assert list(default_events()) == [event("USD", title="N")]
+    assert list(events_from(path)) == [event("USD", title="N")]
+
+
+def test_the_calendar_module_holds_no_state_of_its_own() -> None:
+    import tradecrew.tools.calendar as module
+
+    assert not hasattr(module, "_indexed") and not hasattr(module, "_synthetic")
+    assert not hasattr(module, "default_events")  # selecting a calendar reads settings
 
 
 def test_the_packaged_sample_calendar_is_labelled_synthetic_in_every_result() -> None:
-    shipped = default_events()
+    shipped = Calendar(events_from(None))
     payrolls = next(e for e in shipped if e.title == "US Non-Farm Payrolls" and e.time > T0)
     inside = check("EURUSD", payrolls.time, shipped)
     assert inside.in_blackout and inside.synthetic
@@ -297,14 +311,14 @@ def test_a_shared_calendar_answers_exactly_as_a_scan_does(
     events = [event(c, at=T0 + timedelta(minutes=m), title=f"{c}{m}") for m, c in offsets]
     at = T0 + timedelta(minutes=now)
     scanned = check(symbol, at, events)
-    shared = tuple(events)
+    shared = Calendar(events)
     assert check(symbol, at, shared) == scanned
     assert check(symbol, at, shared) == scanned  # now from the index
 
 
 def test_a_new_shared_calendar_is_never_answered_from_the_last_ones_index() -> None:
-    first = (event("USD", at=T0),)
-    second = (event("USD", at=T0 + timedelta(days=1)),)
+    first = Calendar([event("USD", at=T0)])
+    second = Calendar([event("USD", at=T0 + timedelta(days=1))])
     assert check("EURUSD", T0, first).in_blackout
     assert not check("EURUSD", T0, second).in_blackout
     assert check("EURUSD", T0, first).in_blackout
@@ -330,3 +344,24 @@ def test_calendar_errors_never_quote_the_files_contents(
         load_events(path)
     assert str(path) in str(info.value)
     assert SECRET[:8] not in str(info.value) and SECRET[-8:] not in str(info.value)
+
+
+def test_live_calendars_name_their_source_in_the_reason() -> None:
+    live = Calendar([event("USD").model_copy(update={"source": "forex_feed"})], "forex_feed")
+    inside = check("XAUUSD", T0, live)
+    assert inside.in_blackout and not inside.synthetic and inside.source == "forex_feed"
+    assert inside.reason.endswith("(forex_feed calendar)")
+    assert live.real().events == live.events and live.label() == "forex_feed calendar"
+
+
+def test_a_calendar_without_its_samples_is_real() -> None:
+    mixed = Calendar([event("USD"), event("EUR").model_copy(update={"sample": True})])
+    assert mixed.synthetic and mixed.source == "sample"
+    assert not mixed.real().synthetic and len(mixed.real()) == 1
+
+
+def test_an_event_currency_maps_to_the_symbols_it_moves() -> None:
+    usd = affected_symbols("usd")
+    assert {"EURUSD", "XAUUSD", "SPX", "USDJPY", "AAPL"} <= set(usd)
+    assert "EURGBP" not in usd
+    assert affected_symbols("JPY") == ["EURJPY", "GBPJPY", "USDJPY"]

@@ -195,15 +195,15 @@ class PaperBroker:
         once walk each bar once. With a ``quote_fn`` instead of a data source, resting
         orders are matched against a fresh quote."""
         fills: list[Fill] = []
-        for symbol in sorted({o.symbol for o in self.orders(open_only=True)}):
-            if self._feed is None:
+        symbols = sorted({o.symbol for o in self.orders(open_only=True)})
+        if self._feed is None:
+            for symbol in symbols:
                 fills.extend(self.process_market(symbol, self.quote(symbol)))
-            else:
-                fills.extend(
-                    catch_up(
-                        self._feed, self._engine, self._lock, self._book, symbol, self._terms()
-                    )
-                )
+            return fills
+        with self._feed.batch([instrument_for(s).symbol for s in symbols]):
+            for symbol in symbols:
+                feed, terms = self._feed, self._terms()
+                fills.extend(catch_up(feed, self._engine, self._lock, self._book, symbol, terms))
         return fills
 
     def _terms(self) -> Terms:

@@ -7,6 +7,9 @@ still opens its book (and says why when it needs a price).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import numpy as np
@@ -14,6 +17,8 @@ import numpy as np
 from tradecrew.brokers.paper_fills import Tapes
 from tradecrew.data import DataError, Provider, UnknownSymbolError, get_provider
 from tradecrew.models import Quote, Timeframe
+
+log = logging.getLogger("tradecrew.brokers.paper")
 
 #: Finest first: a refresh walks the most detailed bars the source has.
 _TIMEFRAMES = (
@@ -35,6 +40,7 @@ class MarketFeed:
         self._fixed = None if timeframe is None else Timeframe.parse(timeframe)
         self._provider: Provider | None = None
         self._timeframes: dict[str, Timeframe] = {}
+        self._prefetched: dict[str, Quote] = {}
 
     def provider(self) -> Provider:
         if self._provider is None:
@@ -42,7 +48,47 @@ class MarketFeed:
         return self._provider
 
     def quote(self, symbol: str) -> Quote:
-        return self.provider().quote(symbol)
+        # A quote fetched in this refresh's batch is used once; later asks go to the source.
+        found = self._prefetched.pop(symbol, None)
+        return found if found is not None else self.provider().quote(symbol)
+
+    def prefetch(self, symbols: list[str]) -> None:
+        """Fetch many symbols' quotes and bars in batched requests (one per asset class)
+        when the source can, so a refresh of 100 symbols is a few round trips, not 200;
+        the per-symbol calls that follow are then served from memory and the bar cache.
+        Anything it cannot batch is left to those calls (which report failures)."""
+        provider = self.provider()
+        many_quotes = getattr(provider, "quotes", None)
+        many_bars = getattr(provider, "refresh", None)
+        self._prefetched = {}
+        if callable(many_quotes):
+            try:
+                self._prefetched = dict(many_quotes(symbols))
+            except Exception as exc:  # an optimisation: the per-symbol calls report it
+                log.info("paper venue: batched quotes failed (%s); asking one by one", exc)
+        if not callable(many_bars):
+            return
+        by_tf: dict[Timeframe, list[str]] = {}
+        for symbol in symbols:
+            tf = self._fixed or self._timeframes.get(symbol)
+            if tf is not None:  # the finest timeframe is found per symbol the first time
+                by_tf.setdefault(tf, []).append(symbol)
+        for tf, group in by_tf.items():
+            try:
+                many_bars(group, tf)
+            except Exception as exc:
+                log.info("paper venue: batched bars failed (%s); asking one by one", exc)
+
+    @contextmanager
+    def batch(self, symbols: list[str]) -> Iterator[None]:
+        """A refresh of ``symbols``: prefetched in batches when there are several; quotes
+        it did not use are dropped at the end, so they never answer a later ask."""
+        try:
+            if len(symbols) > 1:
+                self.prefetch(symbols)
+            yield
+        finally:
+            self._prefetched = {}
 
     def bars_after(self, symbol: str, after: datetime) -> Tapes:
         """Bars labelled strictly after ``after``, oldest first, at the finest timeframe the

@@ -11,7 +11,7 @@ from tradecrew.cli.common import console, emit_json, fail, user_errors
 if TYPE_CHECKING:
     from tradecrew.instrument_search import InstrumentInfo
 
-SOURCES = ("catalogue", "sample", "alpaca")
+SOURCES = ("catalogue", "sample", "alpaca", "mt5")
 
 instruments_app = typer.Typer(
     name="instruments", help="Find the instruments a source knows.", no_args_is_help=True
@@ -26,7 +26,8 @@ def search(
         typer.Option(
             "--source",
             "-s",
-            help="catalogue (built-in, also the sample data's) | sample | alpaca (assets API)",
+            help="catalogue (built-in, also the sample data's) | sample | alpaca (assets API) "
+            "| mt5 (the terminal's symbols)",
         ),
     ] = "catalogue",
     limit: Annotated[int, typer.Option("--limit", "-n", help="most results shown")] = 20,
@@ -47,6 +48,10 @@ def search(
             from tradecrew.data.alpaca_assets import alpaca_assets
 
             rows = find(text, alpaca_assets(get_settings()), limit)
+        elif chosen == "mt5":
+            from tradecrew.data.mt5 import Mt5DataProvider
+
+            rows = find(text, Mt5DataProvider().instruments(), limit)
         else:
             rows = search_catalogue(text, limit)
     if as_json:

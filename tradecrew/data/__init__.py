@@ -2,7 +2,8 @@
 
 ``get_provider("sample")`` is the offline default; ``get_provider("csv:PATH")`` reads a
 file or a folder of OHLCV files (MetaTrader exports included); ``get_provider("alpaca")``
-serves real US equities, ETFs and crypto from Alpaca, cached on disk.
+serves real US equities, ETFs and crypto from Alpaca; ``yfinance``, ``openbb``, ``mt5`` and
+``ccxt:EXCHANGE`` serve theirs through those libraries. Live bars are cached on disk.
 """
 
 from __future__ import annotations
@@ -31,18 +32,24 @@ __all__ = [
     "validate_bars",
 ]
 
-_NETWORK_SOURCES = ("yfinance", "openbb")
+# Live providers that take no argument; ``ccxt`` takes its exchange (``ccxt:binance``).
+_LIVE = {
+    "yfinance": ("tradecrew.data.yfinance", "YFinanceProvider"),
+    "mt5": ("tradecrew.data.mt5", "Mt5DataProvider"),
+    "openbb": ("tradecrew.data.openbb", "OpenBBProvider"),
+}
 
 
 def get_provider(source: str) -> Provider:
-    """The provider named by ``source``: ``sample``, ``csv:PATH`` or ``alpaca``; a DataError
-    otherwise."""
+    """The provider named by ``source``: ``sample``, ``csv:PATH``, ``alpaca``, ``yfinance``,
+    ``openbb``, ``mt5`` or ``ccxt[:EXCHANGE]``; a DataError otherwise."""
     text = str(source).strip()
     kind, _, arg = text.partition(":")
     kind = kind.strip().lower()
     valid = (
-        "'sample' (offline, the default), 'csv:PATH' (a file or a folder of OHLCV files) or "
-        "'alpaca' (US equities, ETFs and crypto; needs network and, for stocks, keys)"
+        "'sample' (offline, the default), 'csv:PATH' (a file or a folder of OHLCV files), "
+        "'alpaca' (US equities, ETFs and crypto; needs network and, for stocks, keys), "
+        "'yfinance', 'openbb', 'mt5' or 'ccxt[:EXCHANGE]' (crypto exchanges, no keys)"
     )
     if kind == "alpaca" and not arg:
         from tradecrew.data.alpaca import AlpacaProvider
@@ -58,10 +65,13 @@ def get_provider(source: str) -> Provider:
         from tradecrew.data.csv import CsvProvider
 
         return CsvProvider(arg.strip())
-    if kind in _NETWORK_SOURCES:
-        raise DataError(
-            f"data source {kind!r} is not available here: the {kind} provider needs its "
-            f"optional extra installed and network access (and keys where the service asks "
-            f"for them); available sources are {valid}"
-        )
+    if kind in _LIVE and not arg:
+        import importlib
+
+        module, cls = _LIVE[kind]
+        return getattr(importlib.import_module(module), cls)()
+    if kind == "ccxt":
+        from tradecrew.data.ccxt import CcxtProvider
+
+        return CcxtProvider(exchange=arg.strip().lower() or None)
     raise DataError(f"unknown data source {source!r}; use {valid}")

@@ -120,22 +120,41 @@ class AlpacaProvider:
 
     def quote(self, symbol: str) -> Quote:
         """Latest bid/ask and last trade from Alpaca's snapshot endpoint (one request)."""
-        from alpaca.data.requests import CryptoSnapshotRequest, StockSnapshotRequest
-
         desk, alp, cls = resolve_symbol(symbol)
-        client = self._client(cls)
-        if cls is AssetClass.CRYPTO:
-            req: Any = CryptoSnapshotRequest(symbol_or_symbols=[alp])
-            raw = self._call(lambda: client.get_crypto_snapshot(req), [alp])
-        else:
-            req = StockSnapshotRequest(symbol_or_symbols=[alp])
-            raw = self._call(lambda: client.get_stock_snapshot(req), [alp])
+        raw = self._snapshots(cls, [alp])
         snap = raw.get(alp) if isinstance(raw, dict) else None
         if not snap:
             raise UnknownSymbolError(symbol, [], PROVIDER, detail="alpaca has no snapshot for it")
         quote = quote_from_snapshot(desk, snap)
         provided_instrument(alp, cls, PROVIDER)
         return quote
+
+    def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
+        """Latest quotes of many symbols with one snapshot request per asset class (the
+        snapshots endpoint takes a list); desk symbol -> quote, absent when Alpaca had none."""
+        by_class: dict[AssetClass, dict[str, str]] = {}
+        for desk, alp, cls in (resolve_symbol(s) for s in symbols):
+            by_class.setdefault(cls, {})[alp] = desk
+        out: dict[str, Quote] = {}
+        for cls, names in by_class.items():
+            raw = self._snapshots(cls, sorted(names))
+            if not isinstance(raw, dict):
+                raise SourceUnavailable(PROVIDER, "malformed reply: snapshots are not keyed")
+            for alp, desk in names.items():
+                if raw.get(alp):
+                    out[desk] = quote_from_snapshot(desk, raw[alp])
+                    provided_instrument(alp, cls, PROVIDER)
+        return out
+
+    def _snapshots(self, cls: AssetClass, names: list[str]) -> Any:
+        from alpaca.data.requests import CryptoSnapshotRequest, StockSnapshotRequest
+
+        client = self._client(cls)
+        if cls is AssetClass.CRYPTO:
+            creq = CryptoSnapshotRequest(symbol_or_symbols=names)
+            return self._call(lambda: client.get_crypto_snapshot(creq), names)
+        sreq = StockSnapshotRequest(symbol_or_symbols=names)
+        return self._call(lambda: client.get_stock_snapshot(sreq), names)
 
     def order_book(self, symbol: str) -> OrderBookSnapshot:
         raise DataNotAvailable("order book not available from the alpaca source")

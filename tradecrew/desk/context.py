@@ -151,11 +151,14 @@ class _Blackout(NamedTuple):
     error: str | None = None  # the enabled calendar could not be read (why)
     synthetic: bool = False
     off: str | None = None  # why no blackout is checked (live, sample calendar only)
+    source: str | None = None  # the calendar's source (forex_feed, openbb, file, sample)
 
 
 SAMPLE_OFF_WITH_LIVE = (
     "event blackout not checked: only the sample calendar (synthetic) is configured and the "
-    "account is live; configure a real calendar file with components.calendar.file "
+    "account is live; select a live calendar with components.calendar.source "
+    "(TRADECREW_COMPONENTS__CALENDAR__SOURCE=forex_feed or openbb), configure a real calendar "
+    "file with components.calendar.file "
     "(TRADECREW_COMPONENTS__CALENDAR__FILE=/path/to/calendar.csv), or use the sample anyway "
     "with TRADECREW_COMPONENTS__CALENDAR__SAMPLE_WITH_LIVE=true"
 )
@@ -168,13 +171,15 @@ def _blackout(symbol: str, now: datetime, settings: Settings, live: bool) -> _Bl
     cfg = settings.components.calendar
     if not cfg.enabled:
         return _Blackout()
+    from tradecrew.data.calendars import load_calendar
+    from tradecrew.errors import Unavailable
     from tradecrew.text import one_line
-    from tradecrew.tools.calendar import blackout, events_from, is_synthetic, real_events
+    from tradecrew.tools.calendar import blackout
 
     try:
-        events = events_from(cfg.file)
-        if live and not cfg.sample_with_live and is_synthetic(events):
-            events = real_events(events)
+        events = load_calendar(settings)
+        if live and not cfg.sample_with_live and events.synthetic:
+            events = events.real()
             if not events:
                 return _Blackout(synthetic=True, off=SAMPLE_OFF_WITH_LIVE)
         check = blackout(
@@ -186,9 +191,11 @@ def _blackout(symbol: str, now: datetime, settings: Settings, live: bool) -> _Bl
             cfg.risk_reduction,
             cfg.action,
         )
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, Unavailable) as exc:  # a live calendar's outage too
         return _Blackout(error=one_line(str(exc) or type(exc).__name__, 300))
-    return _Blackout(check.in_blackout, check.risk_reduction, synthetic=check.synthetic)
+    return _Blackout(
+        check.in_blackout, check.risk_reduction, synthetic=check.synthetic, source=check.source
+    )
 
 
 def _book(broker: Broker) -> tuple[Account, list[Position]]:
@@ -257,6 +264,7 @@ def build_context(
         calendar_error=event.error,
         calendar_synthetic=event.synthetic,
         calendar_off=event.off,
+        calendar_source=event.source,
         # Always the fact: the market-hours check decides whether to enforce it, and the
         # quote-age check needs it either way (a closed market's last quote is not stale).
         market_open=market_open(proposal.symbol, now, quote),

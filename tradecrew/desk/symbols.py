@@ -11,7 +11,7 @@ from tradecrew.instruments import Instrument, UnknownSymbol, find_instrument
 
 # Sources that answer for symbols outside the catalogue. Offline sources (sample, csv) do
 # not: a symbol they lack stays unknown, as it always was.
-LIVE_SOURCES = frozenset({"alpaca"})
+LIVE_SOURCES = frozenset({"alpaca", "yfinance", "openbb", "mt5", "ccxt"})
 
 
 def resolve_instrument(symbol: str, source: str | None) -> Instrument:
@@ -21,7 +21,8 @@ def resolve_instrument(symbol: str, source: str | None) -> Instrument:
     known = find_instrument(symbol)
     if known is not None:
         return known
-    if source is None or source.strip().lower() not in LIVE_SOURCES:
+    # ``ccxt:binance`` is the ccxt source with its exchange named
+    if source is None or source.strip().lower().partition(":")[0] not in LIVE_SOURCES:
         raise UnknownSymbol(symbol)
     from tradecrew.data import get_provider
     from tradecrew.data.base import UnknownSymbolError

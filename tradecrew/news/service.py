@@ -42,7 +42,7 @@ def parse_when(text: str, *, now: datetime, name: str) -> datetime:
 
 
 def provider_for(source: str, settings: Settings) -> Any:
-    """The provider named ``source`` (``alpaca``, ``rss``); ``openbb`` is not served yet."""
+    """The provider named ``source`` (``alpaca``, ``rss``, ``openbb``)."""
     if source == "alpaca":
         from tradecrew.news.alpaca import AlpacaNews
 
@@ -52,11 +52,9 @@ def provider_for(source: str, settings: Settings) -> Any:
 
         return RssNews(settings)
     if source == "openbb":
-        from tradecrew.data.base import SourceUnavailable
+        from tradecrew.news.openbb import OpenBBNews
 
-        raise SourceUnavailable(
-            "openbb", "news from OpenBB is not supported yet; use alpaca or rss"
-        )
+        return OpenBBNews(settings)
     raise ValueError(f"unknown news source {source!r}; use one of {', '.join(SOURCES)}")
 
 

@@ -236,6 +236,8 @@ def context_section(a: AnalysisReport) -> Section | None:
         rows.append(("Calendar", b.reason))
         if b.synthetic:
             rows.append(("Calendar source", SYNTHETIC_LABEL + ": generated dates, not real ones"))
+        elif b.source:
+            rows.append(("Calendar source", b.source))
         if b.next_event is not None:
             rows.append(
                 (

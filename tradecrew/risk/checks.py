@@ -247,14 +247,20 @@ def blackout(view: OrderView) -> RiskCheck:
         return failed(
             "blackout",
             f"the economic calendar could not be read ({ctx.calendar_error}), so an event "
-            "blackout cannot be ruled out: no new risk until the calendar file is fixed, or "
+            "blackout cannot be ruled out: no new risk until the calendar can be read again, or "
             "the calendar component is turned off in the environment "
             "(TRADECREW_COMPONENTS__CALENDAR__ENABLED=false)",
         )
     if ctx.calendar_off is not None:
         return passed("blackout", ctx.calendar_off)
     # Generated events are named as such wherever a blackout is explained.
-    label = f" ({SYNTHETIC_LABEL})" if ctx.calendar_synthetic else ""
+    label = (
+        f" ({SYNTHETIC_LABEL})"
+        if ctx.calendar_synthetic
+        else f" ({ctx.calendar_source} calendar)"
+        if ctx.calendar_source in ("forex_feed", "openbb")
+        else ""
+    )
     if not ctx.in_blackout:
         return passed("blackout", f"no event blackout{label}")
     if view.reduces:

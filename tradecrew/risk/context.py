@@ -49,6 +49,9 @@ class RiskContext(BaseModel):
         description="why no blackout is checked although the calendar is enabled (a live "
         "account with only the sample calendar configured)",
     )
+    calendar_source: str | None = Field(
+        None, description="where the calendar's events came from (forex_feed, openbb, file)"
+    )
     market_open: bool | None = Field(None, description="None: unknown")
     quote_replayed: bool = Field(
         False,

@@ -1,0 +1,95 @@
+"""The economic calendar the settings select, for the risk gate and every view.
+
+``components.calendar.source`` picks it: ``sample`` (the offline default: the calendar file
+``components.calendar.file`` when set, else the packaged sample, labelled synthetic),
+``forex_feed`` (the weekly forex calendar JSON at ``feed_url``, cached under
+``TRADECREW_HOME`` for ``feed_ttl_seconds``) or ``openbb`` (``obb.economy.calendar``, cached
+the same way). Live events carry their source. A live source that fails raises
+``SourceUnavailable``: never a silent fall back to the sample.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from tradecrew.config import Settings
+from tradecrew.data import calendar_openbb
+from tradecrew.data.calendar_feed import PROVIDER as FEED
+from tradecrew.data.calendar_feed import ForexFeed
+from tradecrew.tools.calendar import Calendar, EconomicEvent, events_from, sample_calendar_path
+
+__all__ = ["load_calendar"]
+log = logging.getLogger(__name__)
+
+
+def load_calendar(settings: Settings, *, clock: Callable[[], float] = time.time) -> Calendar:
+    """The selected calendar; SourceUnavailable (live sources) or CalendarFileError/OSError
+    (a calendar file) when it cannot be had."""
+    cfg = settings.components.calendar
+    if cfg.source == "forex_feed":
+        feed = ForexFeed(
+            cfg.feed_url,
+            _cache_dir(settings),
+            ttl_seconds=cfg.feed_ttl_seconds,
+            timeout=settings.data.timeout_seconds,
+            attempts=settings.data.max_attempts,
+            max_wait=settings.data.max_retry_wait_seconds,
+            clock=clock,
+        )
+        return Calendar(feed.events(), FEED)
+    if cfg.source == "openbb":
+        return Calendar(_openbb_events(settings, cfg.openbb_provider, clock), "openbb")
+    return _file_calendar(cfg.file)
+
+
+def _cache_dir(settings: Settings) -> Path:
+    return settings.home / "cache" / "calendar"
+
+
+def _file_calendar(configured: Path | None) -> Calendar:
+    path = Path(configured if configured is not None else sample_calendar_path())
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = -1  # the loader below raises its clear error
+    return _indexed(str(path), stamp, configured is None)
+
+
+@lru_cache(maxsize=4)
+def _indexed(path: str, mtime_ns: int, packaged: bool) -> Calendar:
+    """One indexed calendar per file version: the risk gate consults it on every check."""
+    return Calendar(events_from(path), "sample" if packaged else "file")
+
+
+def _openbb_events(
+    settings: Settings, provider: str | None, clock: Callable[[], float]
+) -> list[EconomicEvent]:
+    """OpenBB's events, from a copy on disk younger than the feed TTL when there is one."""
+    ttl = settings.components.calendar.feed_ttl_seconds
+    path = _cache_dir(settings) / f"openbb-{provider or 'default'}.json"
+    now = clock()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if now - float(doc["fetched_at"]) < ttl:
+            return [EconomicEvent.model_validate(e) for e in doc["events"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # absent, damaged or old: ask OpenBB
+    events = calendar_openbb.fetch_events(provider)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".openbb-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(
+                {"fetched_at": now, "events": [e.model_dump(mode="json") for e in events]}, fh
+            )
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("cannot write the calendar cache %s: %s", path, exc.strerror)
+    return events
