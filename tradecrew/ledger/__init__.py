@@ -3,6 +3,7 @@ hash-chained audit log, in SQLite (WAL) by default or any SQLAlchemy database.""
 
 from tradecrew.ledger._claim import HALTED_BEFORE_SENT
 from tradecrew.ledger._reports import CONTRADICTED, contradicts
+from tradecrew.ledger.config_records import ABExperiment, ABObservation, ConfigVersion
 from tradecrew.ledger.errors import (
     ApprovalError,
     AuditMismatch,
@@ -36,6 +37,8 @@ from tradecrew.ledger.store import Ledger
 __all__ = [
     "CONTRADICTED",
     "HALTED_BEFORE_SENT",
+    "ABExperiment",
+    "ABObservation",
     "AgentVerdict",
     "Approval",
     "ApprovalChannel",
@@ -43,6 +46,7 @@ __all__ = [
     "AuditEntry",
     "AuditMismatch",
     "AuditVerification",
+    "ConfigVersion",
     "Conflict",
     "Grant",
     "HumanApprovalRequired",

@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Table, bindparam, select
 
 from tradecrew.ledger._orm import (
+    ABExperimentRow,
     AgentVerdictRow,
     ApprovalRow,
     AuditRow,
+    ConfigVersionRow,
     FillRow,
     OrderRow,
     ProposalRow,
@@ -134,8 +136,29 @@ ORDERS = Spec(
         *("broker", "external", "created_at"),
     ),
 )
+CONFIG_VERSIONS = Spec(
+    ConfigVersionRow.__table__,
+    "config_version",
+    "version",
+    ("config.version_created",),
+    (),
+    immutable=(
+        *("based_on", "kind", "content", "evidence", "actor", "channel", "reason"),
+        "created_at",
+    ),
+)
+AB_EXPERIMENTS = Spec(
+    ABExperimentRow.__table__,
+    "ab_experiment",
+    "id",
+    ("ab.started", "ab.stopped"),
+    ("status", "stopped_at", "stopped_by", "outcome"),
+    immutable=("champion", "challenger", "symbols", "timeframe", "started_at", "started_by"),
+)
 SPECS = (
     TRADING_STATE,
+    CONFIG_VERSIONS,
+    AB_EXPERIMENTS,
     PROPOSALS,
     DECISIONS,
     APPROVALS,

@@ -179,6 +179,20 @@ def set_trading_state(
     return record
 
 
+_SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
+
+
+def escalate_trading_state(
+    tx: Tx, state: TradingState | str, reason: str, actor: str, tripped_by: str | None
+) -> TradingStateRecord | None:
+    """Move to ``state`` only when it is more severe than the state in force, read and
+    written in this one transaction; None when the state already is as severe or more."""
+    current = get_trading_state(tx.conn).state
+    if _SEVERITY[current] >= _SEVERITY[TradingState(state)]:
+        return None
+    return set_trading_state(tx, state, reason, actor, tripped_by)
+
+
 def record_verdict(
     tx: Tx,
     proposal_id: str,

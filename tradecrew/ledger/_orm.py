@@ -267,3 +267,61 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ConfigVersionRow(Base):
+    """One version of the desk's analysis configuration (fusion weights, components on/off
+    and their thresholds). Append-only: the newest version is the active one; a rollback is
+    a new version restoring an older one's content."""
+
+    __tablename__ = "config_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: The version that was active when this one was made (what a rollback goes back to).
+    based_on: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ABExperimentRow(Base):
+    """A champion/challenger comparison evaluated in shadow over the same signals."""
+
+    __tablename__ = "ab_experiments"
+
+    id: Mapped[str] = _id()
+    champion: Mapped[int] = mapped_column(Integer)
+    challenger: Mapped[str] = mapped_column(String(16))
+    symbols: Mapped[list[Any]] = mapped_column(JSON)
+    timeframe: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_by: Mapped[str] = mapped_column(String(128))
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_by: Mapped[str | None] = mapped_column(String(128))
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ABObservationRow(Base):
+    """One bar of an experiment: both arms' hypothetical positions from the same votes and
+    the returns they earned over the next bar. Observations, not changes: MACed under the
+    audit key rather than chained (``_snapshots`` does the same for account snapshots)."""
+
+    __tablename__ = "ab_observations"
+    __table_args__ = (UniqueConstraint("experiment_id", "symbol", "bar_time"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    experiment_id: Mapped[str] = mapped_column(ForeignKey("ab_experiments.id"), index=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    bar_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    champion_position: Mapped[float] = mapped_column(Float)
+    challenger_position: Mapped[float] = mapped_column(Float)
+    champion_return: Mapped[float] = mapped_column(Float)
+    challenger_return: Mapped[float] = mapped_column(Float)
+    #: Per component of the champion: its fused contribution times the bar's market return.
+    attribution: Mapped[dict[str, Any]] = mapped_column(JSON)
+    mac: Mapped[str] = mapped_column(String(64))

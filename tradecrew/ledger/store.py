@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from tradecrew.ledger import _claim, _governance, _integrity, _proposals, _reports, _trading
 from tradecrew.ledger import audit as _audit
 from tradecrew.ledger._anchor import Anchor, anchor_path
+from tradecrew.ledger._config_store import ConfigStore
 from tradecrew.ledger._convert import row_values
 from tradecrew.ledger._crosscheck import STATE_ACTIONS
 from tradecrew.ledger._db import ensure_schema, make_engine, synced, writer
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
     from tradecrew.config import Settings
 
 
-class Ledger(LedgerReads):
+class Ledger(ConfigStore, LedgerReads):
     """Open (and migrate to the latest schema) the ledger at any SQLAlchemy URL.
 
     One instance is safe to share between threads of a process, and any number of processes
@@ -337,6 +338,14 @@ class Ledger(LedgerReads):
         """Switch ACTIVE / REDUCING / HALTED; the audit row lands with the change, on disk."""
         with self._tx(durable=True) as tx:
             return _governance.set_trading_state(tx, state, reason, actor, tripped_by)
+
+    def escalate_trading_state(
+        self, state: TradingState | str, reason: str, actor: str, tripped_by: str | None = None
+    ) -> TradingStateRecord | None:
+        """Like ``set_trading_state``, but only towards a more severe state, decided inside
+        the write transaction: a halt another process committed first is never undone."""
+        with self._tx(durable=True) as tx:
+            return _governance.escalate_trading_state(tx, state, reason, actor, tripped_by)
 
     def record_verdict(
         self,
