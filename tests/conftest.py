@@ -86,3 +86,36 @@ def own_provided_instruments(monkeypatch: pytest.MonkeyPatch) -> None:
     import tradecrew.instruments
 
     monkeypatch.setattr(tradecrew.instruments, "_PROVIDED", {})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh ledger database on each backend: a new SQLite file, and a PostgreSQL database
+    as a fresh migration leaves it (``tests.pgdb``; skipped without
+    TRADECREW_TEST_DATABASE_URL, failed in CI). TRADECREW_HOME points at the test's folder,
+    where a server ledger keeps its audit key and anchor."""
+    from tests.pgdb import fresh_database
+    from tradecrew.config import get_settings
+
+    monkeypatch.setenv("TRADECREW_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir(mode=0o700, exist_ok=True)
+    get_settings.cache_clear()
+    try:
+        if request.param == "sqlite":
+            yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        else:
+            with fresh_database() as url:
+                yield url
+    finally:
+        get_settings.cache_clear()
+
+
+@pytest.fixture
+def desk_home(ledger_url: str, tmp_path: Path) -> Path:
+    """A folder for ``tests.desk.helpers.build_desk`` whose ledger is on each backend in turn
+    (SQLite's default file, or the PostgreSQL database named in ``ledger.url``)."""
+    if not ledger_url.startswith("sqlite"):
+        (tmp_path / "ledger.url").write_text(ledger_url)
+    return tmp_path

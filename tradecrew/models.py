@@ -195,6 +195,9 @@ class ApprovalChannel(StrEnum):
     MCP_CONFIRMED = "mcp_ok"  # an MCP elicitation the user accepted in their client
     MCP_UNCONFIRMED = "mcp_tool"  # a bare MCP tool call: a model may have made it alone
     ALERT_LINK = "alert"  # reserved for a configured alert channel's signed button
+    # A signed Telegram button; counts as a person's only where the user configured that
+    # chat as their own (``risk.approvals.accepted_channels``), never on the static list.
+    TELEGRAM = "telegram"
     AUTO = "auto"  # the paper auto-approver
     LEGACY_MCP = "mcp"  # MCP approvals stored before confirmations were told apart
 

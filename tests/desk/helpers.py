@@ -68,6 +68,17 @@ class CountingPaperBroker(PaperBroker):
         return placed
 
 
+#: A desk home holding this file keeps its ledger at the URL it names (``desk_home`` writes
+#: it for PostgreSQL); processes started on the home read it too.
+LEDGER_URL_FILE = "ledger.url"
+
+
+def ledger_url_of(home: Path) -> str:
+    """The ledger URL of a test desk in ``home``: SQLite's ``l.db`` unless the file says."""
+    named = home / LEDGER_URL_FILE
+    return named.read_text().strip() if named.exists() else f"sqlite:///{home / 'l.db'}"
+
+
 def make_settings(home: Path, *, auto_approve: bool = False, **risk: Any) -> Settings:
     """Settings under ``home``; the per-minute order cap is lifted unless a test sets it."""
     risk.setdefault("max_orders_per_minute", 1_000_000)
@@ -93,7 +104,7 @@ def build_desk(
         broker_cls = CountingPaperBroker
         kwargs["log"] = log
     broker = broker_cls(home / "paper.db", **kwargs)
-    ledger = Ledger(f"sqlite:///{home / 'l.db'}")
+    ledger = Ledger(ledger_url_of(home), home=home)
     if clock is None:
         return Desk(ledger, broker, settings)
     return Desk(ledger, broker, settings, clock=clock)

@@ -39,9 +39,9 @@ def _desk(home: Path, *, bare_mcp: bool = False, live: bool = False) -> Desk:
 
 @pytest.mark.parametrize("channel", ["mcp_tool", "mcp", "auto", "email"])
 def test_an_approval_through_a_channel_the_account_does_not_take_changes_nothing(
-    tmp_path: Path, channel: str
+    desk_home: Path, channel: str
 ) -> None:
-    desk = _desk(tmp_path)
+    desk = _desk(desk_home)
     made = desk.propose(GOLD)
     with pytest.raises((DeskError, ValueError)):
         desk.approve(made.proposal_id, actor="alice", channel=channel)

@@ -102,17 +102,17 @@ def _check_everything(home: Path, log: SubmitLog) -> None:
         desk.close()
 
 
-def test_kill_after_the_venue_took_the_order_is_recovered_once(tmp_path: Path) -> None:
-    proposal_id = _run_victim(tmp_path, "after")
+def test_kill_after_the_venue_took_the_order_is_recovered_once(desk_home: Path) -> None:
+    proposal_id = _run_victim(desk_home, "after")
 
-    venue = PaperBroker(tmp_path / "paper.db", settings=make_settings(tmp_path).broker)
+    venue = PaperBroker(desk_home / "paper.db", settings=make_settings(desk_home).broker)
     at_venue = venue.orders()
     venue_fills = venue.fills()
     venue.close()
     assert len(at_venue) == 1 and at_venue[0].client_order_id == client_order_id(proposal_id)
 
     log = SubmitLog()
-    desk = build_desk(tmp_path, make_settings(tmp_path), log=log)
+    desk = build_desk(desk_home, make_settings(desk_home), log=log)
     (before,) = desk.ledger.orders(proposal_id=proposal_id)
     assert before.status not in TERMINAL_ORDER_STATUSES  # the ledger never heard back
 
@@ -133,16 +133,16 @@ def test_kill_after_the_venue_took_the_order_is_recovered_once(tmp_path: Path) -
     assert log.attempts == []
     assert len(desk.broker.orders()) == 1
     desk.close()
-    _check_everything(tmp_path, log)
+    _check_everything(desk_home, log)
     assert log.attempts == []
 
 
-def test_kill_before_the_broker_call_is_closed_as_never_sent(tmp_path: Path) -> None:
-    proposal_id = _run_victim(tmp_path, "before")
+def test_kill_before_the_broker_call_is_closed_as_never_sent(desk_home: Path) -> None:
+    proposal_id = _run_victim(desk_home, "before")
 
     log = SubmitLog()
-    settings = make_settings(tmp_path)
-    desk = build_desk(tmp_path, settings, log=log)
+    settings = make_settings(desk_home)
+    desk = build_desk(desk_home, settings, log=log)
     assert desk.broker.orders() == []
     (before,) = desk.ledger.orders(proposal_id=proposal_id)
     # Within the grace period its process may still be sending it: left alone.
@@ -154,7 +154,7 @@ def test_kill_before_the_broker_call_is_closed_as_never_sent(tmp_path: Path) -> 
 
     # Past it, the broker (asked by client order id) does not know it: closed as never sent.
     grace = timedelta(seconds=settings.broker.submit_grace_seconds + 1)
-    desk = build_desk(tmp_path, settings, log=log, clock=Clock(utcnow() + grace))
+    desk = build_desk(desk_home, settings, log=log, clock=Clock(utcnow() + grace))
     report = desk.reconcile()
     desk.reconcile()
     (order,) = desk.ledger.orders(proposal_id=proposal_id)
@@ -168,4 +168,4 @@ def test_kill_before_the_broker_call_is_closed_as_never_sent(tmp_path: Path) -> 
         desk.gate.submit(proposal_id, "alice")
     assert log.attempts == [] and desk.broker.orders() == []
     desk.close()
-    _check_everything(tmp_path, log)
+    _check_everything(desk_home, log)

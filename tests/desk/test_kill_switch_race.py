@@ -90,13 +90,15 @@ def _release(proc: subprocess.Popen[str], home: Path) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("halt", ["kill_switch", "state_only"])
-def test_an_order_stored_before_the_halt_and_sent_after_it_is_never_sent(tmp_path: Path, halt: str):
+def test_an_order_stored_before_the_halt_and_sent_after_it_is_never_sent(
+    desk_home: Path, halt: str
+):
     """The attack: process A stores its order (NEW), pauses; process B turns the kill switch
     on; A resumes. Nothing reaches the venue, the order is closed as stopped by the kill
     switch and its proposal ends FAILED. ``state_only``: the halt alone (no kill switch
     sweep of unsent orders), so A's own claim, under the write lock, is what stops it."""
-    proc, proposal_id = _start(tmp_path, "stored")
-    desk = build_desk(tmp_path, make_settings(tmp_path))
+    proc, proposal_id = _start(desk_home, "stored")
+    desk = build_desk(desk_home, make_settings(desk_home))
     try:
         (order,) = desk.ledger.orders(proposal_id=proposal_id)
         assert order.status is OrderStatus.NEW
@@ -107,7 +109,7 @@ def test_an_order_stored_before_the_halt_and_sent_after_it_is_never_sent(tmp_pat
         else:
             desk.ledger.set_trading_state(TradingState.HALTED, "stop everything", "bob")
 
-        code, output = _release(proc, tmp_path)
+        code, output = _release(proc, desk_home)
         assert code == 0, output
         assert "sending" not in output, output
         assert "done failed not sent: kill_switch" in output, output

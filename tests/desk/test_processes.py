@@ -59,16 +59,16 @@ def _flatten(desk: Any) -> None:
     assert not any(p.quantity for p in desk.broker.positions())
 
 
-def test_two_processes_approving_at_once_never_exceed_the_position_limit(tmp_path: Path):
+def test_two_processes_approving_at_once_never_exceed_the_position_limit(desk_home: Path):
     """Two proposals, each within max_position_notional alone, approved at the same instant
     from two processes: one fills, the other is refused by the gate's re-check, every round."""
-    desk = build_desk(tmp_path, _settings(tmp_path))
+    desk = build_desk(desk_home, _settings(desk_home))
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(2)
     results = ctx.Queue()
     queues = [ctx.Queue(), ctx.Queue()]
     workers = [
-        ctx.Process(target=_approver, args=(str(tmp_path), q, results, barrier)) for q in queues
+        ctx.Process(target=_approver, args=(str(desk_home), q, results, barrier)) for q in queues
     ]
     for w in workers:
         w.start()

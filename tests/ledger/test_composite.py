@@ -31,6 +31,12 @@ from tradecrew.models import (
 )
 
 
+@pytest.fixture
+def db_url(ledger_url: str) -> str:
+    """Every test here runs on SQLite and on PostgreSQL (``ledger_url``)."""
+    return ledger_url
+
+
 def _denied(proposal: Proposal) -> RiskDecision:
     return make_decision(proposal).model_copy(
         update={"approved": False, "approved_quantity": 0.0, "reasons": ["max_position: too big"]}

@@ -39,8 +39,8 @@ _VICTIM = textwrap.dedent(
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_sigkill_mid_stream_keeps_every_committed_write(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'crash.db'}"
+def test_sigkill_mid_stream_keeps_every_committed_write(ledger_url: str) -> None:
+    url = ledger_url  # SQLite and PostgreSQL
     proc = subprocess.Popen(
         [sys.executable, "-c", _VICTIM, url], cwd=REPO, stdout=subprocess.PIPE, text=True
     )

@@ -29,6 +29,12 @@ from tradecrew.models import (
 )
 
 
+@pytest.fixture
+def db_url(ledger_url: str) -> str:
+    """Every test here runs on SQLite and on PostgreSQL (``ledger_url``)."""
+    return ledger_url
+
+
 def test_proposal_round_trips_with_every_field(ledger: Ledger) -> None:
     proposal = make_proposal().model_copy(
         update={"stop_loss": 90.0, "evidence": {"rsi": 31.5, "tags": ["a"]}}

@@ -14,6 +14,12 @@ from tradecrew.ledger import Conflict, IllegalTransition, Ledger, NotFound, Over
 from tradecrew.models import OrderStatus, Side
 
 
+@pytest.fixture
+def db_url(ledger_url: str) -> str:
+    """Every test here runs on SQLite and on PostgreSQL (``ledger_url``)."""
+    return ledger_url
+
+
 def test_an_order_is_persisted_new_before_sending(ledger: Ledger) -> None:
     proposal = ledger.add_proposal(make_proposal())
     order = ledger.create_order(make_order(proposal_id=proposal.id))

@@ -10,9 +10,10 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from tradecrew.alerts import Alerter
 from tradecrew.brokers import Broker, BrokerError
 from tradecrew.config import Settings, get_settings
-from tradecrew.desk import reports, trading
+from tradecrew.desk import notify, reports, trading
 from tradecrew.desk.context import MarketFacts, build_context
 from tradecrew.desk.outcomes import (
     CancelOutcome,
@@ -74,6 +75,8 @@ class Desk:
         self._trading_lock = threading.RLock()
         self._last_snapshot: datetime | None = None
         self._market = MarketFacts(source)
+        # Alerts go out on a thread of their own: a failing sink never breaks the desk.
+        self.alerts = Alerter(self.settings.alerts, home=self.settings.home)
         self.gate = OrderGate(
             ledger,
             broker,
@@ -100,6 +103,7 @@ class Desk:
         return cls(Ledger.from_settings(settings), broker, settings)
 
     def close(self) -> None:
+        self.alerts.close()
         self.ledger.close()
         closer = getattr(self.broker, "close", None)
         if callable(closer):
@@ -125,6 +129,7 @@ class Desk:
             live=self.broker.mode is AccountMode.LIVE,
             auto_approve_paper=self.settings.broker.auto_approve_paper,
             unconfirmed_mcp=self.settings.mcp.approve_without_confirmation,
+            telegram_approver=self.settings.alerts.telegram_approves,
         )
 
     def instrument(self, symbol: str) -> Instrument:
@@ -177,7 +182,8 @@ class Desk:
             proposal=proposal, decisions=[decision], verdicts=[], orders=[], fills=[]
         )
         if not decision.approved:
-            return reports.outcome_of(self, record, "vetoed by the risk engine")
+            vetoed = reports.outcome_of(self, record, "vetoed by the risk engine")
+            return notify.proposal_decided(self, vetoed, decision)
         if not self.human_approval_required:
             return self._approve(proposal, decision, "auto", ApprovalChannel.AUTO)
         message = "awaiting human approval"
@@ -186,7 +192,8 @@ class Desk:
                 f"risk shrank the quantity from {proposal.quantity:g} to "
                 f"{decision.approved_quantity:g}; awaiting human approval"
             )
-        return reports.outcome_of(self, record, message)
+        pending = reports.outcome_of(self, record, message)
+        return notify.proposal_decided(self, pending, decision)
 
     def _check_price_band(self, request: ProposalRequest) -> Quote | None:
         """A price far from the market is a typing error, refused before it is stored (the
@@ -311,8 +318,8 @@ class Desk:
                     )
                 )
                 current = self.ledger.transition_proposal(proposal.id, target, str(refusal), "gate")
-            return self._outcome(current.id, f"not sent: {refusal}")
-        return reports.sent_outcome(self, proposal.id)
+            return notify.order_outcome(self, self._outcome(current.id, f"not sent: {refusal}"))
+        return notify.order_outcome(self, reports.sent_outcome(self, proposal.id))
 
     def reject(self, proposal_id: str, actor: str = "cli", reason: str = "") -> ProposalOutcome:
         proposal = self._pending(proposal_id).proposal
@@ -385,11 +392,14 @@ class Desk:
         that simulates the market (paper) first catches up with its data source, so the
         fills the market made since the last look are recorded now."""
         from tradecrew.desk.reconcile import reconcile
+        from tradecrew.desk.trade_memory import remember_safely
 
         refresh = getattr(self.broker, "refresh", None)  # optional: only simulated venues
         if callable(refresh):
             refresh()
-        return reconcile(self, self._clock())
+        report = reconcile(self, self._clock())
+        remember_safely(self)  # closed trades' outcomes into memory, once each
+        return report
 
     def risk_status(self) -> RiskStatus:
         return trading.risk_status(self)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tradecrew.brokers import BrokerError, UnknownOrder
+from tradecrew.desk import notify
 from tradecrew.desk.outcomes import CancelOutcome, RiskStatus
 from tradecrew.ledger import ApprovalChannel, NotFound
 from tradecrew.models import IllegalTransition, Order, OrderStatus, TradingState
@@ -37,6 +38,9 @@ def apply_required_state(desk: Desk, ctx: RiskContext) -> None:
             "risk limit tripped (daily loss or drawdown)",
             "system",
             tripped_by="risk_engine",
+        )
+        notify.state_changed(
+            desk, current, target, "risk limit tripped (daily loss or drawdown)", "risk_engine"
         )
     except IllegalTransition:
         pass  # another caller moved the state meanwhile; the next decision sees it
@@ -87,6 +91,7 @@ def set_kill_switch(
             desk.ledger.set_trading_state(
                 target, reason, actor, tripped_by="kill_switch" if enabled else None
             )
+            notify.state_changed(desk, current, target, reason, "kill_switch" if enabled else None)
         if not enabled:
             return desk.risk_status()
         # Orders not yet claimed for sending can no longer be (the claim refuses under

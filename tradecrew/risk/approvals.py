@@ -19,15 +19,22 @@ def is_human_channel(channel: ApprovalChannel | str | None) -> bool:
 
 
 def accepted_channels(
-    *, live: bool, auto_approve_paper: bool, unconfirmed_mcp: bool
+    *,
+    live: bool,
+    auto_approve_paper: bool,
+    unconfirmed_mcp: bool,
+    telegram_approver: bool = False,
 ) -> frozenset[ApprovalChannel]:
     """Channels whose approval may send an order: a person's always; on a paper account also
-    the auto-approver and bare MCP tool calls, each only when the user turned it on."""
+    the auto-approver and bare MCP tool calls, each only when the user turned it on.
+    ``telegram_approver``: the user configured the Telegram alert chat as their own, so its
+    signed buttons are a person's too (on any account); otherwise they count nowhere."""
+    person = HUMAN_CHANNELS | {ApprovalChannel.TELEGRAM} if telegram_approver else HUMAN_CHANNELS
     if live:
-        return HUMAN_CHANNELS
+        return person
     extra = set()
     if auto_approve_paper:
         extra.add(ApprovalChannel.AUTO)
     if unconfirmed_mcp:
         extra.add(ApprovalChannel.MCP_UNCONFIRMED)
-    return HUMAN_CHANNELS | extra
+    return person | extra
