@@ -7,135 +7,36 @@ data: nothing recalled from memory is ever acted upon, it is only shown to agent
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import numpy as np
 
+from tradecrew.memory.entries import (
+    MemoryEntry,
+    MemoryItem,
+    MemoryKind,
+    _context,
+    _filters,
+    _item,
+    _k,
+    _kind,
+    _metadata,
+    _pnl,
+    _regime,
+    _required,
+    _symbol,
+    _text,
+    _where,
+    _with,
+    memory_id,
+)
 from tradecrew.models import Regime
 
 COLLECTION_PREFIX = "desk_memory"
-MAX_TEXT_CHARS = 100_000
-MAX_K = 100
-_RESERVED = frozenset({"kind", "symbol", "regime", "created_at", "created_ts"})
-
-
-class MemoryKind(StrEnum):
-    REPORT = "report"
-    DECISION = "decision"
-    OUTCOME = "outcome"
-    REFLECTION = "reflection"
-
-
-@dataclass(frozen=True)
-class MemoryEntry:
-    """Something to remember (``DeskMemory.remember_all``); checked when it is stored."""
-
-    kind: MemoryKind | str
-    text: str
-    symbol: str | None = None
-    regime: Regime | str | None = None
-    metadata: dict[str, Any] | None = None
-
-
-class MemoryItem(BaseModel):
-    """One remembered thing and, when it came from a search, how far it was from the query."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    kind: MemoryKind
-    symbol: str | None = None
-    regime: str | None = None
-    text: str
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    distance: float | None = Field(None, description="cosine distance to the query (0 = same)")
-    created_at: datetime
-
-
-def _symbol(symbol: str | None) -> str | None:
-    if symbol is None:
-        return None
-    if not isinstance(symbol, str) or not symbol.strip() or len(symbol.strip()) > 32:
-        raise ValueError(f"symbol must be a non-empty string of at most 32 chars, got {symbol!r}")
-    return symbol.strip().upper()
-
-
-def _regime(regime: Regime | str | None) -> str | None:
-    if regime is None:
-        return None
-    if isinstance(regime, Regime):
-        return regime.value
-    if not isinstance(regime, str) or not regime.strip() or len(regime) > 64:
-        raise ValueError(f"regime must be a non-empty string, got {regime!r}")
-    return regime.strip().lower()
-
-
-def _text(text: str, what: str = "text") -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"{what} must be a string, got {type(text).__name__}")
-    if not text.strip():
-        raise ValueError(f"{what} is empty")
-    if len(text) > MAX_TEXT_CHARS:
-        raise ValueError(f"{what} is longer than {MAX_TEXT_CHARS} characters")
-    return text.strip()
-
-
-def _kind(kind: MemoryKind | str | None) -> MemoryKind | None:
-    if kind is None:
-        return None
-    try:
-        return MemoryKind(kind)
-    except ValueError:
-        valid = ", ".join(k.value for k in MemoryKind)
-        raise ValueError(f"unknown memory kind {kind!r}; use one of {valid}") from None
-
-
-def _metadata(metadata: dict[str, Any] | None) -> dict[str, str | int | float | bool]:
-    """Flat chromadb metadata: scalars kept, None dropped, anything else stored as JSON."""
-    if metadata is None:
-        return {}
-    if not isinstance(metadata, dict):
-        raise TypeError(f"metadata must be a dict, got {type(metadata).__name__}")
-    out: dict[str, str | int | float | bool] = {}
-    for key, value in metadata.items():
-        if not isinstance(key, str) or not key:
-            raise ValueError(f"metadata keys must be non-empty strings, got {key!r}")
-        if key in _RESERVED:
-            raise ValueError(f"metadata key {key!r} is reserved")
-        if value is None:
-            continue
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"metadata {key!r} is not a finite number: {value}")
-        if isinstance(value, str | int | float | bool):
-            out[key] = value
-        else:
-            out[key] = json.dumps(value, sort_keys=True, default=str)
-    return out
-
-
-def memory_id(
-    kind: MemoryKind, symbol: str | None, regime: str | None, text: str, meta: dict[str, Any]
-) -> str:
-    """The content hash that makes remembering idempotent (the clock is not part of it)."""
-    payload = json.dumps(
-        {"kind": kind.value, "symbol": symbol, "regime": regime, "text": text, "meta": meta},
-        sort_keys=True,
-    )
-    return f"mem_{hashlib.sha256(payload.encode('utf-8')).hexdigest()[:32]}"
-
-
-def _where(**equal: Any) -> dict[str, Any] | None:
-    terms = [{k: v} for k, v in equal.items() if v is not None]
-    if not terms:
-        return None
-    return terms[0] if len(terms) == 1 else {"$and": terms}
+#: How many nearest items the embedding ranks in a search (the words rank all of them).
+EMBED_POOL = 200
 
 
 class DeskMemory:
@@ -168,6 +69,17 @@ class DeskMemory:
             embedding_function=self.embedding,
             metadata={"hnsw:space": "cosine"},
         )
+
+    @classmethod
+    def from_settings(cls, settings: Any = None) -> DeskMemory:
+        """The memory under ``<home>/memory`` with the embedding ``settings.memory`` names."""
+        from tradecrew.memory.embedding import embedding_from_settings
+
+        if settings is None:
+            from tradecrew.config import get_settings
+
+            settings = get_settings()
+        return cls(settings.home / "memory", embedding_from_settings(settings))
 
     # ------------------------------------------------------------------ writing
 
@@ -275,6 +187,7 @@ class DeskMemory:
         *,
         symbol: str | None = None,
         regime: Regime | str | None = None,
+        trade_id: str | None = None,
     ) -> str:
         """A post-trade reflection; symbol and regime default to those remembered for it."""
         pid = _text(proposal_id, "proposal_id")
@@ -290,7 +203,7 @@ class DeskMemory:
             + (f"PnL: {result:+.2f}\n" if result is not None else "")
             + f"Lesson: {parts[2]}"
         )
-        meta = _with(None, proposal_id=pid, pnl=result)
+        meta = _with(None, proposal_id=pid, pnl=result, trade_id=trade_id)
         return self.remember(
             MemoryKind.REFLECTION, text, symbol=symbol, regime=regime, metadata=meta
         )
@@ -314,6 +227,85 @@ class DeskMemory:
             kind=kind_.value if kind_ is not None else None,
         )
         return self._query(text, where, _k(k))
+
+    def search(
+        self,
+        query: str,
+        *,
+        symbol: str | None = None,
+        regime: Regime | str | None = None,
+        kind: MemoryKind | str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        outcome: str | None = None,
+        k: int = 5,
+    ) -> list[MemoryItem]:
+        """Up to ``k`` items for a plain-words query, best first: BM25 over the words and the
+        instruments the query names (catalogue aliases), fused with the embedding's distance
+        (``recall.hybrid_order``). Filters are exact: symbol, regime, kind, a creation window,
+        and ``outcome`` ``win``/``loss`` (trades by the sign of their P&L)."""
+        from tradecrew.memory.recall import cosine_distances, hybrid_order, query_symbols
+
+        text, n = _text(query, "query"), _k(k)
+        where = _filters(symbol, regime, kind, since, until, outcome)
+        got = self._collection.get(where=where, include=["documents", "metadatas"])
+        ids = got["ids"]
+        if not ids:
+            return []
+        metas = [dict(m or {}) for m in got["metadatas"]]
+        docs = [
+            _context(MemoryKind(m["kind"]), m.get("symbol"), m.get("regime"), d or "")
+            for m, d in zip(metas, got["documents"], strict=True)
+        ]
+        # The symbols the query names join it, as they join every stored item's text.
+        vector = self._embed([" ".join([text, *query_symbols(text)])])[0]
+        distances = self._distances(vector, ids, where)
+        order, fused = hybrid_order(text, docs, [m.get("symbol") for m in metas], distances)
+        top = order[:n]
+        missing = [ids[i] for i in top if not np.isfinite(distances[i])]
+        if missing:  # outside the embedding's pool, yet ranked by words: measure them too
+            extra = self._collection.get(ids=missing, include=["embeddings"])
+            far = cosine_distances(np.asarray(vector, dtype=float), np.asarray(extra["embeddings"]))
+            where_ = {i: float(d) for i, d in zip(extra["ids"], far, strict=True)}
+            for i in top:
+                distances[i] = where_.get(ids[i], distances[i])
+        return [
+            _item(ids[i], got["documents"][i], metas[i], float(distances[i])).model_copy(
+                update={"score": round(float(fused[i]), 6)}
+            )
+            for i in top
+        ]
+
+    def _distances(self, vector: Any, ids: list[str], where: dict[str, Any] | None) -> np.ndarray:
+        """The cosine distance of the ``EMBED_POOL`` nearest items (inf for the others)."""
+        res = self._collection.query(
+            query_embeddings=[vector],
+            n_results=min(EMBED_POOL, len(ids)),
+            where=where,
+            include=["distances"],
+        )
+        near = dict(zip(res["ids"][0], res["distances"][0], strict=True))
+        return np.array([float(near.get(i, np.inf)) for i in ids])
+
+    def past_outcomes(self, symbol: str, k: int = 3) -> list[MemoryItem]:
+        """The latest closed trades (outcomes and reflections) on ``symbol``, newest first."""
+        sym, n = _symbol(_required(symbol)), _k(k)
+        kinds = {"kind": {"$in": [MemoryKind.OUTCOME.value, MemoryKind.REFLECTION.value]}}
+        got = self._collection.get(
+            where={"$and": [{"symbol": sym}, kinds]}, include=["documents", "metadatas"]
+        )
+        rows = sorted(
+            zip(got["ids"], got["documents"], got["metadatas"], strict=True),
+            key=lambda r: -float((r[2] or {}).get("created_ts", 0.0)),
+        )
+        return [_item(i, d, m, None) for i, d, m in rows[:n]]
+
+    def remembered_trades(self, kind: MemoryKind | str = MemoryKind.OUTCOME) -> set[str]:
+        """The ``trade_id`` of every remembered item of ``kind`` (closed trades already
+        written, so a restart does not write them again)."""
+        kind_ = _kind(kind) or MemoryKind.OUTCOME
+        got = self._collection.get(where={"kind": kind_.value}, include=["metadatas"])
+        return {str(m["trade_id"]) for m in got["metadatas"] or [] if m and "trade_id" in m}
 
     def similar_situations(self, symbol: str, regime: Regime | str, k: int = 3) -> list[MemoryItem]:
         """Past decisions, outcomes and reflections in ``regime``, this symbol's first."""
@@ -361,51 +353,3 @@ class DeskMemory:
         docs, metas, dists = res["documents"][0], res["metadatas"][0], res["distances"][0]
         rows = zip(ids, docs, metas, dists, strict=True)
         return [_item(i, d, m, float(dist)) for i, d, m, dist in rows]
-
-
-def _context(kind: MemoryKind, symbol: str | None, regime: str | None, text: str) -> str:
-    # Symbol and regime join the embedded text so "XAUUSD trending_bull" finds such items.
-    head = " ".join(x for x in (kind.value, symbol or "", regime or "") if x)
-    return f"{head}\n{text}"
-
-
-def _item(item_id: str, doc: str | None, meta: Any, distance: float | None) -> MemoryItem:
-    meta = dict(meta or {})
-    created = datetime.fromisoformat(str(meta.pop("created_at")))
-    meta.pop("created_ts", None)
-    return MemoryItem(
-        id=item_id,
-        kind=MemoryKind(meta.pop("kind")),
-        symbol=meta.pop("symbol", None),
-        regime=meta.pop("regime", None),
-        text=doc or "",
-        metadata=meta,
-        distance=distance,
-        created_at=created,
-    )
-
-
-def _required(symbol: str) -> str:
-    if symbol is None:
-        raise ValueError("symbol is required")
-    return symbol
-
-
-def _k(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise ValueError(f"k must be an integer in [1, {MAX_K}], got {k!r}")
-    return k
-
-
-def _pnl(pnl: float | None) -> float | None:
-    if pnl is None:
-        return None
-    if isinstance(pnl, bool) or not isinstance(pnl, int | float) or not math.isfinite(pnl):
-        raise ValueError(f"pnl must be a finite number, got {pnl!r}")
-    return float(pnl)
-
-
-def _with(metadata: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
-    out = dict(metadata or {})
-    out.update({k: v for k, v in extra.items() if v is not None})
-    return out

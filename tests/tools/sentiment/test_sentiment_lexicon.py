@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 
 from tests.conftest import shared_file
-from tradecrew.tools.sentiment import analyze_sentiment
+from tradecrew.tools.sentiment import analyze_sentiment as analyze_with
+
+# The lexicon is no longer the default backend (the packaged model is); these test the rules.
+analyze_sentiment = partial(analyze_with, backend="lexicon")
 
 
 def _label(text: str) -> str:

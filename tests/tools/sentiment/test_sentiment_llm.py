@@ -96,7 +96,7 @@ def test_answers_are_mapped_in_order_with_one_request_per_batch(llm: FakeLLM) ->
     first = llm.requests[0]
     assert first["path"] == "/v1/chat/completions" and first["model"] == "fake-model"
     assert first["headers"]["Authorization"] == f"Bearer {API_KEY}"
-    assert [h["text"] for h in _headlines(first)] == texts[:2]
+    assert [h["untrusted_text"] for h in _headlines(first)] == texts[:2]
 
 
 def test_malformed_json_falls_back_to_lexicon_and_says_so(llm: FakeLLM) -> None:
@@ -168,7 +168,7 @@ def test_injected_instructions_stay_data(llm: FakeLLM, caplog: pytest.LogCapture
     request = llm.requests[0]
     assert request["messages"][0] == {"role": "system", "content": SYSTEM_PROMPT}
     assert attack not in request["messages"][0]["content"]
-    assert _headlines(request) == [{"id": 0, "text": attack}]  # quoted as JSON data
+    assert _headlines(request) == [{"id": 0, "untrusted_text": attack}]  # marked as data
     assert result.text == attack and result.backend == "lexicon"
     assert set(result.model_dump()) == {
         "text",
@@ -203,3 +203,165 @@ def test_missing_configuration_names_the_settings(
 def test_unknown_options_are_refused(llm: FakeLLM) -> None:
     with pytest.raises(TypeError, match="unknown llm options"):
         analyze_sentiment(["x"], backend="llm", temperature=1)
+
+
+# ---------------------------------------------------------------- batching, caching, schema
+# These run against the shared scripted OpenAI-compatible server of tests/fakes.
+
+
+@pytest.fixture
+def scripted(tradecrew_home: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from tests.fakes.llm_server import ScriptedLLMServer
+    from tradecrew.config import get_settings
+
+    with ScriptedLLMServer() as server:
+        monkeypatch.setenv("TRADECREW_LLM__MODEL", "scripted-model")
+        monkeypatch.setenv("TRADECREW_LLM__BASE_URL", server.base_url)
+        monkeypatch.delenv("TRADECREW_LLM__API_KEY", raising=False)
+        get_settings.cache_clear()
+        yield server
+
+
+def _ids(request: dict[str, Any]) -> list[str]:
+    return [h["untrusted_text"] for h in _headlines(request)]
+
+
+def test_one_request_per_batch_and_none_for_a_cached_batch(
+    scripted: Any, tradecrew_home: Any
+) -> None:
+    from tests.fakes.llm_server import answer
+
+    texts = [f"Acme unit {k} wins contract" for k in range(25)]
+    scripted.push(answer({"results": [{"id": k, "label": "positive", "score": 0.6}
+                                      for k in range(25)]}))  # fmt: skip
+    first = analyze_sentiment(texts, backend="llm", threshold=0.1)
+    assert len(scripted.requests) == 1 and _ids(scripted.requests[0]) == texts
+    assert {r.backend for r in first} == {"llm"} and {r.label for r in first} == {"positive"}
+    second = analyze_sentiment(texts, backend="llm", threshold=0.1)
+    assert len(scripted.requests) == 1  # every rating came from the cache
+    assert [r.score for r in second] == [r.score for r in first]
+    assert all(r.evidence and "cached rating" in r.evidence for r in second)
+    cache = tradecrew_home / "cache" / "sentiment_llm.sqlite3"
+    assert cache.stat().st_mode & 0o077 == 0
+    # another model has its own ratings; cache=False always asks
+    scripted.push(answer({"results": [{"id": 0, "label": "neutral", "score": 0.0}]}))
+    (other,) = analyze_sentiment(texts[:1], backend="llm", model="other-model")
+    assert other.label == "neutral" and len(scripted.requests) == 2
+    scripted.push(answer({"results": [{"id": 0, "label": "negative", "score": -0.4}]}))
+    (fresh,) = analyze_sentiment(texts[:1], backend="llm", cache=False)
+    assert fresh.label == "negative" and len(scripted.requests) == 3
+
+
+def test_the_request_asks_for_the_schema_and_repeats_no_headline(scripted: Any) -> None:
+    from tests.fakes.llm_server import answer
+
+    scripted.push(answer({"results": [{"id": 0, "label": "neutral", "score": 0.0},
+                                      {"id": 1, "label": "negative", "score": -0.5}]}))  # fmt: skip
+    texts = ["Acme holds meeting", "Acme fined", "Acme holds meeting"]
+    results = analyze_sentiment(texts, backend="llm", threshold=0.1)
+    (request,) = scripted.requests
+    assert _ids(request) == ["Acme holds meeting", "Acme fined"]  # duplicates asked once
+    fmt = request["response_format"]
+    assert fmt["type"] == "json_schema"
+    assert fmt["json_schema"]["schema"]["properties"]["results"]["items"]["required"] == [
+        "id",
+        "label",
+        "score",
+    ]
+    assert [r.label for r in results] == ["neutral", "negative", "neutral"]
+
+
+def test_a_server_without_structured_output_gets_json_mode(scripted: Any) -> None:
+    from tests.fakes.llm_server import answer, fault
+
+    scripted.push(fault(400), answer({"results": [{"id": 0, "label": "positive", "score": 0.5}]}))
+    (result,) = analyze_sentiment(["Acme profit jumps"], backend="llm")
+    assert [r["response_format"]["type"] for r in scripted.requests] == [
+        "json_schema",
+        "json_object",
+    ]
+    assert result.backend == "llm" and result.label == "positive"
+
+
+def test_missing_extra_and_bad_items_fall_back_and_are_asked_again(scripted: Any) -> None:
+    from tests.fakes.llm_server import answer
+
+    texts = ["Acme profit rises", "Acme shares slump", "Acme fined", "Acme loss widens"]
+    scripted.push(
+        answer(
+            {
+                "results": [
+                    {"id": 0, "label": "positive", "score": 0.6},
+                    # id 1 missing
+                    {"id": 2, "label": "bullish", "score": 0.9},
+                    {"id": 3, "label": "negative", "score": -0.5},
+                    {"id": 3, "label": "positive", "score": 0.5},
+                    {"id": 9, "label": "neutral", "score": 0.0},  # not in the batch
+                ]
+            }
+        )
+    )
+    results = analyze_sentiment(texts, backend="llm", threshold=0.1)
+    assert [r.backend for r in results] == ["llm", "lexicon", "lexicon", "lexicon"]
+    reasons = [r.evidence[0] for r in results[1:] if r.evidence]
+    assert reasons == [
+        "llm fallback: no rating for this headline in the answer",
+        "llm fallback: invalid label 'bullish'",
+        "llm fallback: rated more than once",
+    ]
+    assert [r.label for r in results[1:]] == ["negative", "negative", "negative"]  # lexicon
+    # only the valid rating was cached: the next run asks for the three others alone
+    scripted.push(answer({"results": [{"id": k, "label": "negative", "score": -0.5}
+                                      for k in range(3)]}))  # fmt: skip
+    again = analyze_sentiment(texts, backend="llm", threshold=0.1)
+    assert _ids(scripted.requests[1]) == texts[1:]
+    assert [r.backend for r in again] == ["llm"] * 4
+
+
+# A small labelled sample and a scripted model that gets 8 right, 1 wrong and answers one
+# with a label outside the schema (that one falls back to the lexicon, which gets it right).
+AGREEMENT_SAMPLE = [
+    ("Acme profit jumps 40% on record sales", "positive", "positive"),
+    ("Regulator fines Bank X over misconduct", "negative", "negative"),
+    ("Acme to hold annual meeting on 4 May", "neutral", "neutral"),
+    ("Glencore shares slump after profit warning", "negative", "negative"),
+    ("Tesco raises dividend as sales recover", "positive", "positive"),
+    ("Unilever names new finance chief", "neutral", "positive"),  # the model disagrees
+    ("BP cuts 10,000 jobs as oil price falls", "negative", "negative"),
+    ("Morrisons books second quarter of sales growth", "positive", "positive"),
+    ("Bank fined over misconduct", "negative", "very bad"),  # invalid: lexicon decides
+    ("Vodafone completes share buyback programme", "neutral", "neutral"),
+]
+
+
+def test_agreement_with_labels_on_a_scripted_sample(scripted: Any, tmp_path: Any) -> None:
+    from tests.cli.invoke import cli
+    from tests.fakes.llm_server import answer
+
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text(
+        "\n".join(json.dumps({"text": t, "label": lab}) for t, lab, _ in AGREEMENT_SAMPLE)
+    )
+    score = {"positive": 0.6, "negative": -0.6, "neutral": 0.0, "very bad": -0.9}
+    scripted.push(
+        answer(
+            {
+                "results": [
+                    {"id": k, "label": said, "score": score[said]}
+                    for k, (_, _, said) in enumerate(AGREEMENT_SAMPLE)
+                ]
+            }
+        )
+    )
+    result = cli("sentiment", "--file", str(sample), "--backend", "llm", "--json")
+    assert result.exit_code == 0, result.stderr
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    evaluation = lines[-1]["evaluation"]
+    assert len(scripted.requests) == 1  # ten headlines, one structured call
+    assert evaluation["n"] == 10 and evaluation["accuracy"] == pytest.approx(0.9)
+    assert evaluation["confusion"]["neutral"]["positive"] == 1
+    assert evaluation["recall"] == {
+        "positive": 1.0,
+        "negative": 1.0,
+        "neutral": pytest.approx(2 / 3),
+    }

@@ -1,6 +1,7 @@
 """News sentiment behind one interface: ``analyze_sentiment(texts, backend=...)``.
 
-Backends: ``lexicon`` (default, offline finance-aware rules), ``finbert`` (local weights via
+Backends: ``linear`` (default: a compact model shipped in the package, offline), ``lexicon``
+(finance-aware rules, also one of the model's features), ``finbert`` (local weights via
 transformers) and ``llm`` (the configured OpenAI-compatible model).
 """
 

@@ -1,4 +1,4 @@
-"""One entry point over three backends: lexicon (default, offline), finbert (local), llm."""
+"""One entry point over four backends: linear (default, offline), lexicon, finbert, llm."""
 
 from __future__ import annotations
 
@@ -6,6 +6,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tradecrew.tools.sentiment.models import SentimentResult, SentimentSummary
+
+
+def _linear(texts: list[str], threshold: float, **options: Any) -> list[SentimentResult]:
+    from tradecrew.tools.sentiment.linear import analyze_linear
+
+    if options:
+        raise TypeError(f"the linear backend takes no options, got {sorted(options)}")
+    return analyze_linear(texts, threshold)
 
 
 def _lexicon(texts: list[str], threshold: float, **options: Any) -> list[SentimentResult]:
@@ -30,6 +38,7 @@ def _llm(texts: list[str], threshold: float, **options: Any) -> list[SentimentRe
 
 # Backends import their heavy dependencies only when called, so importing tradecrew stays fast.
 BACKENDS: dict[str, Callable[..., list[SentimentResult]]] = {
+    "linear": _linear,
     "lexicon": _lexicon,
     "finbert": _finbert,
     "llm": _llm,
@@ -56,7 +65,7 @@ def _empty(text: str, backend: str) -> SentimentResult:
 
 def analyze_sentiment(
     texts: Sequence[str],
-    backend: str = "lexicon",
+    backend: str = "linear",
     *,
     threshold: float | None = None,
     **options: Any,

@@ -1,7 +1,9 @@
 """FinBERT (or any 3-class sequence classifier) from local files only; never downloads.
 
-transformers and torch are imported inside the functions so ``import tradecrew`` stays fast
-and the package works without them.
+The model comes from ``tradecrew models pull finbert`` (into ``TRADECREW_HOME/models/finbert``)
+or from ``components.sentiment.model_path``; it is loaded with ``local_files_only``, so scoring
+never reaches a hub. transformers and torch are imported inside the functions so
+``import tradecrew`` stays fast and the package works without them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 from tradecrew.tools.sentiment.models import SentimentResult, label_for
 
 _SETTING = "components.sentiment.model_path (env TRADECREW_COMPONENTS__SENTIMENT__MODEL_PATH)"
+PULL_COMMAND = "tradecrew models pull finbert"
+TORCH_CPU = "uv pip install torch --index-url https://download.pytorch.org/whl/cpu"
 _SYNONYMS = {
     "positive": "positive", "pos": "positive", "bullish": "positive",
     "negative": "negative", "neg": "negative", "bearish": "negative",
@@ -43,12 +47,13 @@ def _label_order(id2label: dict[int, str], labels: tuple[str, ...] | None) -> li
 def _load(model_path: str) -> tuple[Any, Any]:
     """Tokenizer and model from a local directory or the local HF cache, loaded once."""
     try:
+        import torch  # noqa: F401 - transformers loads no model without it
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    except ImportError as exc:  # pragma: no cover - depends on the installation
+    except ImportError:  # pragma: no cover - depends on the installation
         raise FinBertUnavailable(
-            "the finbert backend needs transformers and torch: "
-            "pip install 'tradecrew[finbert]' torch"
-        ) from exc
+            "the finbert backend needs transformers and torch: install "
+            f"'tradecrew[finbert]' and the CPU build of torch ({TORCH_CPU})"
+        ) from None
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_path, local_files_only=True)
         model = AutoModelForSequenceClassification.from_pretrained(
@@ -56,20 +61,28 @@ def _load(model_path: str) -> tuple[Any, Any]:
         )
     except (OSError, ValueError) as exc:
         raise FinBertUnavailable(
-            f"no local FinBERT model at {model_path!r} (downloads are disabled); "
-            f"set {_SETTING} to a local model directory or a model in the HF cache"
+            f"no local FinBERT model at {model_path!r} (downloads are disabled); run "
+            f"`{PULL_COMMAND}`, or set {_SETTING} to a local model directory"
         ) from exc
-    model.eval()
+    model.to("cpu").eval()
     return tokenizer, model
 
 
 def _resolve_path(model_path: str | Path | None) -> str:
+    """The explicit path, else the setting, else the pulled model under TRADECREW_HOME."""
     if model_path is None:
         from tradecrew.config import get_settings
+        from tradecrew.model_store import installed_path
 
-        model_path = get_settings().components.sentiment.model_path
+        settings = get_settings()
+        model_path = settings.components.sentiment.model_path or installed_path(
+            settings.home, "finbert"
+        )
     if not model_path:
-        raise FinBertUnavailable(f"the finbert backend needs a local model: set {_SETTING}")
+        raise FinBertUnavailable(
+            f"no FinBERT model here: run `{PULL_COMMAND}` once (or set {_SETTING} "
+            "to a local model directory)"
+        )
     return str(model_path)
 
 
