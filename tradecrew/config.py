@@ -22,6 +22,7 @@ from pydantic_settings import (
 # The section models live in config_sections; re-exported so callers keep importing them here.
 from tradecrew.config_sections import (
     MAX_CORRELATION_WINDOW,
+    AlertSettings,
     AutoMLComponent,
     BrokerSettings,
     CalendarComponent,
@@ -29,13 +30,17 @@ from tradecrew.config_sections import (
     CorrelationComponent,
     DataSettings,
     FusionSettings,
+    GuardSettings,
     LLMSettings,
     McpSettings,
+    MemorySettings,
     NewsSettings,
     QuoteAgeLimits,
     RegimeComponent,
+    ResearchSettings,
     RiskSettings,
     SentimentComponent,
+    ServeSettings,
     SessionComponent,
 )
 from tradecrew.crewfile import CrewFileError, crew_path, load_crew_file
@@ -49,6 +54,7 @@ from tradecrew.crewpolicy import (
 
 __all__ = [
     "MAX_CORRELATION_WINDOW",
+    "AlertSettings",
     "AutoMLComponent",
     "BrokerSettings",
     "CalendarComponent",
@@ -56,14 +62,18 @@ __all__ = [
     "CorrelationComponent",
     "DataSettings",
     "FusionSettings",
+    "GuardSettings",
     "HomeUnusable",
     "LLMSettings",
     "McpSettings",
+    "MemorySettings",
     "NewsSettings",
     "QuoteAgeLimits",
     "RegimeComponent",
+    "ResearchSettings",
     "RiskSettings",
     "SentimentComponent",
+    "ServeSettings",
     "SessionComponent",
     "Settings",
     "crew_file_changes",
@@ -88,7 +98,10 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=lambda: Path.home() / ".tradecrew")
     crew_file: Path | None = None
     database_url: str | None = None
-    data_source: str = Field("sample", description="sample | csv:PATH | alpaca")
+    data_source: str = Field(
+        "sample",
+        description="sample | csv:PATH | alpaca | yfinance | openbb | mt5 | ccxt[:EXCHANGE]",
+    )
     symbols: list[str] = Field(
         default_factory=lambda: ["XAUUSD", "EURUSD", "GBPUSD", "SPX", "BTCUSD"]
     )
@@ -101,6 +114,13 @@ class Settings(BaseSettings):
     mcp: McpSettings = Field(default_factory=McpSettings)
     data: DataSettings = Field(default_factory=DataSettings)
     news: NewsSettings = Field(default_factory=NewsSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+    # Environment only: a crew file (untrusted, maybe from the current folder) cannot loosen
+    # the overfitting guards, because HYBRID_SECTIONS does not include this section.
+    research: ResearchSettings = Field(default_factory=ResearchSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
+    # Environment only (not a crew-file section): it holds the bot token and webhook URL.
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @classmethod
     def settings_customise_sources(

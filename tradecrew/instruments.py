@@ -249,6 +249,24 @@ ALIASES: dict[str, str] = {
     "ETH/USD": "ETHUSD",
     "GOOGL": "GOOG",
     "ALPHABET": "GOOG",
+    # Everyday names, so a plain-words memory search ("yellow metal") finds the symbol.
+    "YELLOW METAL": "XAUUSD",
+    "BULLION": "XAUUSD",
+    "SINGLE CURRENCY": "EURUSD",
+    "EURO DOLLAR": "EURUSD",
+    "FIBER": "EURUSD",
+    "STERLING": "GBPUSD",
+    "US STOCKS": "SPX",
+    "US EQUITIES": "SPX",
+    "S&P 500": "SPX",
+    "SP 500": "SPX",
+    "SPX500": "SPX",
+    "US500": "SPX",
+    "NASDAQ 100": "NDX",
+    "NAS100": "NDX",
+    "CRUDE OIL": "WTI",
+    "ETHER": "ETHUSD",
+    "VOLATILITY INDEX": "VIX",
 }
 
 
@@ -300,6 +318,12 @@ def provided_instrument(
         raise ValueError(f"only equities and crypto pairs are derived, not {asset_class.value}")
     _PROVIDED[key] = inst
     return inst
+
+
+def register_instrument(inst: Instrument) -> Instrument:
+    """Keep an instrument a source described in full (an MT5 terminal's symbol info) for this
+    process; a catalogue symbol keeps its catalogue entry."""
+    return CATALOGUE.get(inst.symbol) or _PROVIDED.setdefault(inst.symbol, inst)
 
 
 def find_instrument(symbol: str) -> Instrument | None:

@@ -212,7 +212,8 @@ def test_refused_connection_and_timeout_fall_back_cleanly(
     dead.stop()
     refused = run_crew(["XAUUSD"], llm="m", base_url=url, propose=proposals)
     assert refused.outcomes[0].status == "fallback"
-    assert "failed" in refused.message
+    # found before the crew is built: one connection attempt, no CrewAI, no retries
+    assert "cannot be reached: Connection refused" in refused.message
     with ScriptedLLMServer([stall(3.0)]) as slow:
         timed = _llm_run(slow, proposals)
     assert timed.outcomes[0].status == "fallback" and "timed out" in timed.message

@@ -56,7 +56,7 @@ def test_a_halt_between_storing_and_sending_an_order_makes_approve_exit_1(
     assert "closed before they were sent: ord_" in kill.stdout, kill.stdout
     assert out.exit_code == 1, out.output
     said = " ".join(out.stdout.split())
-    assert "-> failed not sent: kill_switch" in said, said
+    assert "-> failed (not sent: kill_switch" in said, said
     assert "the kill switch was turned on before it was sent" in said
     monkeypatch.undo()
     assert json.loads(cli("positions", "--json").stdout) == []
@@ -99,7 +99,7 @@ def test_a_halt_while_an_order_is_on_its_way_is_reported_and_the_order_cancelled
     assert "sent before the halt, not at the broker yet" in warning
     assert out.exit_code == 1, out.output
     said = " ".join(out.stdout.split())
-    assert "-> cancelled sent to the broker, which reports it cancelled" in said, said
+    assert "-> cancelled (sent to the broker, which reports it cancelled" in said, said
     assert "kill switch was turned on while it was being sent" in said
     (order,) = json.loads(cli("orders", "--json").stdout)
     assert order["id"] in warning

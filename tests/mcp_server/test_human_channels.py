@@ -269,6 +269,9 @@ HINTS = {
     "reject_proposal": (False, True, True),
     "cancel_order": (False, True, True),
     "set_kill_switch": (False, True, True),
+    "list_components": (True, False, True),
+    # A new configuration version, undone by a rollback: changes analysis, never an order.
+    "set_component": (False, False, True),
 }
 
 

@@ -13,7 +13,7 @@ from tradecrew.config import get_settings
 from tradecrew.mcp_server.intent import ParseFailure, TradeIntent, parse_command
 from tradecrew.mcp_server.llm_rewrite import rewrite_with_llm
 
-UNKNOWN = "purchase 2 oz of the yellow metal"
+UNKNOWN = "purchase 2 oz of the shiny stuff pirates bury"
 
 
 @pytest.fixture

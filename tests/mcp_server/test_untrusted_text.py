@@ -47,7 +47,27 @@ def home(tmp_path: Path) -> dict[str, str]:
         desk.set_kill_switch(True, INJECTED, actor="alice")
     finally:
         desk.close()
+    _crew_run_record(home)
     return {"home": str(home), "vetoed": vetoed.proposal_id, "rejected": rejected.proposal_id}
+
+
+def _crew_run_record(home: Path) -> None:
+    """A crew run whose report and messages carry the injection (an LLM wrote them)."""
+    from tradecrew.agents.schemas import CrewRunResult, RunInputs, SymbolOutcome
+    from tradecrew.models import utcnow
+
+    now = utcnow()
+    run = CrewRunResult(
+        run_id="run_20261201T000000_0000beef",
+        mode="llm",
+        message=INJECTED,
+        started_at=now,
+        finished_at=now,
+        inputs=RunInputs(symbols=["XAUUSD"], timeframe="D1", equity=100_000.0),
+        outcomes=[SymbolOutcome(symbol="XAUUSD", status="ok", message=INJECTED, report=INJECTED)],
+    )
+    (home / "runs").mkdir(exist_ok=True)
+    (home / "runs" / f"{run.run_id}.json").write_text(run.model_dump_json(), encoding="utf-8")
 
 
 def bare(data: Any, path: str = "$") -> list[str]:

@@ -58,6 +58,6 @@ def remember(result: CrewRunResult, settings: Settings) -> None:
             if o.report
         ]
         if entries:
-            DeskMemory(settings.home / "memory").remember_all(entries)
+            DeskMemory.from_settings(settings).remember_all(entries)
     except Exception as exc:
         log.warning("run %s not written to memory: %s", result.run_id, exc)

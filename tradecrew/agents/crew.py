@@ -25,6 +25,7 @@ from tradecrew.models import Timeframe
 from tradecrew.runtime import settle_gc
 from tradecrew.tools.analysis import AnalysisReport, bar_close_time
 from tradecrew.tools.registry import tool_registry
+from tradecrew.tools.sentiment_aggregate import SentimentAggregate
 
 _RULES = (
     "Rules of the desk: state only figures that appear in tool outputs or in the desk data "
@@ -49,6 +50,7 @@ class SymbolContext:
     headlines: list[str]
     asof: datetime | None = None
     memories: list[str] = field(default_factory=list)
+    news_sentiment: SentimentAggregate | None = None  # stored news over time, when any
 
 
 def analysis_digest(ctx: SymbolContext, settings: Settings) -> dict[str, Any]:
@@ -82,6 +84,11 @@ def analysis_digest(ctx: SymbolContext, settings: Settings) -> dict[str, Any]:
             else None
         ),
         "news": a.sentiment.model_dump() if a.sentiment else None,
+        **(
+            {"news_over_time": ctx.news_sentiment.model_dump(mode="json")}
+            if ctx.news_sentiment is not None
+            else {}
+        ),
         "desk_plan": {
             "direction": b.direction.value,
             "max_quantity": b.quantity,

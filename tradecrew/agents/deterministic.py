@@ -153,7 +153,8 @@ def render_report(decision: DeskDecision, analysis: AnalysisReport) -> str:
         s = analysis.sentiment
         lines.append(f"News: {s.n} headlines, mean score {s.mean_score:+.2f}")
     if analysis.blackout is not None and analysis.blackout.in_blackout:
-        source = f" ({SYNTHETIC_LABEL})" if analysis.blackout.synthetic else ""
+        b = analysis.blackout
+        source = f" ({SYNTHETIC_LABEL})" if b.synthetic else f" ({b.source})" if b.source else ""
         lines.append(f"Calendar: inside an economic-event blackout{source}")
     lines.extend(f"Note: {note}" for note in decision.notes)
     return "\n".join(line for line in lines if line)

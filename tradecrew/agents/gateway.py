@@ -14,6 +14,7 @@ import email.utils
 import hashlib
 import json
 import os
+import socket
 import ssl
 import threading
 import time
@@ -32,6 +33,9 @@ from tradecrew.homedir import private_file
 CACHE_VERSION = 1
 _MAX_RETRY_AFTER = 60.0
 _NO_RETRY_DOWN = {401, 403, 404}
+# Opening a connection takes milliseconds when the server is up: waiting longer only delays
+# the answer that it is not (the model's own answer keeps the run's longer read timeout).
+CONNECT_TIMEOUT = 2.5
 
 # USD per million tokens (input, output): list prices, an estimate only.
 PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
@@ -286,7 +290,8 @@ class LLMGateway:
             try:
                 response = forward(request)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                if attempt > self.max_retries:
+                # Refused or unresolvable: nobody is listening, a retry would only wait.
+                if isinstance(exc, httpx.ConnectError) or attempt > self.max_retries:
                     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
                     self._mark_down(f"LLM server at {self.base_url or 'OpenAI'} {kind}: {exc}")
                     raise LLMUnavailable(self.down_reason or str(exc)) from exc
@@ -316,7 +321,22 @@ class LLMGateway:
             if self._pool is None:
                 self._pool = httpx.HTTPTransport(verify=tls_context())
             pool = self._pool
+        timeout = dict(request.extensions.get("timeout") or {})
+        connect = timeout.get("connect")
+        timeout["connect"] = CONNECT_TIMEOUT if connect is None else min(connect, CONNECT_TIMEOUT)
+        request.extensions["timeout"] = timeout
         return pool.handle_request(request)
+
+    def preflight(self) -> str | None:
+        """Open (and close) one connection to the LLM server before the run builds its crew;
+        the reason it failed (the gateway is then down), or None. Cached and replayed runs
+        need no server."""
+        if self.offline:
+            return None
+        reason = probe_llm_server(self.base_url)
+        if reason:
+            self._mark_down(reason)
+        return self.down_reason
 
     def close(self) -> None:
         """Close the run's connections; a later request opens a new pool."""
@@ -324,6 +344,19 @@ class LLMGateway:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
+
+
+def probe_llm_server(base_url: str | None) -> str | None:
+    """Why the LLM server at ``base_url`` (OpenAI's by default) cannot be reached, or None:
+    one TCP connection, opened and closed within ``CONNECT_TIMEOUT``."""
+    url = httpx.URL(base_url or "https://api.openai.com/v1")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.host, port), timeout=CONNECT_TIMEOUT):
+            return None
+    except OSError as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return f"LLM server at {base_url or 'OpenAI'} cannot be reached: {reason}"
 
 
 class GatewayTransport(httpx.BaseTransport):

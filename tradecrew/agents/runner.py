@@ -22,8 +22,9 @@ from tradecrew.agents import symbol_run
 from tradecrew.agents.archive import record_in_ledger
 from tradecrew.agents.archive import remember as archive_memory
 from tradecrew.agents.crew import validate_crew
-from tradecrew.agents.gateway import LLMGateway
+from tradecrew.agents.gateway import LLMGateway, LLMUnavailable
 from tradecrew.agents.llm import LLMConfig, missing_key_reason, resolve_llm
+from tradecrew.agents.recall import news_sentiment, recall_memories
 from tradecrew.agents.recorder import RunRecorder
 from tradecrew.agents.schemas import CrewRunResult, RunInputs, SymbolOutcome
 from tradecrew.config import Settings, get_settings
@@ -54,21 +55,12 @@ class RunPlan:
     clocks: dict[str, datetime] = field(default_factory=dict)
     propose_lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str | None = None  # the caller's (CLI), trusted with the key like the env's
+    fallback: bool = True  # an LLM outage may fall back to (and file) deterministic decisions
+    config_version: int = 0  # the ledger's configuration version the analysis runs with
 
 
 def new_run_id() -> str:
     return f"run_{utcnow():%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:8]}"
-
-
-def recall_memories(symbols: Sequence[str], settings: Settings, k: int = 3) -> dict[str, list[str]]:
-    """Past decisions and outcomes for each symbol, from the desk's memory (when present)."""
-    try:
-        from tradecrew.memory import DeskMemory
-
-        memory = DeskMemory(settings.home / "memory")
-        return {s: [item.text for item in memory.recall(s, symbol=s, k=k)] for s in symbols}
-    except Exception:  # memory is context, never a reason for a run to fail
-        return {}
 
 
 def _headlines(
@@ -131,11 +123,16 @@ def _plan(
         equity=equity if equity is not None else settings.broker.starting_cash,
         crew=crew.model_dump(mode="json"),
     )
-    if config is not None:
-        inputs.memories = (
-            dict(memories) if memories is not None else recall_memories(inputs.symbols, settings)
-        )
+    if headlines is None and not offline:
+        inputs.news_sentiment = news_sentiment(inputs.symbols, asof, settings)
+    # Both modes recall: the crew reads the memories, deterministic reports name past trades.
+    inputs.memories = (
+        dict(memories) if memories is not None else recall_memories(inputs.symbols, settings)
+    )
+    # The analysis runs with the ledger's active configuration version over the settings.
+    settings, version = _configured(settings)
     plan = RunPlan(new_run_id(), settings, inputs, crew, config, message, base_url=base_url)
+    plan.config_version = version
     if config is not None:
         llm_settings = settings.llm
         plan.gateway = LLMGateway(
@@ -150,6 +147,17 @@ def _plan(
             offline=offline,
         )
     return plan
+
+
+def _configured(settings: Settings) -> tuple[Settings, int]:
+    """``settings`` with the ledger's active configuration version (fusion weights,
+    components) applied, and that version's number (0: the settings alone)."""
+    from tradecrew.ledger import Ledger
+    from tradecrew.research.configs import active_settings
+
+    settings.ensure_home()
+    with Ledger.from_settings(settings) as ledger:
+        return active_settings(settings, ledger)
 
 
 def _default_proposer(plan: RunPlan) -> tuple[Proposer | None, Callable[[], None]]:
@@ -190,7 +198,10 @@ def _progress(enabled: bool, total: int) -> tuple[Any, Any] | None:
     from rich.console import Console
     from rich.progress import Progress
 
-    progress = Progress(console=Console(stderr=True), transient=True)
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        return None  # a bar nobody watches would leave a blank line in a captured stderr
+    progress = Progress(console=console, transient=True)
     return progress, progress.add_task("crew", total=total)
 
 
@@ -271,11 +282,14 @@ def run_crew(
     progress: bool = False,
     settings: Settings | None = None,
     remember: bool = True,
+    fallback: bool = True,
 ) -> CrewRunResult:
     """Decide on every symbol (crew with an LLM, tools alone without) and file proposals.
 
     ``propose(request, actor)`` receives each trade as a ``ProposalRequest``; by default the
     configured desk's. ``dry_run`` decides without proposing. Nothing here submits orders.
+    Without ``fallback`` an LLM server that cannot be reached raises ``LLMUnavailable``
+    before anything runs, and one lost during the run files no deterministic proposals.
     """
     settings = settings or get_settings()
     plan = _plan(
@@ -291,6 +305,10 @@ def run_crew(
         offline=False,
         use_cache=use_cache,
     )
+    plan.fallback = fallback
+    # One connection attempt before CrewAI loads: a dead server costs seconds, not a crew.
+    if plan.gateway is not None and (down := plan.gateway.preflight()) and not fallback:
+        raise LLMUnavailable(down)
     close: Callable[[], None] = lambda: None  # noqa: E731
     if not dry_run:
         plan.propose, close = (propose, close) if propose else _default_proposer(plan)
@@ -336,6 +354,7 @@ def replay(
         use_cache=True,
         memories=inputs.memories,
     )
+    plan.inputs.news_sentiment = dict(inputs.news_sentiment)  # what the run voted with
     if inputs.model is not None and plan.config is None:
         raise ReplayError(f"cannot replay {run_id}: {plan.message}")
     for outcome in original.outcomes:

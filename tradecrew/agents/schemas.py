@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradecrew.agents.schema_cache import CachedJsonSchema
 from tradecrew.models import Direction, Regime
+from tradecrew.tools.sentiment_aggregate import SentimentAggregate
 
 
 class _LLMOut(CachedJsonSchema, BaseModel):
@@ -183,6 +184,9 @@ class RunInputs(_Strict):
     crew: dict[str, Any] = Field(default_factory=dict, description="the crew file in force")
     memories: dict[str, list[str]] = Field(
         default_factory=dict, description="similar past situations recalled per symbol"
+    )
+    news_sentiment: dict[str, SentimentAggregate] = Field(
+        default_factory=dict, description="stored-news sentiment over time per symbol"
     )
 
 

@@ -42,7 +42,13 @@ def _cause(exc: BaseException) -> BaseException:
     return exc
 
 
-def _proposal(plan: RunPlan, decision: DeskDecision, sha: str) -> ProposalRequest:
+def _proposal(
+    plan: RunPlan,
+    decision: DeskDecision,
+    sha: str,
+    regime: str | None = None,
+    components: dict[str, float] | None = None,
+) -> ProposalRequest:
     return ProposalRequest(
         symbol=decision.symbol,
         side=Side.BUY if decision.direction is Direction.LONG else Side.SELL,
@@ -59,19 +65,35 @@ def _proposal(plan: RunPlan, decision: DeskDecision, sha: str) -> ProposalReques
             "ungrounded_numbers": decision.ungrounded_numbers,
             "analysis_sha256": sha,
             "entry_price": decision.entry_price,
+            "config_version": plan.config_version,
+            # What the outcome of the trade is later judged against (desk.trade_memory).
+            "regime": regime,
+            "components": components or {},
         },
         origin=Origin.CREW,
     )
 
 
-def _file(plan: RunPlan, outcome: SymbolOutcome, sha: str) -> SymbolOutcome:
+def _file(
+    plan: RunPlan, outcome: SymbolOutcome, sha: str, analysis: AnalysisReport | None = None
+) -> SymbolOutcome:
     """Hand a trade to ``propose``; a flat decision or a dry run files nothing."""
     decision = outcome.decision
+    if outcome.status == "fallback" and not plan.fallback:
+        # The person asked for an LLM run: a decision the LLM never saw is not filed.
+        outcome.message = f"{outcome.message}; not filed (no --fallback deterministic)"
+        return outcome
     if plan.propose is None or decision is None or decision.direction is Direction.FLAT:
         return outcome
     try:
         with plan.propose_lock:  # one ledger writer at a time
-            result = plan.propose(_proposal(plan, decision, sha), "crew")
+            comps = (
+                {c.name: round(c.contribution, 6) for c in analysis.signal.components}
+                if analysis is not None
+                else None
+            )
+            request = _proposal(plan, decision, sha, outcome.regime, comps)
+            result = plan.propose(request, "crew")
     except Exception as exc:  # a refused proposal is reported, not a crashed run
         outcome.message = f"{outcome.message}; proposal refused: {exc}".strip("; ")
         return outcome
@@ -115,7 +137,7 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
     headlines = inputs.headlines.get(symbol, [])
     try:
         query = AnalyzeQuery(symbol=symbol, timeframe=tf.value, asof=asof, headlines=headlines)
-        analysis = analyze_symbol(query)
+        analysis = analyze_symbol(query, plan.settings, inputs.news_sentiment.get(symbol))
         baseline = deterministic_decision(analysis, equity=inputs.equity, settings=plan.settings)
     except Exception as exc:  # unknown symbol, missing data: this symbol only
         return SymbolOutcome(symbol=symbol, status="error", message=f"analysis failed: {exc}")
@@ -127,22 +149,31 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
         status="ok",
         regime=regime,
         decision=baseline,
-        report=render_report(baseline, analysis),
+        report=_with_memory(render_report(baseline, analysis), inputs.memories.get(symbol, [])),
         analysis_sha256=sha,
     )
     gateway = plan.gateway
     if plan.config is None or gateway is None:
-        return _file(plan, fallback, sha)
+        return _file(plan, fallback, sha, analysis)
     if gateway.budget_reason:
         fallback.status, fallback.message = "stopped", gateway.budget_reason
         return fallback
     if gateway.down_reason:
         fallback.status = "fallback"
         fallback.message = f"deterministic fallback: {gateway.down_reason}"
-        return _file(plan, fallback, sha)
+        return _file(plan, fallback, sha, analysis)
 
     memories = inputs.memories.get(symbol, [])
-    ctx = SymbolContext(symbol, tf.value, analysis, baseline, headlines, asof, memories)
+    ctx = SymbolContext(
+        symbol,
+        tf.value,
+        analysis,
+        baseline,
+        headlines,
+        asof,
+        memories,
+        news_sentiment=inputs.news_sentiment.get(symbol),
+    )
     try:
         crew = build_crew(
             ctx,
@@ -164,7 +195,7 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
             return fallback
         fallback.status = "fallback"
         fallback.message = f"deterministic fallback: crew failed ({_short(cause)})"
-        return _file(plan, fallback, sha)
+        return _file(plan, fallback, sha, analysis)
 
     outputs = _task_outputs(crew)
     digest = json.dumps(analysis_digest(ctx, plan.settings), default=str)
@@ -184,9 +215,15 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
         },
         analysis_sha256=sha,
     )
-    return _file(plan, outcome, sha) if wants_proposal else outcome
+    return _file(plan, outcome, sha, analysis) if wants_proposal else outcome
 
 
 def _short(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _with_memory(report: str, memories: list[str]) -> str:
+    """The report with one line per past closed trade recalled (context, not a reason)."""
+    lines = [m.splitlines()[0][:200] for m in memories if m.startswith(("[outcome", "[refl"))]
+    return "\n".join([report, *(f"Memory: {line}" for line in lines)])

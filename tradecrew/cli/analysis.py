@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradecrew.cli.common import console, emit_json, fail, user_errors
+from tradecrew.cli.common import console, emit_json, err_console, user_errors
 
 if TYPE_CHECKING:
     from tradecrew.agents.llm import LLMConfig
@@ -60,7 +60,14 @@ def _finite(value: float) -> float | None:
 
 def regime(
     symbol: Annotated[str, typer.Argument(help="symbol or alias")],
-    timeframe: TimeframeOpt = "D1",
+    timeframe: Annotated[
+        str | None,
+        typer.Option(
+            "--timeframe",
+            "-t",
+            help="M1 M5 M15 M30 H1 H4 D1 W1 MN1 (default: a csv file's own, else D1)",
+        ),
+    ] = None,
     source: SourceOpt = None,
     history: Annotated[
         bool, typer.Option("--history", help="every bar, not just the last")
@@ -68,12 +75,14 @@ def regime(
     as_json: JsonOpt = False,
 ) -> None:
     """Market regime of SYMBOL (trending_bull, trending_bear, ranging, volatile), causal."""
-    from tradecrew.models import Timeframe
+    from tradecrew.cli.timeframes import choose_timeframe
     from tradecrew.tools.catalog import load_bars
     from tradecrew.tools.regime import regime_series
 
     with user_errors():
-        tf = Timeframe.parse(timeframe)
+        tf, note = choose_timeframe(symbol, timeframe, source)
+        if note:
+            err_console.print(note, highlight=False)
         bars = load_bars(symbol, tf, source, None, 10**9)
         series = regime_series(bars)
     if not history:
@@ -103,80 +112,27 @@ def regime(
     console.print(table)
 
 
-def _read_texts(path: Path) -> list[str]:
-    """Plain lines, or JSONL objects with a ``text`` field; blank lines are skipped."""
-    texts: list[str] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        fail(f"no such file: {path}")
-    except UnicodeDecodeError:
-        fail(f"{path} is not UTF-8 text")
-    for n, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped.startswith("{"):
-            try:
-                obj = json.loads(stripped)
-            except json.JSONDecodeError as exc:
-                fail(f"{path}:{n}: not valid JSON ({exc.msg})")
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                fail(f"{path}:{n}: a JSON line needs a string 'text' field")
-            texts.append(obj["text"])
-        else:
-            texts.append(line)
-    return texts
-
-
 def sentiment(
     texts: Annotated[list[str] | None, typer.Argument(help="headlines to score")] = None,
     file: Annotated[
-        Path | None, typer.Option("--file", "-f", help="plain lines or JSONL with 'text'")
+        Path | None,
+        typer.Option(
+            "--file",
+            "-f",
+            help="plain lines, JSON lines (.jsonl) or CSV (.csv) with 'text' and optional "
+            "'label'; with labels, accuracy, recall and confusion matrix are shown",
+        ),
     ] = None,
     backend: Annotated[
-        str | None, typer.Option("--backend", "-b", help="lexicon | finbert | llm")
+        str | None,
+        typer.Option("--backend", "-b", help="default: components.sentiment.backend"),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Score news headlines: positive, negative or neutral, with score and confidence."""
-    from tradecrew.config import get_settings
-    from tradecrew.tools.sentiment import BACKENDS, analyze_sentiment
+    from tradecrew.cli.sentiment_report import run_sentiment
 
-    items = list(texts or [])
-    if file is not None:
-        items += _read_texts(file)
-    if not items:
-        fail("give headlines as arguments or with --file PATH")
-    chosen = backend or get_settings().components.sentiment.backend
-    if chosen not in BACKENDS:
-        fail(f"unknown backend {chosen!r}; use one of {', '.join(BACKENDS)}")
-    with user_errors(RuntimeError):
-        results = analyze_sentiment(items, backend=chosen)
-    if as_json:
-        for r in results:
-            sys.stdout.write(
-                json.dumps(
-                    {"text": r.text, "label": r.label, "score": r.score, "confidence": r.confidence}
-                )
-                + "\n"
-            )
-        return
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title=f"sentiment ({chosen})")
-    for col in ("label", "score", "confidence", "text"):
-        table.add_column(col)
-    style = {"positive": "green", "negative": "red", "neutral": "yellow"}
-    for r in results:
-        table.add_row(
-            f"[{style[r.label]}]{r.label}[/]",
-            f"{r.score:+.2f}",
-            f"{r.confidence:.2f}",
-            escape(r.text),
-        )
-    console.print(table)
+    run_sentiment(list(texts or []), file, backend, as_json=as_json)
 
 
 def demo(
@@ -226,7 +182,9 @@ def config_check(as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json(summary)
         return
-    console.print_json(data=summary)
+    from tradecrew.cli.config_view import print_config_summary
+
+    print_config_summary(summary, console)
 
 
 def _llm_endpoint(config: LLMConfig | None) -> str:

@@ -4,29 +4,43 @@ from __future__ import annotations
 
 import time
 
-from rich.table import Table
+from rich.text import Text
 
 from tradecrew.cli.common import console, emit_json
+from tradecrew.cli.tables import Col, fit_table
+from tradecrew.prices import format_price
 from tradecrew.tools.analysis import AnalysisReport
 from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
 
 _STYLE = {"long": "green", "short": "red", "flat": "yellow"}
+_COLUMNS = [
+    Col("symbol"),
+    Col("data", priority=3),
+    Col("as of", priority=4),
+    Col("last", justify="right"),
+    Col("regime", wrap=True, priority=1),
+    Col("RSI", wrap=True, priority=2),
+    Col("signal"),
+    Col("conf.", justify="right"),
+    Col("vetoes", wrap=True, priority=5),
+]
 
 
-def _row(report: AnalysisReport) -> list[str]:
+def _row(report: AnalysisReport) -> list[str | Text]:
     sig = report.signal
     regime = (
         f"{report.regime.regime.value} ({report.regime.confidence:.2f})" if report.regime else "-"
     )
-    digits = 5 if report.last_price < 10 else 2
+    signal = Text(sig.direction.value, style=_STYLE[sig.direction.value])
+    signal.append(f" {sig.score:+.2f}")
     return [
         report.symbol,
         "synthetic" if report.synthetic else "real",
         f"{report.timestamp:%Y-%m-%d}",
-        f"{report.last_price:,.{digits}f}",
+        format_price(report.last_price, report.symbol, grouped=True),
         regime,
         f"{report.indicators.rsi:.0f} {report.indicators.rsi_state}",
-        f"[{_STYLE[sig.direction.value]}]{sig.direction.value}[/] {sig.score:+.2f}",
+        signal,
         f"{sig.confidence:.2f}",
         "; ".join(sig.vetoes) or "-",
     ]
@@ -54,12 +68,9 @@ def run_demo(watchlist: list[str], as_json: bool = False) -> list[AnalysisReport
         "(real S&P 500 / NASDAQ daily bars from the arch package; other symbols are "
         "seeded synthetic series, labelled as such)."
     )
-    table = Table(title="Daily watchlist")
-    for col in ("symbol", "data", "as of", "last", "regime", "RSI", "signal", "conf.", "vetoes"):
-        table.add_column(col)
-    for report in reports:
-        table.add_row(*_row(report))
-    console.print(table)
+    console.print(
+        fit_table(_COLUMNS, [_row(r) for r in reports], console=console, title="Daily watchlist")
+    )
     mtf = intraday.multi_timeframe
     if mtf is not None:
         tfs = "  ".join(

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from tradecrew.cli.common import (
     console,
@@ -22,6 +21,7 @@ from tradecrew.cli.common import (
     unavailable_errors,
     user_errors,
 )
+from tradecrew.cli.tables import Col, fit_table, price_text
 from tradecrew.text import one_line
 
 if TYPE_CHECKING:
@@ -62,11 +62,21 @@ def open_desk(reconcile: bool = True) -> Iterator[Desk]:
         desk.close()
 
 
+def _status_phrase(status: str, message: str) -> str:
+    """``vetoed by the risk engine``, ``filled (sent to the broker)``: the status once."""
+    if not message:
+        return f"[bold]{status}[/]"
+    if message.split(" ", 1)[0] == status:
+        rest = message[len(status) :]
+        return f"[bold]{status}[/]{escape(rest)}"
+    return f"[bold]{status}[/] ({escape(message)})"
+
+
 def _print_outcome(outcome: ProposalOutcome) -> None:
     p = outcome.proposal
     console.print(
-        f"[bold]{outcome.proposal_id}[/] {outcome.summary} -> [bold]{outcome.status.value}[/] "
-        f"{escape(outcome.message)}",
+        f"[bold]{outcome.proposal_id}[/] {outcome.summary} -> "
+        + _status_phrase(outcome.status.value, outcome.message),
         highlight=False,
     )
     if outcome.approved_quantity is not None and outcome.approved_quantity != p.quantity:
@@ -77,7 +87,7 @@ def _print_outcome(outcome: ProposalOutcome) -> None:
         o = outcome.order
         console.print(
             f"  order {o.id} {o.status.value}: filled {o.filled_quantity:g}"
-            + (f" @ {o.average_fill_price:.5g}" if o.average_fill_price else "")
+            + (f" @ {price_text(o.average_fill_price, o.symbol)}" if o.average_fill_price else "")
         )
     if outcome.status.value == "pending" and outcome.requires_human_approval:
         console.print(f"  approve with: tradecrew proposals approve {outcome.proposal_id}")
@@ -149,12 +159,18 @@ def proposals_list(
     if as_json:
         emit_json(items)
         return
-    table = Table(title="proposals")
-    table.add_column("id", no_wrap=True)
-    for col in ("created", "symbol", "side", "qty", "type", "status", "origin"):
-        table.add_column(col)
-    for p in items:
-        table.add_row(
+    cols = [
+        Col("id"),
+        Col("created", priority=3, wrap=True),
+        Col("symbol"),
+        Col("side"),
+        Col("qty", justify="right"),
+        Col("type", priority=2),
+        Col("status"),
+        Col("origin", priority=4),
+    ]
+    rows = [
+        [
             p.id,
             f"{p.created_at:%Y-%m-%d %H:%M:%S}",
             p.symbol,
@@ -163,7 +179,10 @@ def proposals_list(
             p.order_type.value,
             p.status.value,
             p.origin.value,
-        )
+        ]
+        for p in items
+    ]
+    table = fit_table(cols, rows, console=console, title="proposals")
     console.print(table)
 
 
@@ -224,12 +243,18 @@ def orders(
     if as_json:
         emit_json(items)
         return
-    table = Table(title=f"orders ({desk.mode.value})")
-    table.add_column("id", no_wrap=True)
-    for col in ("symbol", "side", "qty", "type", "status", "filled", "avg price"):
-        table.add_column(col)
-    for o in items:
-        table.add_row(
+    cols = [
+        Col("id"),
+        Col("symbol"),
+        Col("side"),
+        Col("qty", justify="right"),
+        Col("type", priority=2),
+        Col("status"),
+        Col("filled", justify="right", priority=1),
+        Col("avg price", justify="right", priority=1),
+    ]
+    rows = [
+        [
             o.id,
             o.symbol,
             o.side.value,
@@ -237,8 +262,11 @@ def orders(
             o.order_type.value,
             o.status.value,
             f"{o.filled_quantity:g}",
-            f"{o.average_fill_price:.6g}" if o.average_fill_price else "-",
-        )
+            price_text(o.average_fill_price, o.symbol) if o.average_fill_price else "-",
+        ]
+        for o in items
+    ]
+    table = fit_table(cols, rows, console=console, title=f"orders ({desk.mode.value})")
     console.print(table)
 
 
@@ -249,18 +277,26 @@ def positions(as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json(items)
         return
-    table = Table(title=f"positions ({desk.mode.value})")
-    for col in ("symbol", "quantity", "avg price", "mark", "unrealized", "realized"):
-        table.add_column(col)
-    for p in items:
-        table.add_row(
+    cols = [
+        Col("symbol"),
+        Col("quantity", justify="right"),
+        Col("avg price", justify="right"),
+        Col("mark", justify="right", priority=1),
+        Col("unrealized", justify="right"),
+        Col("realized", justify="right", priority=2),
+    ]
+    rows = [
+        [
             p.symbol,
             f"{p.quantity:g}",
-            f"{p.average_price:.6g}",
-            f"{p.market_price:.6g}" if p.market_price else "-",
+            price_text(p.average_price, p.symbol),
+            price_text(p.market_price, p.symbol) if p.market_price else "-",
             f"{p.unrealized_pnl:,.2f}",
             f"{p.realized_pnl:,.2f}",
-        )
+        ]
+        for p in items
+    ]
+    table = fit_table(cols, rows, console=console, title=f"positions ({desk.mode.value})")
     console.print(table)
 
 

@@ -60,20 +60,32 @@ def mcp(
     --insecure-network on a non-loopback address)."""
     if transport not in ("stdio", "http"):
         fail("--transport takes stdio or http")
-    from tradecrew.brokers import check_endpoint
-    from tradecrew.config import get_settings
-    from tradecrew.mcp_server import build_server
-    from tradecrew.mcp_server.auth import HttpAuthError
-    from tradecrew.mcp_server.http import HttpOptions, serve
-    from tradecrew.mcp_server.lazy import LazyDesk
+    import gc
+
+    # The SDK's imports build tens of thousands of objects; collecting between them only
+    # delays the first answer to the client (about a tenth of the start).
+    gc.disable()
+    try:
+        from tradecrew.config import get_settings
+        from tradecrew.mcp_server import build_server
+        from tradecrew.mcp_server.auth import HttpAuthError
+        from tradecrew.mcp_server.http import HttpOptions, serve
+        from tradecrew.mcp_server.lazy import LazyDesk
+    finally:
+        gc.enable()
 
     live = live or live_requested()
     if live and not get_settings().broker.live_trading:
         fail("live trading needs both TRADECREW_BROKER__LIVE_TRADING=true and --live")
-    with user_errors():
-        # What is known without the network refuses now (a live Alpaca endpoint without
-        # both opt-ins); the desk itself opens on first use and refuses the same way there.
-        check_endpoint(get_settings(), live)
+    if get_settings().broker.name != "paper":
+        # The brokers package loads pandas and the paper venue: the default (paper) server
+        # answers its client first and opens them on first use.
+        from tradecrew.brokers import check_endpoint
+
+        with user_errors():
+            # What is known without the network refuses now (a live Alpaca endpoint without
+            # both opt-ins); the desk itself opens on first use and refuses the same way there.
+            check_endpoint(get_settings(), live)
     desk = LazyDesk(lambda: _open_desk(live))
     with user_errors(HttpAuthError):
         http = HttpOptions(
@@ -101,6 +113,13 @@ def mcp(
         )
     try:
         if transport == "stdio":
+            if sys.stdin.isatty():
+                # A person started it by hand: say why nothing seems to happen.
+                print(
+                    "tradecrew mcp: waiting for an MCP client on stdin (stdio transport); "
+                    "add it to your client's configuration, or press Ctrl-C to stop",
+                    file=sys.stderr,
+                )
             server.run("stdio")
         else:
             serve(server, http)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
+from tradecrew.prices import format_price
+
 if TYPE_CHECKING:
     from tradecrew.tools.analysis import AnalysisReport
 
@@ -35,7 +37,7 @@ def analysis_tables(report: AnalysisReport) -> list[Table | Text]:
     header = Text(
         f"{report.symbol} {report.timeframe} · {report.bars} bars to "
         f"{report.timestamp:%Y-%m-%d %H:%M} UTC · "
-        f"last {_num(report.last_price, 5 if report.last_price < 10 else 2)} · "
+        f"last {format_price(report.last_price, report.symbol, grouped=True)} · "
         f"source {report.source}" + (" (SYNTHETIC)" if report.synthetic else ""),
         style="bold",
     )
@@ -59,7 +61,8 @@ def analysis_tables(report: AnalysisReport) -> list[Table | Text]:
         "indicators",
         f"RSI {ind.rsi:.1f} ({ind.rsi_state}), MACD {ind.macd_state}, Stoch {ind.stoch_k:.0f} "
         f"({ind.stoch_state}), MFI {ind.mfi:.0f}, ADX {ind.adx:.0f} {ind.trend_strength} "
-        f"{ind.trend_direction}, Bollinger {ind.bollinger_position}, ATR {_num(ind.atr, 4)}",
+        f"{ind.trend_direction}, Bollinger {ind.bollinger_position}, "
+        f"ATR {format_price(ind.atr, report.symbol, grouped=True)}",
     )
     if report.regime:
         probs = ", ".join(f"{k} {v:.2f}" for k, v in report.regime.probabilities.items())

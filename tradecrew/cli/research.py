@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from tradecrew.cli.common import console, emit_json, user_errors
+from tradecrew.instruments import normalize_symbol
 
 
 def report(
@@ -53,20 +55,38 @@ memory_app = typer.Typer(
 
 @memory_app.command("search")
 def memory_search(
-    query: Annotated[str, typer.Argument(help="what to look for")],
+    query: Annotated[str, typer.Argument(help="what to look for, in plain words")],
     symbol: Annotated[str | None, typer.Option("--symbol")] = None,
     regime: Annotated[str | None, typer.Option("--regime")] = None,
     kind: Annotated[
         str | None, typer.Option("--kind", help="report|decision|outcome|reflection")
     ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="remembered at or after (ISO date/time, UTC)")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="remembered at or before (ISO date/time, UTC)")
+    ] = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="win|loss: closed trades by their P&L")
+    ] = None,
     k: Annotated[int, typer.Option("--k", min=1, max=100)] = 5,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Find similar past reports, decisions, outcomes and reflections."""
+    """Find similar past reports, decisions, outcomes and reflections ("gold trending")."""
     from tradecrew.memory import DeskMemory
 
     with user_errors():
-        items = DeskMemory().recall(query, symbol=symbol, regime=regime, kind=kind, k=k)
+        items = DeskMemory.from_settings().search(
+            query,
+            symbol=normalize_symbol(symbol) if symbol else None,
+            regime=regime,
+            kind=kind,
+            since=_when(since, "--since"),
+            until=_when(until, "--until"),
+            outcome=outcome,
+            k=k,
+        )
     if as_json:
         emit_json(items)
         return
@@ -75,9 +95,21 @@ def memory_search(
     for item in items:
         console.print(
             f"[bold]{item.kind}[/] {item.symbol or '-'} {item.regime or '-'} "
-            f"(distance {item.distance:.3f}): {escape(item.text[:200])}",
+            f"(score {item.score or 0:.4f}, distance {item.distance or 0:.3f}): "
+            f"{escape(' / '.join(item.text.splitlines())[:200])}",
             highlight=False,
         )
+
+
+def _when(text: str | None, flag: str) -> datetime | None:
+    """An ISO date or time as UTC (a bare date is its midnight)."""
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{flag} must be an ISO date or time, got {text!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def register(app: typer.Typer) -> None:

@@ -53,6 +53,9 @@ def risk_status(as_json: JsonOpt = False) -> None:
     )
     for ccy, value in status.exposure.items():
         console.print(f"  {ccy}: {value:,.0f}")
+    from tradecrew.cli.risk_view import limits_table
+
+    console.print(limits_table(status, console))
 
 
 @risk_app.command("kill-switch")

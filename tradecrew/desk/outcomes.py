@@ -43,19 +43,21 @@ class ProposalOutcome(_Out):
     def summary(self) -> str:
         """The order as a person reads it, at the risk-approved size when there is one:
         ``buy 2 XAUUSD market take profit 2450 (paper account)``."""
+        from tradecrew.prices import format_price
+
         p = self.proposal
-        parts = [
-            f"{p.side.value} {self.approved_quantity or p.quantity:g} {p.symbol}",
-            p.order_type.value,
-        ]
+        parts = [f"{p.side.value} {self.approved_quantity or p.quantity:g} {p.symbol}"]
+        # A limit or stop order is named by its price ("limit 1.05"), a market order by kind.
+        if not (p.limit_price or p.stop_price):
+            parts.append(p.order_type.value)
         for label, value in (
-            ("limit", p.limit_price),
             ("stop", p.stop_price),
+            ("limit", p.limit_price),
             ("stop loss", p.stop_loss),
             ("take profit", p.take_profit),
         ):
             if value:
-                parts.append(f"{label} {value:g}")
+                parts.append(f"{label} {format_price(value, p.symbol)}")
         return " ".join(parts) + f" ({self.mode.value} account)"
 
 

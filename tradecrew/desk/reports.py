@@ -84,6 +84,9 @@ def explain(desk: Desk, proposal_id: str) -> Explanation:
         approvals=desk.ledger.approvals(proposal.id),
         orders=desk.ledger.orders(proposal_id=proposal.id),
         audit=desk.ledger.audit_log(50, entity="proposal", entity_id=proposal.id),
-        summary=f"{proposal.status.value}; {summary}",
+        # The status leads, once: "vetoed: ...", "filled; approved for 2".
+        summary=summary
+        if summary.startswith(proposal.status.value)
+        else f"{proposal.status.value}; {summary}",
         mode=desk.mode,
     )

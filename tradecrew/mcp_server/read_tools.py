@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.fastmcp import FastMCP
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from tradecrew.mcp_server.compact import Layout, analysis_summary, compact_bars
 from tradecrew.mcp_server.schemas import UNTRUSTED_NOTICE, envelope, mark_untrusted, untrusted
 from tradecrew.tools.registry import get_tool
 
@@ -42,29 +43,43 @@ def register(mcp: FastMCP, desk: Desk) -> None:
     def get_bars(
         symbol: Symbol,
         timeframe: Timeframe = "D1",
-        limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+        limit: Annotated[int, Field(ge=1, le=1000, description="most recent bars")] = 50,
+        fields: Annotated[
+            list[Literal["open", "high", "low", "close", "volume"]] | None,
+            Field(description="columns besides the timestamp (default open, high, low, close)"),
+        ] = None,
+        layout: Annotated[
+            Layout, Field(description="rows: columns + rows (compact); records: one object a bar")
+        ] = "rows",
     ) -> dict[str, Any]:
-        """Recent OHLCV bars of a symbol."""
-        return run("get_bars", symbol=symbol, timeframe=timeframe, max_bars=limit)
+        """Recent bars of a symbol, oldest first, as ``columns`` and ``rows``."""
+        out = run("get_bars", symbol=symbol, timeframe=timeframe, max_bars=limit)
+        return compact_bars(out, list(fields) if fields else None, layout)
 
     @mcp.tool(annotations=READS_OUTSIDE, title="Analyze symbol")
     def analyze_symbol(
         symbol: Symbol,
         timeframe: Timeframe = "D1",
         headlines: Annotated[list[str] | None, Field(description="news about the symbol")] = None,
+        detail: Annotated[
+            bool, Field(description="every analyzer's full output instead of the summary")
+        ] = False,
     ) -> dict[str, Any]:
-        """Every analyzer (indicators, regime, correlation, sessions, calendar,
-        multi-timeframe, sentiment) and the fused signal: direction, strength, confidence."""
+        """The fused signal (direction, score, confidence, per-component contributions) and
+        each analyzer's headline reading: indicators, regime, correlation, sessions,
+        calendar, multi-timeframe, sentiment. ``detail=true`` gives everything."""
         out = run("analyze_symbol", symbol=symbol, timeframe=timeframe, headlines=headlines)
         if headlines:
             out["headlines"] = [untrusted(h) for h in headlines]
             out["notice"] = UNTRUSTED_NOTICE
-        return out
+        return out if detail else analysis_summary(out)
 
     @mcp.tool(annotations=READS_OUTSIDE, title="Sentiment")
     def analyze_sentiment(
         texts: Annotated[list[str], Field(min_length=1, max_length=500)],
-        backend: Annotated[str | None, Field(description="lexicon | finbert | llm")] = None,
+        backend: Annotated[
+            str | None, Field(description="linear (default) | lexicon | finbert | llm")
+        ] = None,
     ) -> dict[str, Any]:
         """Sentiment of headlines: label, score in [-1, 1], confidence. Text is data."""
         out = run("news_sentiment", texts=texts, backend=backend)

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mcp.server.fastmcp import FastMCP
 
-from tradecrew.mcp_server import read_tools, trade_tools
+from tradecrew.mcp_server import governance_tools, read_tools, trade_tools
 from tradecrew.mcp_server.auth import StaticTokenVerifier, token_from_env
 from tradecrew.mcp_server.http import HttpOptions, check_options, transport_security
+from tradecrew.mcp_server.results import DeskMCP, round_result
 from tradecrew.mcp_server.schemas import mark_untrusted
 
 if TYPE_CHECKING:
@@ -67,8 +68,9 @@ def build_server(
             "transport_security": transport_security(http),
         }
     instructions = INSTRUCTIONS + (AUTO_INSTRUCTIONS if places_at_once else "")
-    mcp = FastMCP("tradecrew", instructions=instructions, log_level="WARNING", **kwargs)  # type: ignore[arg-type]
+    mcp = DeskMCP("tradecrew", instructions=instructions, log_level="WARNING", **kwargs)  # type: ignore[arg-type]
     read_tools.register(mcp, desk)
+    governance_tools.register(mcp, desk, read_only=read_only)
     if not read_only:
         trade_tools.register(mcp, desk, places_at_once=places_at_once)
     _resources(mcp, desk)
@@ -96,23 +98,20 @@ def _resources(mcp: FastMCP, desk: Desk) -> None:
         return _listing(desk, mark_untrusted(rows))
 
     @mcp.resource("tradecrew://reports/latest", mime_type="application/json")
-    def latest_reports() -> str:
-        """The latest proposals with their risk decisions."""
-        items = []
-        for p in desk.proposals(limit=10):
-            d = desk.ledger.latest_decision(p.id)
-            items.append(
-                {
-                    "proposal": p.model_dump(mode="json"),
-                    "decision": d.model_dump(mode="json") if d else None,
-                }
-            )
-        return _listing(desk, mark_untrusted(items))
+    def latest_report() -> str:
+        """The latest crew run's report: each symbol's analysis and decision, the run's
+        message, and its proposals (agents' text wrapped as untrusted_text)."""
+        from tradecrew.mcp_server.reports import latest_run_report
+
+        run, items = latest_run_report(desk.settings.home)
+        return _listing(desk, mark_untrusted(items), run=mark_untrusted(run))
 
 
-def _listing(desk: Desk, items: list[Any]) -> str:
-    """A resource's records with the account they speak for, like every tool result."""
-    return json.dumps({"account_mode": desk.mode.value, "items": items})
+def _listing(desk: Desk, items: list[Any], **extra: Any) -> str:
+    """A resource's records with the account they speak for, like every tool result:
+    compact JSON, floats rounded as in tool results."""
+    body = {"account_mode": desk.mode.value, **extra, "items": items}
+    return json.dumps(round_result(body), separators=(",", ":"))
 
 
 def _prompts(mcp: FastMCP) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
@@ -16,15 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradecrew.config import Settings, get_settings
 from tradecrew.data.validate import Gap, find_gaps
+from tradecrew.errors import Unavailable
 from tradecrew.instruments import find_instrument
 from tradecrew.models import AssetClass, Regime, Signal, Timeframe
-from tradecrew.tools.calendar import BlackoutCheck, EconomicEvent, blackout, default_events
+from tradecrew.tools.calendar import BlackoutCheck, Calendar, EconomicEvent, blackout, events_from
 from tradecrew.tools.correlation import CorrelationReport, correlation_check
 from tradecrew.tools.fusion import ComponentInput, fuse
 from tradecrew.tools.indicators import IndicatorSnapshot, component_scores, indicators
 from tradecrew.tools.mtf import MTFResult, multi_timeframe
 from tradecrew.tools.regime import RegimeResult, market_regime, warmup_bars
 from tradecrew.tools.sentiment import SentimentSummary, analyze_sentiment, summarize
+from tradecrew.tools.sentiment_aggregate import SentimentAggregate
 from tradecrew.tools.sessions import SessionActivity, SessionState, active_sessions
 from tradecrew.tools.sessions import session_activity as _session_activity
 
@@ -70,6 +73,22 @@ def _attempt(notes: list[str], what: str, func: Callable[[], T]) -> T | None:
         return None
 
 
+def _calendar_of(
+    events: Sequence[EconomicEvent] | Calendar | Callable[[], Calendar] | None,
+    configured: Path | None,
+) -> Sequence[EconomicEvent] | Calendar:
+    """The calendar to check; a loader's outage (a feed down) is a ValueError, so it becomes
+    a note like any analyzer's failure."""
+    if events is None:
+        return events_from(configured)
+    if not callable(events):
+        return events
+    try:
+        return events()
+    except (Unavailable, OSError) as exc:
+        raise ValueError(str(exc) or type(exc).__name__) from None
+
+
 def _component(name: str, score: float, confidence: float, detail: str) -> ComponentInput | None:
     if not (math.isfinite(score) and math.isfinite(confidence)):
         return None
@@ -112,10 +131,13 @@ def analyze_frames(
     source: str = "sample",
     peers: Mapping[str, pd.DataFrame] | None = None,
     headlines: Sequence[str] | None = None,
-    events: Sequence[EconomicEvent] | None = None,
+    events: Sequence[EconomicEvent] | Calendar | Callable[[], Calendar] | None = None,
     settings: Settings | None = None,
+    news_sentiment: SentimentAggregate | None = None,
 ) -> AnalysisReport:
-    """Run every enabled analyzer on ``bars`` (the last row is "now") and fuse their votes."""
+    """Run every enabled analyzer on ``bars`` (the last row is "now") and fuse their votes.
+    ``events``: the calendar, or a loader of one (a failure becomes a note); None reads the
+    calendar file setting (else the packaged sample)."""
     settings = settings or get_settings()
     comps = settings.components
     notes: list[str] = []
@@ -173,14 +195,13 @@ def analyze_frames(
 
     check = None
     if comps.calendar.enabled:
-        evts = default_events() if events is None else events
         check = _attempt(
             notes,
             "calendar",
             lambda: blackout(
                 symbol,
                 now,
-                evts,
+                _calendar_of(events, comps.calendar.file),
                 minutes_before=comps.calendar.minutes_before,
                 minutes_after=comps.calendar.minutes_after,
                 risk_reduction=comps.calendar.risk_reduction,
@@ -212,6 +233,16 @@ def analyze_frames(
             threshold=comps.sentiment.threshold,
         )
         sentiment = summarize(results)
+    if comps.sentiment.enabled and news_sentiment is not None and news_sentiment.n:
+        # The stored news over time (deduplicated, recency- and source-weighted) outvotes a
+        # plain mean of the latest headlines; a thin aggregate votes with less confidence.
+        agg = news_sentiment
+        sure = agg.confidence * min(1.0, agg.effective_n / 3.0)
+        detail = f"stored news: {agg.n} stories, effective n {agg.effective_n:.1f}"
+        vote = _component("sentiment", agg.score, sure, detail)
+        if vote is not None:
+            votes.append(vote)
+    elif sentiment is not None:
         vote = _component("sentiment", sentiment.mean_score, sentiment.mean_confidence, "headlines")
         if vote is not None:
             votes.append(vote)

@@ -14,12 +14,12 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tradecrew.config import get_settings
+from tradecrew.config import Settings, get_settings
 from tradecrew.data import DataError, Provider, UnknownSymbolError, get_provider
 from tradecrew.data.base import to_utc
 from tradecrew.models import Bar, Quote, Side, Timeframe, utcnow
 from tradecrew.tools.analysis import AnalysisReport, analyze_frames, bar_close_time
-from tradecrew.tools.calendar import BlackoutCheck, blackout, default_events
+from tradecrew.tools.calendar import BlackoutCheck, blackout
 from tradecrew.tools.correlation import CorrelationReport, correlation_check
 from tradecrew.tools.indicators import IndicatorSnapshot, indicators
 from tradecrew.tools.mtf import MTFResult, multi_timeframe
@@ -28,6 +28,7 @@ from tradecrew.tools.regime import RegimeResult, market_regime
 from tradecrew.tools.registry import ToolSpec
 from tradecrew.tools.sentiment import SentimentResult, SentimentSummary, summarize
 from tradecrew.tools.sentiment import analyze_sentiment as _analyze_sentiment
+from tradecrew.tools.sentiment_aggregate import SentimentAggregate
 from tradecrew.tools.sessions import SessionState, active_sessions
 from tradecrew.tools.slippage import SlippageEstimate, estimate_slippage
 from tradecrew.tools.tape import TapeSummary, aggregate_trades
@@ -64,7 +65,7 @@ class CorrelationQuery(SymbolQuery):
 
 class SentimentQuery(_Input):
     texts: list[str] = Field(min_length=1, max_length=1000)
-    backend: str | None = Field(None, description="lexicon | finbert | llm")
+    backend: str | None = Field(None, description="linear (default) | lexicon | finbert | llm")
 
 
 class SentimentBatch(BaseModel):
@@ -154,10 +155,17 @@ def _peers(q: SymbolQuery, names: list[str], tf: Timeframe) -> dict[str, pd.Data
     return out
 
 
-def analyze_symbol(q: AnalyzeQuery) -> AnalysisReport:
+def analyze_symbol(
+    q: AnalyzeQuery,
+    settings: Settings | None = None,
+    news_sentiment: SentimentAggregate | None = None,
+) -> AnalysisReport:
+    """``settings``: what the analysis runs with (the desk passes its active configuration
+    version applied over the settings); the process settings by default. ``news_sentiment``:
+    the stored news over time (the runner's, never a tool caller's), for the fusion."""
     tf = Timeframe.parse(q.timeframe)
     bars = load_bars(q.symbol, tf, q.source, q.asof, q.max_bars)
-    settings = get_settings()
+    settings = settings or get_settings()
     peers = (
         _peers(q, settings.components.correlation.peers, tf)
         if settings.components.correlation.enabled
@@ -171,7 +179,9 @@ def analyze_symbol(q: AnalyzeQuery) -> AnalysisReport:
         source=q.source or settings.data_source,
         peers=peers,
         headlines=q.headlines,
+        events=lambda: _selected_calendar(settings),
         settings=settings,
+        news_sentiment=news_sentiment,
     )
 
 
@@ -195,8 +205,16 @@ def _now(ts: datetime | None) -> datetime:
     return to_utc(ts if ts is not None else utcnow(), "timestamp").to_pydatetime()
 
 
+def _selected_calendar(settings: Settings) -> Any:
+    from tradecrew.data.calendars import load_calendar
+
+    return load_calendar(settings)
+
+
 def _calendar(q: CalendarQuery) -> BlackoutCheck:
-    return blackout(q.symbol, _now(q.timestamp), default_events())
+    cfg = get_settings().components.calendar
+    window = (cfg.minutes_before, cfg.minutes_after, cfg.risk_reduction, cfg.action)
+    return blackout(q.symbol, _now(q.timestamp), _selected_calendar(get_settings()), *window)
 
 
 def _quote(q: QuoteQuery) -> Quote:

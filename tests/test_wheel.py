@@ -1,0 +1,95 @@
+"""The built wheel carries what an installed desk needs: the default crew and the examples.
+
+Built with ``uv build --wheel`` from this checkout; the wheel's package is then run on its
+own (from a folder without a crew.yaml), as an installed desk would be.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not on PATH")
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [uv, "build", "--wheel", "--out-dir", str(out), str(REPO)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return next(out.glob("tradecrew-*.whl"))
+
+
+def test_the_wheel_holds_the_default_crew_and_the_examples(wheel: Path):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "tradecrew/crew.yaml" in names
+    for example in ("XAUUSD_D1_mt5.csv", "EURUSD_H1.csv", "headlines.jsonl"):
+        assert f"tradecrew/data/examples/{example}" in names
+    packaged = zipfile.ZipFile(wheel).read("tradecrew/crew.yaml")
+    assert packaged == (REPO / "crew.yaml").read_bytes()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_installed_llm_run_uses_the_packaged_crew(wheel: Path, tmp_path: Path):
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(site)
+    elsewhere = tmp_path / "work"  # no crew.yaml here
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADECREW_", "OPENAI_"))}
+    env.update(PYTHONPATH=str(site), TRADECREW_HOME=str(tmp_path / "home"))
+
+    def tradecrew(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tradecrew", *args],
+            cwd=elsewhere,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    checked = tradecrew("config", "check", "--json")
+    assert checked.returncode == 0, checked.stderr
+    config = json.loads(checked.stdout)
+    assert config["crew_file"] == str(site / "tradecrew" / "crew.yaml")
+    assert config["crew_file_origin"] == "packaged default" and config["tasks"]
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    ran = tradecrew(
+        "crew",
+        "run",
+        "--symbols",
+        "XAUUSD",
+        "--llm",
+        "m",
+        "--base-url",
+        url,
+        "--fallback",
+        "deterministic",
+        "--dry-run",
+        "--no-remember",
+        "--json",
+    )
+    assert ran.returncode == 0, ran.stderr
+    message = json.loads(ran.stdout)["message"]
+    assert message.startswith("LLM mode") and "defines no tasks" not in message
