@@ -421,6 +421,9 @@ class ServeSettings(_Section):
     )
     ab_check_seconds: float = Field(3600.0, gt=0)
     automl_check_seconds: float = Field(3600.0, gt=0)
+    telegram_poll_seconds: float = Field(
+        5.0, gt=0, description="Telegram approve/reject presses, when an approver chat is set"
+    )
     misfire_grace_seconds: float = Field(
         30.0, gt=0, description="a run later than this is skipped, not replayed"
     )

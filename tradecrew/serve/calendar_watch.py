@@ -15,6 +15,7 @@ EVERY = timedelta(seconds=60)
 
 class CalendarWatch:
     def __init__(self, settings: Settings, *, live: bool) -> None:
+        self.settings = settings
         self.cfg = settings.components.calendar
         self.live = live
         self._read_at: datetime | None = None
@@ -26,15 +27,17 @@ class CalendarWatch:
         if self._read_at is not None and now - self._read_at < EVERY:
             return
         self._read_at = now
-        from tradecrew.tools.calendar import events_from, is_synthetic, real_events
+        from tradecrew.data.calendars import load_calendar
+        from tradecrew.errors import Unavailable
 
         try:
-            events = events_from(self.cfg.file)
-            if self.live and not self.cfg.sample_with_live and is_synthetic(events):
-                events = real_events(events)
-            ordered = sorted(events, key=lambda e: e.time)
-            self._events, self._times, self._error = tuple(ordered), [e.time for e in ordered], None
-        except (ValueError, OSError) as exc:
+            # The source the gate reads (sample file, the weekly forex feed, OpenBB).
+            calendar = load_calendar(self.settings)
+            if self.live and not self.cfg.sample_with_live and calendar.synthetic:
+                calendar = calendar.real()
+            ordered = calendar.events
+            self._events, self._times, self._error = ordered, [e.time for e in ordered], None
+        except (ValueError, OSError, Unavailable) as exc:
             self._events, self._times = (), []
             self._error = one_line(str(exc) or type(exc).__name__, 300)
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from tradecrew.alerts.events import AlertEvent, AlertKind, Severity
 from tradecrew.models import utcnow
 from tradecrew.serve.metrics import DeskMetrics
 from tradecrew.serve.quotes import QuoteBook
@@ -67,8 +68,16 @@ class Jobs:
                 return True
             except Exception as exc:
                 self.metrics.errors.labels(kind="watch" if name == "watch" else "job").inc()
-                self.log.error(
-                    "job_failed", job=name, error=one_line(f"{type(exc).__name__}: {exc}")
+                error = one_line(f"{type(exc).__name__}: {exc}")
+                self.log.error("job_failed", job=name, error=error)
+                self.desk.alerts.send(
+                    AlertEvent(
+                        kind=AlertKind.ERROR,
+                        title=f"serve job failed: {name}",
+                        text=error,
+                        severity=Severity.WARNING,
+                        key=f"job:{name}",
+                    )
                 )
                 return False
             finally:

@@ -47,6 +47,11 @@ def steps(jobs: Jobs, cfg: ServeSettings) -> dict[str, object]:
         named[f"crew_{tf}"] = jobs.guarded(f"crew_{tf}", partial(jobs.crew, tf))
     for name in OPTIONAL:
         named[name] = jobs.guarded(name, partial(jobs.optional, name))
+    if jobs.desk.settings.alerts.telegram_approves:
+        from tradecrew.alerts.telegram_poll import poll_job
+
+        # Approve/reject presses from the configured approver chat (a channel of its own).
+        named["telegram_poll"] = jobs.guarded("telegram_poll", partial(poll_job, jobs.desk))
     return named
 
 
@@ -83,4 +88,11 @@ def build(jobs: Jobs, cfg: ServeSettings, workers: int = 4) -> BackgroundSchedul
         ("automl_check", cfg.automl_check_seconds),
     ):
         scheduler.add_job(named[name], IntervalTrigger(seconds=seconds), id=name, name=name)
+    if "telegram_poll" in named:
+        scheduler.add_job(
+            named["telegram_poll"],
+            IntervalTrigger(seconds=cfg.telegram_poll_seconds),
+            id="telegram_poll",
+            name="telegram_poll",
+        )
     return scheduler

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from tradecrew.alerts.events import AlertEvent, AlertKind, Severity
 from tradecrew.desk.context import market_open
 from tradecrew.instruments import find_instrument
 from tradecrew.models import Account, Position, TradingState, utcnow
@@ -222,4 +223,23 @@ class Watcher:
         for f in findings:
             if f"{f.kind}:{f.target}" not in self._told:
                 self.log.warning("risk_finding", kind=f.kind, reason=f.reason)
+                self.desk.alerts.send(finding_alert(f))
         self._told = keys
+
+
+def finding_alert(finding: Finding) -> AlertEvent:
+    """The alert a person gets when the watch first sees a finding (deduplicated by the
+    alerter too, so a finding that comes and goes does not flood the channel)."""
+    kind = {
+        "stale_data": AlertKind.STALE_DATA,
+        "calendar": AlertKind.ERROR,
+        "blackout": AlertKind.LIMIT_BREACH,
+    }.get(finding.kind, AlertKind.LIMIT_BREACH)
+    halted = finding.target is TradingState.HALTED
+    return AlertEvent(
+        kind=kind,
+        title=f"risk watch: {finding.kind.replace('_', ' ')}",
+        text=finding.reason,
+        severity=Severity.CRITICAL if halted else Severity.WARNING,
+        key=f"watch:{finding.kind}:{finding.target}",
+    )
