@@ -52,3 +52,14 @@ def test_the_sample_source_keeps_d1_as_the_default():
     out = cli("regime", "SPX", "--json")
     assert out.exit_code == 0 and out.stderr == ""
     assert _rows(out.stdout)[-1]["timestamp"].endswith("T00:00:00+00:00")
+
+
+def test_analyze_reads_an_hourly_file_as_hourly_and_says_when_it_resamples(examples: Path):
+    source = f"csv:{examples / 'EURUSD_H1.csv'}"
+    own = cli("analyze", "EURUSD", "--source", source, "--json")
+    assert own.exit_code == 0, own.output
+    assert json.loads(own.stdout)["timeframe"] == "H1" and own.stderr == ""
+    # 500 hourly bars make 21 daily ones: the note says why the indicators then refuse.
+    daily = cli("analyze", "EURUSD", "-t", "D1", "--source", source, "--json")
+    assert "resampling H1 bars to D1" in daily.stderr
+    assert daily.exit_code == 2 and "needs at least" in daily.stderr

@@ -29,7 +29,14 @@ DEMO_WATCHLIST = ("XAUUSD", "EURUSD", "GBPUSD", "SPX", "NDX", "BTCUSD")
 
 def analyze(
     symbol: Annotated[str, typer.Argument(help="symbol or alias: XAUUSD, gold, EURUSD, SPX")],
-    timeframe: TimeframeOpt = "D1",
+    timeframe: Annotated[
+        str | None,
+        typer.Option(
+            "--timeframe",
+            "-t",
+            help="M1 M5 M15 M30 H1 H4 D1 W1 MN1 (default: a csv file's own, else D1)",
+        ),
+    ] = None,
     source: SourceOpt = None,
     headline: Annotated[
         list[str] | None, typer.Option("--headline", help="news headline to score (repeatable)")
@@ -37,13 +44,15 @@ def analyze(
     as_json: JsonOpt = False,
 ) -> None:
     """Run every analyzer on SYMBOL and fuse them into one signal."""
+    from tradecrew.cli.timeframes import choose_timeframe
     from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
 
     with user_errors():
+        tf, note = choose_timeframe(symbol, timeframe, source)
+        if note:
+            err_console.print(note, highlight=False)
         report = analyze_symbol(
-            AnalyzeQuery(
-                symbol=symbol, timeframe=timeframe, source=source, headlines=headline or []
-            )
+            AnalyzeQuery(symbol=symbol, timeframe=tf, source=source, headlines=headline or [])
         )
     if as_json:
         emit_json(report)
