@@ -421,6 +421,9 @@ class ServeSettings(_Section):
     )
     ab_check_seconds: float = Field(3600.0, gt=0)
     automl_check_seconds: float = Field(3600.0, gt=0)
+    stream_quotes: bool = Field(
+        True, description="stream the watchlist's quotes when the data source streams (alpaca)"
+    )
     telegram_poll_seconds: float = Field(
         5.0, gt=0, description="Telegram approve/reject presses, when an approver chat is set"
     )

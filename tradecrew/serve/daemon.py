@@ -23,6 +23,7 @@ from tradecrew.serve.lock import HomeLock
 from tradecrew.serve.metrics import DeskMetrics
 from tradecrew.serve.ready import reasons
 from tradecrew.serve.scheduler import build, steps
+from tradecrew.serve.streams import close_streams, open_streams
 
 if TYPE_CHECKING:
     from tradecrew.desk import Desk
@@ -75,6 +76,7 @@ class Daemon:
     def run(self) -> int:
         scheduler = build(self.jobs, self.desk.settings.serve)
         scheduler.start()
+        streams = open_streams(self.desk, self.jobs.quotes, self.options.watchlist, self.log)
         self.log.info(
             "serve_started",
             pid=os.getpid(),
@@ -87,6 +89,7 @@ class Daemon:
             pass
         self.jobs.stopping.set()
         scheduler.shutdown(wait=False)
+        close_streams(streams)
         left = self.jobs.wait_idle(self.desk.settings.serve.shutdown_seconds)
         if self.http is not None:
             self.http.close()
