@@ -24,19 +24,21 @@ TimeframeOpt = Annotated[
     str, typer.Option("--timeframe", "-t", help="M1 M5 M15 M30 H1 H4 D1 W1 MN1")
 ]
 
+FileTimeframeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--timeframe",
+        "-t",
+        help="M1 M5 M15 M30 H1 H4 D1 W1 MN1 (default: a csv file's own, else D1)",
+    ),
+]
+
 DEMO_WATCHLIST = ("XAUUSD", "EURUSD", "GBPUSD", "SPX", "NDX", "BTCUSD")
 
 
 def analyze(
     symbol: Annotated[str, typer.Argument(help="symbol or alias: XAUUSD, gold, EURUSD, SPX")],
-    timeframe: Annotated[
-        str | None,
-        typer.Option(
-            "--timeframe",
-            "-t",
-            help="M1 M5 M15 M30 H1 H4 D1 W1 MN1 (default: a csv file's own, else D1)",
-        ),
-    ] = None,
+    timeframe: FileTimeframeOpt = None,
     source: SourceOpt = None,
     headline: Annotated[
         list[str] | None, typer.Option("--headline", help="news headline to score (repeatable)")
@@ -69,14 +71,7 @@ def _finite(value: float) -> float | None:
 
 def regime(
     symbol: Annotated[str, typer.Argument(help="symbol or alias")],
-    timeframe: Annotated[
-        str | None,
-        typer.Option(
-            "--timeframe",
-            "-t",
-            help="M1 M5 M15 M30 H1 H4 D1 W1 MN1 (default: a csv file's own, else D1)",
-        ),
-    ] = None,
+    timeframe: FileTimeframeOpt = None,
     source: SourceOpt = None,
     history: Annotated[
         bool, typer.Option("--history", help="every bar, not just the last")
