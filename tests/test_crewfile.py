@@ -207,6 +207,8 @@ def test_a_symbol_alias_cannot_loosen_a_unit_limit(
         ({"hybrid_ai": {"components": {"live_trading": True}}}, "live_trading"),
         ({"hybrid_ai": {"llm": {"base_url": "http://x"}}}, "hybrid_ai.llm"),
         ({"hybrid_ai": {"database_url": "sqlite:///x"}}, "hybrid_ai.database_url"),
+        # Whose Telegram chat approves is the environment's alone.
+        ({"hybrid_ai": {"alerts": {"telegram_approver_chat_id": "42"}}}, "hybrid_ai.alerts"),
     ],
 )
 def test_secrets_broker_live_and_approval_settings_are_refused(

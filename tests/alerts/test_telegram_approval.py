@@ -241,3 +241,45 @@ def test_the_serve_job_acts_on_presses_and_counts_an_outage(
     unconfigured = alert_desk(home / "other", telegram, approver=None)
     assert poll_job(unconfigured) is None
     unconfigured.close()
+
+
+def test_hostile_updates_neither_break_the_poll_nor_open_anything(
+    home: Path, telegram: FakeTelegram
+) -> None:
+    """A Bot API stand-in (or a client crafting callback data) sends junk before a real press:
+    each junk update is refused on its own and the real press in the same batch still counts."""
+    desk = alert_desk(home, telegram)
+    proposal_id = _propose(desk)
+    _, pid, expires, mac = telegram.buttons()["approve"].split("|")
+    for data in (
+        f"y|{pid}|\u00b2|{mac}",  # a digit to str.isdigit, not to int()
+        f"y|{pid}|{expires}\u0662|{mac}",  # an Arabic-Indic digit: another number
+        "y|" + "x" * 5000,
+    ):
+        telegram.press(ALERT_CHAT, data)
+    with telegram.lock:
+        telegram.updates.append({"update_id": 10**6, "callback_query": ["not", "a", "dict"]})
+    real = telegram.press(ALERT_CHAT, telegram.buttons()["approve"])
+    telegram.updates[-1]["update_id"] = real + 10**6  # after the junk ones
+    report = poll_once(desk, wait=0)
+    *junk, last = report.results
+    assert [r.accepted for r in junk] == [False, False, False]
+    assert last.accepted, last.reason
+    assert desk.ledger.get_proposal(proposal_id).status is ProposalStatus.FILLED
+    desk.close()
+
+
+def test_a_link_planted_as_the_state_files_temporary_is_not_written_through(
+    home: Path, telegram: FakeTelegram
+) -> None:
+    import os
+
+    desk = alert_desk(home, telegram)
+    victim = home.parent / "victim.txt"
+    victim.write_text("precious\n")
+    (home / f".telegram-state.json.{os.getpid()}").symlink_to(victim)
+    telegram.press(ALERT_CHAT, "junk")
+    poll_once(desk, wait=0)
+    assert victim.read_text() == "precious\n"
+    assert (home / "telegram-state.json").stat().st_mode & 0o777 == 0o600
+    desk.close()

@@ -418,3 +418,25 @@ def test_a_server_that_does_not_answer_times_out_and_is_retried(
         make(server, tmp_path, timeout_seconds=0.2, max_attempts=2).bars("AAPL", "D1")
     assert time.perf_counter() - t0 < 1.0
     assert len(server.log) == 2
+
+
+def test_a_planted_cache_file_is_not_trusted_and_the_source_is_asked(
+    server: FakeAlpacaData, tmp_path: Path, clock: Clock
+) -> None:
+    from tradecrew.data.cache import BarCache, CachedBars
+    from tradecrew.models import Timeframe
+
+    make(server, tmp_path, clock).bars("AAPL", "D1")
+    assert len(server.log) == 1
+    # Someone without the desk's key rewrites the file: prices doubled, "fetched" far ahead.
+    forger = BarCache(tmp_path / "cache" / "bars", secret=b"not the desk's key" * 2)
+    real = forger.path("alpaca", "AAPL", Timeframe.D1)
+    assert real.is_file()
+    good = make(server, tmp_path, clock).bars("AAPL", "D1")
+    fake = good.copy()
+    fake[["open", "high", "low", "close"]] *= 2
+    future, since = pd.Timestamp("2100-01-01", tz="UTC"), pd.Timestamp("1990-01-01", tz="UTC")
+    forger.store("alpaca", "AAPL", Timeframe.D1, CachedBars(fake, future, since))
+    again = make(server, tmp_path, clock).bars("AAPL", "D1")  # a new process: from disk?
+    assert len(server.log) == 2  # no: the file is not the desk's, the source is asked
+    assert again["close"].iat[-1] == server.bars[("AAPL", "1Day")][-1]["c"]

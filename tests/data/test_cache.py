@@ -70,3 +70,22 @@ def test_symbols_cannot_escape_the_cache_folder(tmp_path: Path) -> None:
     path = cache.path("../..", "../../etc/passwd", Timeframe.D1)
     assert path.resolve().is_relative_to((tmp_path / "cache").resolve())
     assert "/" not in path.name
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "npz"])
+def test_a_file_not_written_under_the_desks_key_is_treated_as_absent(
+    tmp_path: Path, fmt: str
+) -> None:
+    mine = BarCache(tmp_path, fmt=fmt, secret=b"k" * 32)
+    forger = BarCache(tmp_path, fmt=fmt, secret=b"x" * 32)
+    now = pd.Timestamp.now(tz="UTC")
+    forger.store("alpaca", "AMD", Timeframe.D1, CachedBars(bars(), now, now))
+    assert mine.load("alpaca", "AMD", Timeframe.D1) is None
+    path = mine.store("alpaca", "AMD", Timeframe.D1, CachedBars(bars(), now, now))
+    assert mine.load("alpaca", "AMD", Timeframe.D1) is not None
+    # Private: the file 0600, its folder 0700.
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    # A genuine file moved to another symbol's name is not that symbol's bars.
+    path.rename(mine.path("alpaca", "NVDA", Timeframe.D1))
+    assert mine.load("alpaca", "NVDA", Timeframe.D1) is None

@@ -289,3 +289,19 @@ def test_analyze_reads_the_selected_calendar_and_notes_an_outage(
     down = analyze_symbol(query)  # the analysis stands; the calendar says why it is missing
     assert down.blackout is None
     assert any(n.startswith("calendar: forex_feed: cannot reach") for n in down.notes)
+
+
+def test_a_planted_cache_without_the_desks_mac_is_ignored(
+    server: FakeCalendarFeed, tmp_path: Path
+) -> None:
+    import json
+
+    clock = Clock()
+    source = feed(server, tmp_path, clock)
+    assert source.cache_path is not None
+    source.cache_path.parent.mkdir(parents=True)
+    # An empty week (no blackouts), "fetched" now and far in the future.
+    for stamp in (clock.now, clock.now + 1e9):
+        source.cache_path.write_text(json.dumps({"fetched_at": stamp, "events": []}))
+        assert [e.currency for e in source.events()][:1] == ["USD"]
+    assert server.requests == 2

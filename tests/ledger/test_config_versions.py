@@ -154,3 +154,18 @@ def test_an_edited_observation_is_left_out_and_counted(ledger: Ledger) -> None:
     kept, bad = ledger.observations(experiment.id)
     assert bad == 1 and [o.bar_time for o in kept] == [bars[0], bars[2]]
     assert all(o.champion_return == -0.01 for o in kept)
+
+
+def test_an_edited_earlier_version_is_refused_when_read(ledger: Ledger) -> None:
+    # Rollback and A/B challengers read an earlier version by number: an edited row must
+    # not become the active configuration through them.
+    _version(ledger, {"trend": 1.0})
+    _version(ledger, {"momentum": 1.0})
+    _sql(
+        ledger,
+        """UPDATE config_versions SET content = '{"weights": {"volume": 1.0}}'
+        WHERE version = 1""",
+    )
+    assert ledger.active_config().version == 2  # the active one is intact
+    with pytest.raises(AuditMismatch, match="content"):
+        ledger.config_version(1)

@@ -101,3 +101,37 @@ def test_a_read_only_server_lists_but_cannot_toggle(home: Path) -> None:
     finally:
         desk.close()
     assert "list_components" in names and "set_component" not in names
+
+
+def test_a_bare_call_that_finds_nothing_to_change_never_writes(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person turns regime back on just after the tool read "already off": the model's
+    unconfirmed call must not then turn it off again as a version of its own."""
+    from mcp.server.fastmcp import FastMCP
+
+    from tests.desk.helpers import build_desk, make_settings
+    from tradecrew.mcp_server import governance_tools
+    from tradecrew.research import configs
+
+    desk = build_desk(home, make_settings(home))
+    configs.set_component(desk.ledger, desk.settings, "regime", False, actor="cli", channel="cli")
+    real = configs.components_view
+    calls = []
+
+    def view_then_a_person_acts(settings: Any, ledger: Any) -> Any:
+        seen = real(settings, ledger)
+        calls.append(1)
+        if len(calls) == 1:  # between the tool's look and anything it does
+            configs.set_component(ledger, settings, "regime", True, actor="cli", channel="cli")
+        return seen
+
+    monkeypatch.setattr(configs, "components_view", view_then_a_person_acts)
+    server = FastMCP("t")
+    governance_tools.register(server, desk)
+    anyio.run(server.call_tool, "set_component", {"name": "regime", "enabled": False})
+    versions = desk.ledger.config_versions()
+    assert [v.channel for v in versions] == ["cli", "cli"]  # nothing by the bare call
+    states = {c.name: c.enabled for c in real(desk.settings, desk.ledger).components}
+    assert states["regime"] is True
+    desk.close()

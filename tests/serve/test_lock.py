@@ -48,3 +48,23 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
         if holder.poll() is None:
             holder.kill()
             holder.wait()
+
+
+def test_a_link_planted_as_the_lock_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    from tradecrew.serve.lock import LockUnusable
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    (home / "serve.lock").symlink_to(victim)
+    with pytest.raises(LockUnusable, match="link"):
+        HomeLock(home).acquire()
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_lock_file_left_open_to_others_is_made_private(tmp_path: Path) -> None:
+    (tmp_path / "serve.lock").write_text("12345\n")
+    (tmp_path / "serve.lock").chmod(0o666)
+    HomeLock(tmp_path).acquire().release()
+    assert (tmp_path / "serve.lock").stat().st_mode & 0o777 == 0o600

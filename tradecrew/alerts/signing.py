@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,7 +80,8 @@ def parse(data: object) -> Callback | None:
     if not isinstance(data, str) or len(data) > MAX_DATA:
         return None
     parts = data.split("|")
-    if len(parts) != 4 or parts[0] not in _ACTIONS or not parts[2].isdigit():
+    # ASCII digits only: str.isdigit also takes "²" (int() fails) and other scripts' digits.
+    if len(parts) != 4 or parts[0] not in _ACTIONS or not re.fullmatch(r"[0-9]{1,12}", parts[2]):
         return None
     return Callback(action=parts[0], proposal_id=parts[1], expires=int(parts[2]), mac=parts[3])
 

@@ -34,6 +34,7 @@ def serve(
     from tradecrew.instruments import normalize_symbol
     from tradecrew.serve import AlreadyRunning, HomeLock
     from tradecrew.serve.http import HttpRefused, parse_bind
+    from tradecrew.serve.lock import LockUnusable
     from tradecrew.serve.logs import configure, get_logger
     from tradecrew.serve.scheduler import crew_timeframes
 
@@ -54,7 +55,7 @@ def serve(
     lock = HomeLock(home)
     try:
         lock.acquire()
-    except AlreadyRunning as exc:
+    except (AlreadyRunning, LockUnusable) as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     from tradecrew.serve.daemon import signals_stop
 

@@ -40,6 +40,7 @@ from tradecrew.data.base import (
 )
 from tradecrew.data.cache import BarCache, CachedBars
 from tradecrew.data.resample import resample_bars
+from tradecrew.data.sealed import cache_secret
 from tradecrew.instruments import provided_instrument
 from tradecrew.models import AssetClass, OrderBookSnapshot, Quote, Timeframe, TradePrint
 
@@ -77,7 +78,7 @@ class AlpacaProvider:
         self._cfg = cfg.data
         self.url = checked_url(url or cfg.data.alpaca_data_url)
         self._key, self._secret_key = alpaca_keys(cfg, api_key, secret_key)
-        self._cache = cache or BarCache(cfg.home / "cache" / "bars")
+        self._cache = cache or BarCache(cfg.home / "cache" / "bars", secret=cache_secret(cfg.home))
         self._clock = clock or (lambda: pd.Timestamp.now(tz="UTC"))
         self._backoff = backoff
         self._mem: dict[tuple[str, Timeframe], CachedBars] = {}

@@ -5,7 +5,8 @@ otherwise a NumPy ``.npz``. Each file also records when the source was last aske
 earliest time it was asked to cover, so a provider can tell "fresh enough" and "far enough
 back" without a request. Writes go to a temporary file first and are moved into place with
 ``os.replace``, so a reader never sees half a file and concurrent writers each leave a whole
-one. A file that cannot be read counts as absent: the provider fetches again.
+one. A file that cannot be read, or whose MAC (``sealed``) does not match, counts as absent:
+the provider fetches again. Folders are 0700 and files 0600.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tradecrew.data import sealed
 from tradecrew.data.base import COLUMNS, INDEX_NAME, TIME_UNIT
 from tradecrew.models import Timeframe
 
@@ -45,8 +47,12 @@ class CachedBars:
 class BarCache:
     """Canonical bars on disk under ``root`` (normally ``TRADECREW_HOME/cache/bars``)."""
 
-    def __init__(self, root: str | Path, *, fmt: str | None = None) -> None:
+    def __init__(
+        self, root: str | Path, *, fmt: str | None = None, secret: bytes | None = None
+    ) -> None:
         self.root = Path(root).expanduser()
+        # The MAC key (``sealed.cache_secret(home)``); this process's own by default.
+        self._secret = secret if secret is not None else sealed.cache_secret(None)
         self.fmt = fmt or ("parquet" if _HAVE_PYARROW else "npz")
         if self.fmt not in ("parquet", "npz"):
             raise ValueError(f"unknown cache format {self.fmt!r}; use parquet or npz")
@@ -65,6 +71,12 @@ class BarCache:
             return None
         try:
             index, values, meta = _read_parquet(path) if self.fmt == "parquet" else _read_npz(path)
+            mac = meta.pop("mac", None)
+            if not sealed.intact(
+                self._secret, mac, *_parts(source, symbol, timeframe, index, values, meta)
+            ):
+                sealed.refused(path)
+                return None
             frame = pd.DataFrame(
                 values,
                 columns=list(COLUMNS),
@@ -85,7 +97,7 @@ class BarCache:
     def store(self, source: str, symbol: str, timeframe: Timeframe, entry: CachedBars) -> Path:
         """Write ``entry`` atomically and return its path."""
         path = self.path(source, symbol, timeframe)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         bars = entry.bars
         index = pd.DatetimeIndex(bars.index).as_unit("ns").asi8
         values = bars[list(COLUMNS)].to_numpy(dtype="float64")
@@ -94,6 +106,9 @@ class BarCache:
             "since": entry.since.isoformat(),
             "source": str(bars.attrs.get("source", source)),
         }
+        meta["mac"] = sealed.seal(
+            self._secret, *_parts(source, symbol, timeframe, index, values, meta)
+        )
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -107,6 +122,23 @@ class BarCache:
                 os.unlink(tmp)
             raise
         return path
+
+
+def _parts(
+    source: str,
+    symbol: str,
+    timeframe: Timeframe,
+    index: np.ndarray,
+    values: np.ndarray,
+    meta: dict,
+) -> tuple[bytes, ...]:
+    """What a file's MAC covers: whose bars they are, its stamps, and every number."""
+    return (
+        sealed.canonical([source, symbol, timeframe.value]),
+        sealed.canonical(meta),
+        np.ascontiguousarray(index, dtype="<i8").tobytes(),
+        np.ascontiguousarray(values, dtype="<f8").tobytes(),
+    )
 
 
 def _write_parquet(fh: object, index: np.ndarray, values: np.ndarray, meta: dict) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 import requests
 
+from tradecrew.data import sealed
 from tradecrew.data.alpaca_transport import RetryingSession, public_url
 from tradecrew.data.base import SourceUnavailable
 from tradecrew.text import redacted
@@ -101,6 +102,7 @@ class ForexFeed:
         backoff: float = 0.5,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        secret: bytes | None = None,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"the calendar feed URL must be http(s), got {public_url(url)!r}")
@@ -108,6 +110,9 @@ class ForexFeed:
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else None
         self.ttl = ttl_seconds
         self._clock = clock
+        # The cache counts only under the home's MAC key (``sealed``); this process's own
+        # by default.
+        self._secret = secret if secret is not None else sealed.cache_secret(None)
         self._session = RetryingSession(
             timeout=timeout, attempts=attempts, backoff=backoff, max_wait=max_wait, sleep=sleep
         )
@@ -123,13 +128,13 @@ class ForexFeed:
         """This week's events: from the cache within the TTL, else from the feed."""
         cached = self._read_cache()
         now = self._clock()
-        if cached is not None and now - cached[0] < self.ttl:
+        if cached is not None and 0 <= now - cached[0] < self.ttl:
             return parse_feed(cached[1])
         try:
             payload = self._fetch()
             events = parse_feed(payload)
         except SourceUnavailable as exc:
-            if cached is not None and now - cached[0] < STALE_LIMIT_SECONDS:
+            if cached is not None and 0 <= now - cached[0] < STALE_LIMIT_SECONDS:
                 log.warning("%s; using the copy fetched %.0f s ago", exc, now - cached[0])
                 return parse_feed(cached[1])
             raise
@@ -166,19 +171,28 @@ class ForexFeed:
             return None
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-            return float(doc["fetched_at"]), doc["events"]
-        except (OSError, ValueError, KeyError, TypeError):
+            mac = doc.pop("mac", None)
+            fetched_at, events = float(doc["fetched_at"]), doc["events"]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # absent or damaged: fetch again
+        if not sealed.intact(self._secret, mac, path.name.encode(), sealed.canonical(doc)):
+            sealed.refused(path)
+            return None
+        return fetched_at, events
 
     def _write_cache(self, now: float, payload: Any) -> None:
         path = self.cache_path
         if path is None:
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            doc = {"url": public_url(self.url), "fetched_at": now, "events": payload}
+            # Sealed as it will read back (JSON turns tuples into lists, keys into strings).
+            doc = json.loads(json.dumps(doc))
+            doc["mac"] = sealed.seal(self._secret, path.name.encode(), sealed.canonical(doc))
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".feed-", suffix=".json")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"url": public_url(self.url), "fetched_at": now, "events": payload}, fh)
+                json.dump(doc, fh)
             os.replace(tmp, path)
         except OSError as exc:  # the cache only saves requests
             log.warning("cannot write the calendar cache %s: %s", path, exc.strerror)

@@ -23,6 +23,7 @@ from tradecrew.config import Settings
 from tradecrew.data import calendar_openbb
 from tradecrew.data.calendar_feed import PROVIDER as FEED
 from tradecrew.data.calendar_feed import ForexFeed
+from tradecrew.data.sealed import cache_secret, canonical, intact, refused, seal
 from tradecrew.tools.calendar import Calendar, EconomicEvent, events_from, sample_calendar_path
 
 __all__ = ["load_calendar"]
@@ -42,6 +43,7 @@ def load_calendar(settings: Settings, *, clock: Callable[[], float] = time.time)
             attempts=settings.data.max_attempts,
             max_wait=settings.data.max_retry_wait_seconds,
             clock=clock,
+            secret=cache_secret(settings.home),
         )
         return Calendar(feed.events(), FEED)
     if cfg.source == "openbb":
@@ -74,21 +76,26 @@ def _openbb_events(
     """OpenBB's events, from a copy on disk younger than the feed TTL when there is one."""
     ttl = settings.components.calendar.feed_ttl_seconds
     path = _cache_dir(settings) / f"openbb-{provider or 'default'}.json"
+    secret = cache_secret(settings.home)
     now = clock()
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        if now - float(doc["fetched_at"]) < ttl:
+        mac = doc.pop("mac", None)
+        if not intact(secret, mac, path.name.encode(), canonical(doc)):
+            refused(path)
+        elif 0 <= now - float(doc["fetched_at"]) < ttl:
             return [EconomicEvent.model_validate(e) for e in doc["events"]]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass  # absent, damaged or old: ask OpenBB
     events = calendar_openbb.fetch_events(provider)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        doc = {"fetched_at": now, "events": [e.model_dump(mode="json") for e in events]}
+        doc = json.loads(json.dumps(doc))  # sealed as it will read back
+        doc["mac"] = seal(secret, path.name.encode(), canonical(doc))
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".openbb-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(
-                {"fetched_at": now, "events": [e.model_dump(mode="json") for e in events]}, fh
-            )
+            json.dump(doc, fh)
         os.replace(tmp, path)
     except OSError as exc:
         log.warning("cannot write the calendar cache %s: %s", path, exc.strerror)

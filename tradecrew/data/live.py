@@ -31,6 +31,7 @@ from tradecrew.data.base import (
 )
 from tradecrew.data.cache import BarCache, CachedBars
 from tradecrew.data.resample import resample_bars
+from tradecrew.data.sealed import cache_secret
 from tradecrew.data.validate import validate_bars
 from tradecrew.models import OrderBookSnapshot, Quote, Timeframe, TradePrint
 
@@ -137,7 +138,9 @@ class CachedLiveProvider:
         cache_key: str | None = None,
     ) -> None:
         self._cfg = settings.data
-        self._cache = cache or BarCache(settings.home / "cache" / "bars")
+        self._cache = cache or BarCache(
+            settings.home / "cache" / "bars", secret=cache_secret(settings.home)
+        )
         self._clock = clock or (lambda: pd.Timestamp.now(tz="UTC"))
         self._backoff = backoff
         self._sleep = sleep

@@ -124,8 +124,12 @@ class ConfigStore:
             raise AuditMismatch(f"{problem}; run `tradecrew audit verify`")
 
     def config_version(self, number: int) -> ConfigVersion:
+        """One version, checked against the audit log like the active one: a rollback or an
+        A/B challenger must not adopt a row edited in the database."""
         with self._read() as conn:
-            return _configs.get_version(conn, number)
+            version = _configs.get_version(conn, number)
+            self._check_version(conn, number)
+            return version
 
     def config_versions(self, limit: int = 50) -> list[ConfigVersion]:
         """Versions, newest first."""

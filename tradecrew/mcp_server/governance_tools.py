@@ -55,7 +55,7 @@ def register(mcp: FastMCP, desk: Desk, *, read_only: bool = False) -> None:
     ) -> dict[str, Any]:
         """Turn an analysis component on or off (a new configuration version, reversible with
         `tradecrew components rollback`). The client asks the user to confirm."""
-        from tradecrew.research.configs import COMPONENTS, components_view
+        from tradecrew.research.configs import COMPONENTS, ConfigChange, components_view
         from tradecrew.research.configs import set_component as toggle
 
         key = name.strip().lower()
@@ -65,8 +65,14 @@ def register(mcp: FastMCP, desk: Desk, *, read_only: bool = False) -> None:
         view = components_view(desk.settings, desk.ledger)
         current = {c.name: c.enabled for c in view.components}
         if current[key] == enabled:
-            change = toggle(
-                desk.ledger, desk.settings, key, enabled, actor="mcp-client", channel="mcp_tool"
+            # Said, never written: a bare call must not write even if a person changed it
+            # since this look.
+            change = ConfigChange(
+                changed=False,
+                version=view.version,
+                previous=view.version,
+                kind="toggle",
+                message=f"{key} is already {word}d (version {view.version}); nothing changed",
             )
             return envelope(desk.mode, change)
         answer = await confirm_with_user(

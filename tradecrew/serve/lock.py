@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 from pathlib import Path
 
 from tradecrew.errors import TradecrewError
@@ -19,6 +20,10 @@ class AlreadyRunning(TradecrewError):
     """Another ``tradecrew serve`` holds this home's lock."""
 
 
+class LockUnusable(TradecrewError):
+    """The lock file is a link or not this user's: someone tampered with the home."""
+
+
 class HomeLock:
     """Held from ``acquire`` until ``release`` (or the process's end)."""
 
@@ -27,7 +32,19 @@ class HomeLock:
         self._fd: int | None = None
 
     def acquire(self) -> HomeLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        # The pid is written into the file: never through a link planted in its place.
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError:
+            raise LockUnusable(
+                f"{self.path} is not a plain file the desk can open (a link?); remove it"
+            ) from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            os.close(fd)
+            raise LockUnusable(f"{self.path} is not a file of this user's; remove it")
+        if stat.S_IMODE(st.st_mode) & 0o077:
+            os.fchmod(fd, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
