@@ -123,3 +123,14 @@ def test_bad_automl_input_is_one_line_and_exit_2(tradecrew_home: Path) -> None:
     result = cli("automl", "run", "NOSUCHSYMBOL", "--trials", "2")
     assert result.exit_code == 2 and result.stderr.startswith("error:")
     assert "Traceback" not in result.output
+
+
+def test_automl_tunes_only_what_a_version_adopts() -> None:
+    """The hybrid's default space also holds component thresholds; AutoML adopts weights and
+    the band only, so it tunes only those: the guards then judge what is adopted."""
+    from tradecrew.research.automl import adoptable_space
+    from tradecrew.research.spaces import default_space
+
+    space = adoptable_space()
+    assert set(space) == {k for k in default_space("hybrid") if k.startswith("w_")} | {"threshold"}
+    assert "regime_min_confidence" in default_space("hybrid")

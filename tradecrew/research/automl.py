@@ -98,6 +98,16 @@ def _default_tuner() -> Tuner:
     return optimize
 
 
+def adoptable_space() -> dict[str, Any]:
+    """What AutoML tunes: only what a configuration version adopts from it (the fusion
+    weights and the entry threshold), so the guards judge exactly the configuration adopted;
+    the hybrid's component thresholds are tuned by ``tradecrew optimize``, not adopted here."""
+    from tradecrew.research.spaces import default_space
+
+    space = default_space(STRATEGY)
+    return {k: v for k, v in space.items() if k.startswith("w_") or k == "threshold"}
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
@@ -174,6 +184,7 @@ def run(
             result = tune(
                 bars,
                 STRATEGY,
+                space=adoptable_space(),
                 n_trials=n_trials or cfg.n_trials,
                 timeout=timeout or cfg.timeout_seconds,
                 seed=seed,

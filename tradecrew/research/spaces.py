@@ -29,6 +29,17 @@ ParamValue = float | int | str
 # The entry level of the fused strategies: below 0.02 every flicker trades, above 0.6 the
 # fused score rarely gets there.
 _THRESHOLD = (0.02, 0.6)
+# The hybrid's component thresholds (research.backtest.signals.THRESHOLD_PARAMS). Regime:
+# below 0.3 the HMM's weakest guesses vote, above 0.9 it almost never does. Calendar: up to
+# four hours before an event and two after, any size reduction. The correlation limit acts
+# only with peer series, which a tuning run does not load: it is a parameter (--space,
+# --param) but no default dimension, since a dimension that changes nothing only slows TPE.
+_COMPONENT_THRESHOLDS: dict[str, tuple[str, float, float]] = {
+    "regime_min_confidence": ("float", 0.3, 0.9),
+    "calendar_minutes_before": ("int", 0, 240),
+    "calendar_minutes_after": ("int", 0, 120),
+    "calendar_risk_reduction": ("float", 0.0, 1.0),
+}
 
 
 class ParamRange(BaseModel):
@@ -76,8 +87,16 @@ def _fused(components: Iterable[str]) -> Space:
     return space
 
 
+def _component_thresholds() -> Space:
+    return {
+        name: _int(int(low), int(high)) if kind == "int" else _float(low, high)
+        for name, (kind, low, high) in _COMPONENT_THRESHOLDS.items()
+    }
+
+
 def default_space(strategy: str) -> Space:
-    """The built-in strategies' spaces: SMA windows; fusion weights and the entry threshold."""
+    """The built-in strategies' spaces: SMA windows; fusion weights and the entry threshold;
+    for the hybrid also the component thresholds its decision reads."""
     from tradecrew.research.backtest.signals import HYBRID_COMPONENTS, INDICATOR_COMPONENTS
 
     if strategy == "sma_cross":
@@ -86,7 +105,7 @@ def default_space(strategy: str) -> Space:
     if strategy == "traditional":
         return _fused(INDICATOR_COMPONENTS)
     if strategy == "hybrid":
-        return _fused(HYBRID_COMPONENTS)
+        return {**_fused(HYBRID_COMPONENTS), **_component_thresholds()}
     raise ValueError(
         f"strategy {strategy} has no default search space; give one with --space name=low:high"
     )

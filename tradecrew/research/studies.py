@@ -116,11 +116,14 @@ def open_storage(spec: StorageSpec) -> optuna.storages.BaseStorage | None:
     if spec.kind == "memory":
         return None
     if spec.kind == "journal":
-        from optuna.storages.journal import JournalFileBackend, JournalStorage
+        from optuna.storages.journal import JournalStorage
+
+        from tradecrew.research.journal import TrialSyncedJournal
 
         path = Path(spec.url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(str(path)))
+        # optuna's file format and lock, one fsync per trial (see research/journal.py)
+        return JournalStorage(TrialSyncedJournal(str(path)))
     kwargs: dict[str, Any] = {}
     if spec.kind == "postgresql":
         # A worker that dies leaves its trial RUNNING; heartbeats let the others fail it.

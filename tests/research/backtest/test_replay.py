@@ -24,28 +24,57 @@ def _agree(kernel, replay):
     assert replay.sharpe == pytest.approx(kernel.sharpe, rel=1e-9)
 
 
+# Non-default component thresholds: the regime votes only when very sure; the calendar's
+# blackout is wider and cuts the size to nothing (hourly EURUSD: events fall inside bars).
+_STRICT_REGIME = {"regime_min_confidence": 0.85}
+_WIDE_BLACKOUT = {
+    "threshold": 0.05,
+    "calendar_minutes_before": 180,
+    "calendar_minutes_after": 90,
+    "calendar_risk_reduction": 0.0,
+}
+
+
 @pytest.mark.parametrize(
-    ("name", "strategy"),
-    [("xau", "sma_cross"), ("goog", "sma_cross"), ("goog", "hybrid"), ("xau", "traditional")],
+    ("name", "strategy", "params"),
+    [
+        ("xau", "sma_cross", {}),
+        ("goog", "sma_cross", {}),
+        ("goog", "hybrid", {}),
+        ("xau", "traditional", {}),
+        ("goog", "hybrid", _STRICT_REGIME),
+        ("eurusd", "hybrid", _WIDE_BLACKOUT),
+    ],
 )
-def test_kernel_and_replay_make_the_same_trades_on_real_data(request, name, strategy):
+def test_kernel_and_replay_make_the_same_trades_on_real_data(request, name, strategy, params):
     bars = request.getfixturevalue(name)
+    if name == "eurusd":
+        bars = bars.iloc[:1500]
     costs = Costs(commission=0.0005, spread=0.0002, slippage=0.0001)
-    kernel = backtest(bars, strategy, costs=costs)
-    replay = backtest(bars, strategy, costs=costs, engine="replay", limits=permissive_limits())
+    kernel = backtest(bars, strategy, params, costs=costs)
+    replay = backtest(
+        bars, strategy, params, costs=costs, engine="replay", limits=permissive_limits()
+    )
     _agree(kernel, replay)
+    if params:  # the thresholds acted: the trades differ from the defaults'
+        usual = {k: v for k, v in params.items() if k == "threshold"}
+        base = backtest(bars, strategy, usual, costs=costs)
+        assert kernel.trade_list != base.trade_list
 
 
 def test_the_live_fusion_bar_by_bar_decides_what_the_vectorised_one_does(eurusd):
     """The replay asks tradecrew.tools.fusion.fuse on every bar; the kernel's vectorised
     fusion must give the same target everywhere (hourly bars: mtf and session take part)."""
-    params = {"threshold": 0.05, "short": 1}
     strat = get_strategy("hybrid")
     bars = eurusd.iloc[:2500]
-    vector = strat.target(bars, params).to_numpy()
-    live = live_targets(bars, strat, params)
-    np.testing.assert_array_equal(live, vector)
-    assert (vector < 0).any() and (vector > 0).any()
+    for params in (
+        {"threshold": 0.05, "short": 1},
+        {"threshold": 0.05, "short": 1, "regime_min_confidence": 0.3, **_WIDE_BLACKOUT},
+    ):
+        vector = strat.target(bars, params).to_numpy()
+        live = live_targets(bars, strat, params)
+        np.testing.assert_array_equal(live, vector)
+        assert (vector < 0).any() and (vector > 0).any()
 
 
 def test_the_desks_limits_bind_in_the_replay_and_say_why(goog):

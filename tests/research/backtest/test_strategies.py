@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import textwrap
 
+import numpy as np
 import pytest
 
 from tradecrew.research.backtest import StrategyError, backtest, get_strategy
+from tradecrew.research.backtest.signals import Hybrid
 
 USER = textwrap.dedent(
     """
@@ -59,6 +61,11 @@ def test_bad_strategy_specs_are_refused_with_a_reason(tmp_path, spec, message):
         ("hybrid", {"w_trend": -1}, "w_trend"),
         ("hybrid", {"threshold": 2}, "threshold"),
         ("traditional", {"w_regime": 1}, "takes no parameter w_regime"),
+        ("hybrid", {"regime_min_confidence": 1.5}, "regime_min_confidence"),
+        ("hybrid", {"calendar_minutes_before": -1}, "calendar_minutes_before"),
+        ("hybrid", {"calendar_minutes_after": 2.5}, "calendar_minutes_after"),
+        ("hybrid", {"correlation_max_correlation": "high"}, "correlation_max_correlation"),
+        ("traditional", {"regime_min_confidence": 0.5}, "takes no parameter"),
         ("buy_hold", {"fast": 1}, "takes no parameter"),
     ],
 )
@@ -73,3 +80,25 @@ def test_fusion_weights_and_threshold_change_the_hybrid(goog):
     strict = backtest(goog, "hybrid", {"threshold": 0.5})
     assert trend_only.trade_list != base.trade_list
     assert strict.exposure < base.exposure
+
+
+def test_component_thresholds_change_the_hybrids_decisions(goog, eurusd, xau):
+    """Each threshold parameter reaches the code that decides: the regime's vote, the
+    calendar's blackout and the correlation veto."""
+    base = backtest(goog, "hybrid")
+    for conf in (0.0, 0.99):
+        moved = backtest(goog, "hybrid", {"regime_min_confidence": conf})
+        assert moved.trade_list != base.trade_list
+    hourly = eurusd.iloc[:1500]
+    usual = backtest(hourly, "hybrid", {"threshold": 0.05})
+    for blackout in (
+        {"calendar_risk_reduction": 0.0},
+        {"calendar_risk_reduction": 1.0},
+        {"calendar_minutes_before": 240, "calendar_minutes_after": 120},
+    ):
+        moved = backtest(hourly, "hybrid", {"threshold": 0.05, **blackout})
+        assert moved.trade_list != usual.trade_list, blackout
+    hybrid = Hybrid(peers={"XAUUSD": xau})
+    loose = hybrid.target(goog, {"correlation_max_correlation": 1.0}).to_numpy()
+    strict = hybrid.target(goog, {"correlation_max_correlation": 0.05}).to_numpy()
+    assert np.abs(strict).sum() < np.abs(loose).sum()

@@ -6,24 +6,42 @@ Every component comes from the live tools' causal per-bar series (``component_sc
 ``regime_series``, ``mtf_series``, ``session_series``, ``blackout``, ``rolling_correlation``);
 ``fuse_scores`` is ``tradecrew.tools.fusion.fuse``'s score on every bar at once, and a test
 holds the two equal. Parameters: ``w_<component>`` overrides a fusion weight, ``threshold``
-the entry level (default: the fusion's neutral band), ``short=1`` allows shorts.
+the entry level (default: the fusion's neutral band), ``short=1`` allows shorts, and (hybrid)
+``<section>_<field>`` a component threshold of ``settings.components`` that the decision
+reads (``THRESHOLD_PARAMS``): the regime's minimum confidence to vote, the correlation
+veto's limit, the calendar blackout's window and size reduction. They reach the same code
+the desk runs as the settings would (a copy of the components section with them applied);
+``sentiment.threshold`` only labels headlines and ``session.min_activity`` is read by no
+decision, so neither is a parameter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from tradecrew.instruments import find_instrument
 from tradecrew.models import AssetClass, Timeframe
-from tradecrew.research.backtest.strategies import float_param, reject_unknown
+from tradecrew.research.backtest.strategies import StrategyError, float_param, reject_unknown
+
+if TYPE_CHECKING:
+    from tradecrew.config import Components
 
 INDICATOR_COMPONENTS = ("trend", "momentum", "volume")
 HYBRID_COMPONENTS = (*INDICATOR_COMPONENTS, "regime", "mtf", "sentiment")
 _SESSION_CLASSES = (AssetClass.FOREX, AssetClass.METAL, AssetClass.CRYPTO)
+#: Hybrid parameter -> (settings.components section, field): the thresholds it acts on.
+THRESHOLD_PARAMS: dict[str, tuple[str, str]] = {
+    "regime_min_confidence": ("regime", "min_confidence"),
+    "correlation_max_correlation": ("correlation", "max_correlation"),
+    "calendar_minutes_before": ("calendar", "minutes_before"),
+    "calendar_minutes_after": ("calendar", "minutes_after"),
+    "calendar_risk_reduction": ("calendar", "risk_reduction"),
+}
 
 
 def fuse_scores(scores: pd.DataFrame, weights: Mapping[str, float]) -> np.ndarray:
@@ -52,13 +70,37 @@ def bar_minutes(index: pd.DatetimeIndex) -> float:
 class _Fused:
     name = "fused"
     components: tuple[str, ...] = INDICATOR_COMPONENTS
+    thresholds: tuple[str, ...] = ()
 
     def __init__(self, peers: Mapping[str, pd.DataFrame] | None = None) -> None:
         self.peers = dict(peers or {})
         self.notes: list[str] = []
 
     def allowed(self) -> set[str]:
-        return {*(f"w_{c}" for c in self.components), "threshold", "short"}
+        return {*(f"w_{c}" for c in self.components), "threshold", "short", *self.thresholds}
+
+    def settings_components(self, params: Mapping[str, Any]) -> Components:
+        """``settings.components`` with the threshold parameters applied, validated by the
+        settings' own bounds."""
+        from tradecrew.config import get_settings
+
+        comps = get_settings().components
+        fields: dict[str, dict[str, Any]] = {}
+        for key in self.thresholds:
+            if key in params:
+                section, field = THRESHOLD_PARAMS[key]
+                fields.setdefault(section, {})[field] = params[key]
+        if not fields:
+            return comps
+        data = comps.model_dump()
+        for section, values in fields.items():
+            data[section].update(values)
+        try:
+            return type(comps).model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = "_".join(str(part) for part in err["loc"][:2])
+            raise StrategyError(f"parameter {key}: {err['msg']}") from None
 
     def weights(self, params: Mapping[str, Any]) -> dict[str, float]:
         from tradecrew.config import get_settings
@@ -69,14 +111,16 @@ class _Fused:
             for c in self.components
         }
 
-    def scores(self, bars: pd.DataFrame) -> pd.DataFrame:
+    def scores(self, bars: pd.DataFrame, comps: Components) -> pd.DataFrame:
         """Per-bar component votes (NaN: no vote), from the live tools."""
         from tradecrew.tools.indicators import component_scores
 
         cs = component_scores(bars)
         return pd.DataFrame({c: cs[c] for c in INDICATOR_COMPONENTS}, index=bars.index)
 
-    def gates(self, bars: pd.DataFrame, symbol: str | None) -> tuple[np.ndarray, np.ndarray]:
+    def gates(
+        self, bars: pd.DataFrame, symbol: str | None, comps: Components
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(size factor per bar, bars where no new position may be opened)."""
         n = len(bars)
         return np.ones(n), np.zeros(n, dtype=bool)
@@ -89,12 +133,13 @@ class _Fused:
         weights = self.weights(params)
         threshold = float_param(params, "threshold", get_settings().fusion.neutral_band, 0, 1)
         short = float_param(params, "short", 0.0, 0.0, 1.0) >= 0.5
-        frame = self.scores(bars)
+        comps = self.settings_components(params)
+        frame = self.scores(bars, comps)
         score = fuse_scores(frame, weights)
         direction = np.where((score != 0) & (np.abs(score) >= threshold), np.sign(score), 0.0)
         if not short:
             direction = np.maximum(direction, 0.0)
-        factor, blocked = self.gates(bars, bars.attrs.get("symbol"))
+        factor, blocked = self.gates(bars, bars.attrs.get("symbol"), comps)
         target = _gated(direction * factor, blocked)
         self.notes = self._notes(frame, weights, blocked, factor)
         frame["score"] = score
@@ -162,15 +207,15 @@ class Hybrid(_Fused):
 
     name = "hybrid"
     components = HYBRID_COMPONENTS
+    thresholds = tuple(THRESHOLD_PARAMS)
 
-    def scores(self, bars: pd.DataFrame) -> pd.DataFrame:
+    def scores(self, bars: pd.DataFrame, comps: Components) -> pd.DataFrame:
         from tradecrew.config import get_settings
         from tradecrew.tools.mtf import mtf_series
         from tradecrew.tools.regime import regime_series
 
         settings = get_settings()
-        frame = super().scores(bars)
-        comps = settings.components
+        frame = super().scores(bars, comps)
         nan = np.full(len(bars), np.nan)
         regime = nan
         if comps.regime.enabled:
@@ -191,12 +236,11 @@ class Hybrid(_Fused):
         frame["sentiment"] = bars["sentiment"].to_numpy(dtype=np.float64) if has_sentiment else nan
         return frame
 
-    def gates(self, bars: pd.DataFrame, symbol: str | None) -> tuple[np.ndarray, np.ndarray]:
-        from tradecrew.config import get_settings
-
-        comps = get_settings().components
+    def gates(
+        self, bars: pd.DataFrame, symbol: str | None, comps: Components
+    ) -> tuple[np.ndarray, np.ndarray]:
         index = pd.DatetimeIndex(bars.index)
-        factor, blocked = super().gates(bars, symbol)
+        factor, blocked = super().gates(bars, symbol, comps)
         inst = find_instrument(symbol) if symbol else None
         minutes = bar_minutes(index)
         close_times = index + pd.Timedelta(minutes=minutes)
