@@ -19,7 +19,7 @@ from tradecrew.agents.adapters import (
     langchain_tools,
 )
 from tradecrew.agents.recorder import RunRecorder
-from tradecrew.tools.registry import tool_registry
+from tradecrew.tools.catalog import tool_registry
 
 
 def test_one_crewai_tool_per_registry_entry_with_its_input_model() -> None:

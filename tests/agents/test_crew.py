@@ -25,8 +25,7 @@ from tradecrew.agents.recorder import RunRecorder
 from tradecrew.agents.schemas import RiskReview, TradePlan
 from tradecrew.config import get_settings
 from tradecrew.crewfile import CrewFile, load_crew_file
-from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
-from tradecrew.tools.registry import tool_registry
+from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, tool_registry
 
 
 def _crew(**tasks) -> CrewFile:

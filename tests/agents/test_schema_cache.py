@@ -12,7 +12,7 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from tradecrew.agents.schema_cache import CachedJsonSchema, cached_schema_model
 from tradecrew.agents.schemas import OUTPUT_MODELS, TradePlan
-from tradecrew.tools.registry import tool_registry
+from tradecrew.tools.catalog import tool_registry
 
 TOOL_MODELS = {spec.name: spec.input_model for spec in tool_registry().values()}
 VARIANTS: list[dict[str, Any]] = [

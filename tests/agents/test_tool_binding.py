@@ -16,7 +16,7 @@ import pytest
 from tradecrew.agents.adapters import ToolContext, crewai_tools, invoke_tool, langchain_tools
 from tradecrew.agents.recorder import RunRecorder
 from tradecrew.crewfile import load_crew_file
-from tradecrew.tools.registry import tool_registry
+from tradecrew.tools.catalog import tool_registry
 
 SECRET = "sk-live-4f9a2b7c8d1e0f3a6b5c"
 FILE_WORDS = ("source", "path", "file", "csv", "dir", "url")

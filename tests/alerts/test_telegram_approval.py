@@ -16,10 +16,10 @@ from tradecrew.alerts import AlertEvent, AlertKind
 from tradecrew.alerts.signing import CallbackKey, sign
 from tradecrew.alerts.telegram_poll import poll_once
 from tradecrew.desk import Desk, DeskError
+from tradecrew.desk.gate import GateRefusal
 from tradecrew.ledger import Grant
 from tradecrew.ledger._keys import AuditKey
 from tradecrew.models import ApprovalChannel, ProposalStatus, utcnow
-from tradecrew.risk.gate import GateRefusal
 
 OTHER_CHAT = "7770001"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from tradecrew.desk import Desk
+from tradecrew.desk.gate import client_order_id
 from tradecrew.ledger import AuditEntry
 from tradecrew.models import (
     HUMAN_CHANNELS,
@@ -18,7 +19,6 @@ from tradecrew.models import (
     TradingState,
 )
 from tradecrew.risk import order_hash, proposal_hash
-from tradecrew.risk.gate import client_order_id
 
 _TOL = 1e-9
 

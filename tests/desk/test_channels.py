@@ -10,6 +10,7 @@ from tests.desk.helpers import build_desk, make_settings
 from tradecrew.brokers.paper import PaperBroker
 from tradecrew.config import McpSettings
 from tradecrew.desk import Desk, DeskError
+from tradecrew.desk.gate import GateRefusal
 from tradecrew.ledger import Grant
 from tradecrew.models import (
     AccountMode,
@@ -19,7 +20,6 @@ from tradecrew.models import (
     ProposalStatus,
     TradingState,
 )
-from tradecrew.risk.gate import GateRefusal
 
 GOLD = ProposalRequest(symbol="XAUUSD", side="buy", quantity=1)
 

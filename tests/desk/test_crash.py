@@ -22,6 +22,7 @@ from tests.desk.invariants import (
     check_quantities,
 )
 from tradecrew.brokers.paper import PaperBroker
+from tradecrew.desk.gate import GateRefusal, client_order_id
 from tradecrew.models import (
     TERMINAL_ORDER_STATUSES,
     TERMINAL_PROPOSAL_STATUSES,
@@ -29,7 +30,6 @@ from tradecrew.models import (
     ProposalStatus,
     utcnow,
 )
-from tradecrew.risk.gate import GateRefusal, client_order_id
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from tradecrew.brokers import PaperBroker
 from tradecrew.config import Settings
 from tradecrew.desk import Desk
+from tradecrew.desk.gate import client_order_id
 from tradecrew.ledger import Ledger
 from tradecrew.models import Order, Side, TradingState
-from tradecrew.risk.gate import client_order_id
 
 
 def _desk(home: Path) -> Desk:

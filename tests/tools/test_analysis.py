@@ -7,6 +7,7 @@ import random
 import pandas as pd
 import pytest
 
+from tradecrew.config import get_settings
 from tradecrew.models import Timeframe
 from tradecrew.tools.analysis import analyze_frames
 from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, load_bars
@@ -22,7 +23,9 @@ def test_analysis_at_a_cut_point_uses_only_bars_up_to_it(xauusd_d1: pd.DataFrame
     regimes = regime_series(bars)
     rng = random.Random(11)
     for t in rng.sample(range(warmup_bars() + 10, len(bars)), 6):
-        report = analyze_frames("XAUUSD", bars.iloc[: t + 1], timeframe=Timeframe.D1)
+        report = analyze_frames(
+            "XAUUSD", bars.iloc[: t + 1], timeframe=Timeframe.D1, settings=get_settings()
+        )
         votes = {c.name: c for c in report.signal.components}
         assert votes["trend"].score == pytest.approx(float(scores["trend"].iloc[t]), abs=1e-12)
         assert votes["momentum"].score == pytest.approx(
@@ -34,7 +37,9 @@ def test_analysis_at_a_cut_point_uses_only_bars_up_to_it(xauusd_d1: pd.DataFrame
         # later bars changing must not change the answer at t
         tampered = bars.copy()
         tampered.iloc[t + 1 :, :4] *= 3.0
-        again = analyze_frames("XAUUSD", tampered.iloc[: t + 1], timeframe=Timeframe.D1)
+        again = analyze_frames(
+            "XAUUSD", tampered.iloc[: t + 1], timeframe=Timeframe.D1, settings=get_settings()
+        )
         assert again.signal == report.signal
 
 
@@ -42,7 +47,9 @@ def test_intraday_multi_timeframe_vote_matches_the_per_bar_series():
     bars = load_bars("EURUSD", Timeframe.M5, "sample", None, 5000)
     series = mtf_series(bars)
     t = len(bars) - 137
-    report = analyze_frames("EURUSD", bars.iloc[: t + 1], timeframe=Timeframe.M5)
+    report = analyze_frames(
+        "EURUSD", bars.iloc[: t + 1], timeframe=Timeframe.M5, settings=get_settings()
+    )
     votes = {c.name: c for c in report.signal.components}
     assert votes["mtf"].score == pytest.approx(float(series.iloc[t]), abs=1e-12)
 
@@ -73,8 +80,6 @@ def test_headlines_add_a_sentiment_vote():
 
 
 def test_disabled_components_are_skipped(monkeypatch: pytest.MonkeyPatch):
-    from tradecrew.config import get_settings
-
     monkeypatch.setenv("TRADECREW_COMPONENTS__REGIME__ENABLED", "false")
     monkeypatch.setenv("TRADECREW_COMPONENTS__CORRELATION__ENABLED", "false")
     get_settings.cache_clear()
@@ -89,7 +94,7 @@ def test_disabled_components_are_skipped(monkeypatch: pytest.MonkeyPatch):
 def test_too_few_bars_is_a_clear_error():
     bars = load_bars("XAUUSD", Timeframe.D1, "sample", None, 5000).iloc[:20]
     with pytest.raises(ValueError, match="bars"):
-        analyze_frames("XAUUSD", bars, timeframe=Timeframe.D1)
+        analyze_frames("XAUUSD", bars, timeframe=Timeframe.D1, settings=get_settings())
 
 
 def test_gaps_in_the_bars_are_reported():

@@ -116,16 +116,21 @@ def test_check_flags_a_peer_above_the_threshold_and_reports_short_peers() -> Non
     assert by["other"].as_of == base.index[-1]
 
 
-def test_check_defaults_come_from_settings(
+def test_check_defaults_are_the_built_in_ones_never_the_process_settings(
     tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tradecrew.config import get_settings
+    from tradecrew.config_sections import CorrelationComponent
 
     monkeypatch.setenv("TRADECREW_COMPONENTS__CORRELATION__WINDOW", "25")
     monkeypatch.setenv("TRADECREW_COMPONENTS__CORRELATION__MAX_CORRELATION", "0.1")
     get_settings.cache_clear()
     base = prices(100, 1)
+    built_in = CorrelationComponent()
     report = correlation_check(base, {"p": prices(100, 2)})
+    assert (report.window, report.max_correlation) == (built_in.window, built_in.max_correlation)
+    cfg = get_settings().components.correlation
+    report = correlation_check(base, {"p": prices(100, 2)}, cfg.window, cfg.max_correlation)
     assert report.window == 25 and report.max_correlation == 0.1
     assert report.peers[0].sufficient  # 100 bars are plenty for a 25-bar window
 

@@ -99,20 +99,24 @@ def test_no_components_give_a_flat_signal() -> None:
     assert sig.direction is Direction.FLAT and sig.score == 0.0 and sig.confidence == 0.0
 
 
-def test_weights_and_band_default_to_settings(
+def test_weights_and_band_default_to_the_built_in_ones_never_the_process_settings(
     tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Tools take their settings from their caller: what the process is configured with
+    reaches ``fuse`` only when the caller passes it."""
     from tradecrew.config import get_settings
+    from tradecrew.config_sections import FusionSettings
 
     monkeypatch.setenv("TRADECREW_FUSION__NEUTRAL_BAND", "0.5")
     monkeypatch.setenv("TRADECREW_FUSION__WEIGHTS", '{"trend": 1.0, "momentum": 3.0}')
     get_settings.cache_clear()
-    sig = fuse("X", [c("trend", 0.8), c("momentum", 0.2)])
+    votes = [c("trend", 0.8), c("momentum", 0.2)]
+    built_in = FusionSettings()
+    assert fuse("X", votes) == fuse("X", votes, built_in.weights, built_in.neutral_band)
+    cfg = get_settings().fusion
+    sig = fuse("X", votes, cfg.weights, cfg.neutral_band)
     assert sig.score == pytest.approx(0.25 * 0.8 + 0.75 * 0.2)
     assert sig.direction is Direction.FLAT  # 0.35 is inside the configured 0.5 band
-    assert fuse("X", [c("trend", 0.6)]).direction is Direction.LONG
-    # Component names outside the configured weights now take no part.
-    assert fuse("X", [c("regime", 0.9)]).score == 0.0
 
 
 names = st.sampled_from([*W, "unknown_a", "unknown_b"])

@@ -142,12 +142,18 @@ def test_custom_weights_select_timeframes() -> None:
     assert series.iloc[-1] == only_h1.fused_score
 
 
-def test_weights_default_to_settings(tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_weights_default_to_the_built_in_ones_never_the_process_settings(
+    tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tradecrew.config import get_settings
+    from tradecrew.config_sections import FusionSettings
 
     monkeypatch.setenv("TRADECREW_FUSION__TIMEFRAME_WEIGHTS", '{"M15": 1.0, "H1": 0.0}')
     get_settings.cache_clear()
-    res = multi_timeframe(m5_bars(3000, seed=10))
+    bars = m5_bars(3000, seed=10)
+    built_in = multi_timeframe(bars, FusionSettings().timeframe_weights)
+    assert multi_timeframe(bars) == built_in
+    res = multi_timeframe(bars, get_settings().fusion.timeframe_weights)
     by = {t.timeframe: t for t in res.timeframes}
     assert set(by) == {"M15", "H1"}
     assert res.fused_score == by["M15"].score and by["H1"].effective_weight == 0.0

@@ -7,7 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from tradecrew.tools.registry import get_tool, tool_registry
+from tradecrew.tools.catalog import get_tool, tool_registry
 
 ARGS = {
     "analyze_symbol": {"symbol": "EURUSD"},

@@ -19,7 +19,8 @@ from pydantic import BaseModel, ValidationError
 from tradecrew.agents.recorder import RunRecorder
 from tradecrew.agents.schema_cache import cached_schema_model
 from tradecrew.agents.schemas import ToolCallRecord
-from tradecrew.tools.registry import ToolSpec, tool_registry
+from tradecrew.tools.catalog import tool_registry
+from tradecrew.tools.registry import ToolSpec
 
 _ERROR_CHARS = 300
 

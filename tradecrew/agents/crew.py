@@ -24,7 +24,7 @@ from tradecrew.crewfile import CrewFile, CrewFileError
 from tradecrew.models import Timeframe
 from tradecrew.runtime import settle_gc
 from tradecrew.tools.analysis import AnalysisReport, bar_close_time
-from tradecrew.tools.registry import tool_registry
+from tradecrew.tools.catalog import tool_registry
 from tradecrew.tools.sentiment_aggregate import SentimentAggregate
 
 _RULES = (

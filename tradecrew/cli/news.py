@@ -9,14 +9,21 @@ import typer
 from tradecrew.cli.common import console, emit_json, user_errors
 
 if TYPE_CHECKING:
+    from tradecrew.config import Settings
     from tradecrew.news import NewsItem, StoredHeadline
 
 
-def _score(items: list[StoredHeadline], backend: str) -> list[NewsItem]:
+def _score(items: list[StoredHeadline], settings: Settings) -> list[NewsItem]:
     from tradecrew.news import HeadlineSentiment, NewsItem
-    from tradecrew.tools.sentiment import analyze_sentiment
+    from tradecrew.tools.sentiment import analyze_sentiment, backend_options
 
-    results = analyze_sentiment([h.headline for h in items], backend=backend)
+    cfg = settings.components.sentiment
+    results = analyze_sentiment(
+        [h.headline for h in items],
+        backend=cfg.backend,
+        threshold=cfg.threshold,
+        **backend_options(cfg.backend, cfg, settings.llm, settings.home),
+    )
     return [
         NewsItem(
             timestamp=h.published_at,
@@ -70,7 +77,7 @@ def news(
         items = latest_news(
             symbol, source=source, since=start, asof=end, limit=limit, settings=settings
         )
-        rows = _score(items, settings.components.sentiment.backend)
+        rows = _score(items, settings)
     if as_json:
         emit_json(rows)
         return

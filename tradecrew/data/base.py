@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeAlias, runtime_checkable
 
 import pandas as pd
 
@@ -20,7 +20,7 @@ COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 INDEX_NAME = "timestamp"
 TIME_UNIT = "ns"
 
-TimeLike = str | datetime | pd.Timestamp
+TimeLike: TypeAlias = str | datetime | pd.Timestamp
 
 
 class DataError(ValueError):

@@ -1,4 +1,4 @@
-"""The desk: the one place where proposals become orders, through the risk gate."""
+"""The desk: the one place where proposals become orders, through the order gate (gate.py)."""
 
 from tradecrew.desk.outcomes import (
     CancelOutcome,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tradecrew.brokers import BrokerError
+from tradecrew.desk.gate import DESK_ID_PREFIX, sync_order
 from tradecrew.desk.outcomes import ReconcileReport
 from tradecrew.ledger import LedgerError, NotFound, contradicts
 from tradecrew.models import (
@@ -25,7 +26,6 @@ from tradecrew.models import (
     utcnow,
 )
 from tradecrew.risk import transition
-from tradecrew.risk.gate import DESK_ID_PREFIX, sync_order
 
 if TYPE_CHECKING:
     from tradecrew.desk.service import Desk

@@ -15,6 +15,7 @@ from tradecrew.brokers import Broker, BrokerError
 from tradecrew.config import Settings, get_settings
 from tradecrew.desk import notify, reports, trading
 from tradecrew.desk.context import MarketFacts, build_context
+from tradecrew.desk.gate import GateRefusal, OrderGate
 from tradecrew.desk.outcomes import (
     CancelOutcome,
     Explanation,
@@ -44,7 +45,6 @@ from tradecrew.risk import (
     evaluate,
 )
 from tradecrew.risk.approvals import accepted_channels
-from tradecrew.risk.gate import GateRefusal, OrderGate
 
 SNAPSHOT_EVERY = timedelta(seconds=60)
 

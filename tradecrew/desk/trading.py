@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from tradecrew.brokers import BrokerError, UnknownOrder
 from tradecrew.desk import notify
+from tradecrew.desk.gate import sync_order
 from tradecrew.desk.outcomes import CancelOutcome, RiskStatus
 from tradecrew.ledger import ApprovalChannel, NotFound
 from tradecrew.models import IllegalTransition, Order, OrderStatus, TradingState
 from tradecrew.risk import RiskContext, currency_exposures, required_state, transition
-from tradecrew.risk.gate import sync_order
 
 if TYPE_CHECKING:
     from tradecrew.desk.service import Desk

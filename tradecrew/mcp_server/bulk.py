@@ -18,6 +18,7 @@ from tradecrew.mcp_server.confirm import (
     confirm_with_user,
     needs_a_person,
 )
+from tradecrew.mcp_server.proposals import closing_proposal, proposal_result
 from tradecrew.mcp_server.schemas import envelope, mark_untrusted
 from tradecrew.models import ApprovalChannel, new_id, utcnow
 
@@ -136,8 +137,6 @@ class BulkActions:
         return self.approve(action_id, actor, channel)
 
     def approve(self, action_id: str, actor: str, channel: ApprovalChannel | str) -> dict[str, Any]:
-        from tradecrew.mcp_server.trade_tools import closing_proposal
-
         action = self._get(action_id)
         self._check_open(action)
         action.status = "approved"
@@ -218,6 +217,4 @@ def _approve_closing(
     desk: Desk, proposal_id: str, actor: str, channel: ApprovalChannel | str
 ) -> dict[str, Any]:
     """The user approved "close all": each closing proposal still passes the gate."""
-    from tradecrew.mcp_server.trade_tools import proposal_result
-
     return proposal_result(desk.approve(proposal_id, actor=actor, channel=channel))

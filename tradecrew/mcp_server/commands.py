@@ -10,6 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tradecrew.mcp_server.intent import Intent, ParseFailure, parse_command
+from tradecrew.mcp_server.intent_models import (
+    CancelIntent,
+    CloseIntent,
+    KillSwitchIntent,
+    QueryIntent,
+    TradeIntent,
+)
+from tradecrew.mcp_server.proposals import closing_proposal, proposal_result
 from tradecrew.mcp_server.schemas import envelope, mark_untrusted, untrusted
 from tradecrew.models import Origin, ProposalRequest
 
@@ -54,7 +62,7 @@ def _answer(desk: Desk, topic: str, currency: str | None, symbol: str | None) ->
     if topic == "quote" and symbol:
         return {"quote": desk.broker.quote(symbol).model_dump(mode="json")}
     if topic == "analysis" and symbol:
-        from tradecrew.tools.registry import get_tool
+        from tradecrew.tools.catalog import get_tool
 
         return {
             "analysis": get_tool("analyze_symbol").run({"symbol": symbol}).model_dump(mode="json")
@@ -75,8 +83,6 @@ def _intent_json(intent: Intent) -> dict[str, Any]:
 
 def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
     """Turn ``text`` into a proposal, a bulk proposal or an answer."""
-    from tradecrew.mcp_server.trade_tools import closing_proposal, proposal_result
-
     lookup = _quote_lookup(desk)
     intent = parse_command(text, quote_lookup=lookup)
     interpreted_by = "parser"
@@ -91,70 +97,77 @@ def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
         "intent": _intent_json(intent),
         "interpreted_by": interpreted_by,
     }
-    kind = intent.kind
-    if kind == "trade":
-        request = ProposalRequest(
-            symbol=intent.symbol,
-            side=intent.side,
-            quantity=intent.quantity,
-            order_type=intent.order_type,
-            limit_price=intent.limit_price,
-            stop_price=intent.stop_price,
-            stop_loss=intent.stop_loss,
-            take_profit=intent.take_profit,
-            origin=Origin.MCP,
-            rationale="trade_command",
-            **({"time_in_force": intent.time_in_force} if intent.time_in_force else {}),
-        )
-        return {**proposal_result(desk.propose(request, actor="mcp")), **echo}
-    if kind == "close":
-        if intent.symbol is None:
-            return {**bulk.propose_close_all(), **echo}
-        fraction = intent.fraction if intent.fraction is not None else 1.0
-        if intent.quantity is not None:
-            held = {p.symbol: abs(p.quantity) for p in desk.broker.positions()}
-            fraction = (
-                min(1.0, intent.quantity / held[intent.symbol]) if held.get(intent.symbol) else 1.0
+    match intent:
+        case TradeIntent():
+            request = ProposalRequest(
+                symbol=intent.symbol,
+                side=intent.side,
+                quantity=intent.quantity,
+                order_type=intent.order_type,
+                limit_price=intent.limit_price,
+                stop_price=intent.stop_price,
+                stop_loss=intent.stop_loss,
+                take_profit=intent.take_profit,
+                origin=Origin.MCP,
+                rationale="trade_command",
+                **({"time_in_force": intent.time_in_force} if intent.time_in_force else {}),
             )
-        return {**closing_proposal(desk, intent.symbol, fraction), **echo}
-    if kind == "cancel":
-        if intent.order_id:
-            return {**bulk.propose_cancel_order(intent.order_id), **echo}
-        return {**bulk.propose_cancel_all(intent.symbol), **echo}
-    if kind == "query":
-        return {
-            **envelope(
-                desk.mode,
-                {
-                    "status": "answered",
-                    **_answer(desk, intent.topic, intent.currency, intent.symbol),
-                },
-            ),
-            **echo,
-        }
-    if kind == "kill_switch":
-        # Halting cancels every working order: the destructive kill-switch tool does it, so
-        # the client shows it as what it is.
-        message = (
-            "halting trading cancels every working order: call set_kill_switch with "
-            "enabled=true and a reason"
-            if intent.enabled
-            else "resuming trading is a person's decision: call set_kill_switch with "
-            "enabled=false and a reason; the client asks the user to confirm"
-        )
-        return {
-            **envelope(desk.mode, {"status": "confirmation_required", "next_step": message}),
-            **echo,
-        }
-    return {
-        **envelope(
-            desk.mode,
-            {
-                "status": "unparsed",
-                "message": intent.message,
-                "missing": intent.missing,
-                **({"quoted": untrusted(intent.quoted)} if intent.quoted is not None else {}),
-            },
-        ),
-        **echo,
-    }
+            return {**proposal_result(desk.propose(request, actor="mcp")), **echo}
+        case CloseIntent():
+            if intent.symbol is None:
+                return {**bulk.propose_close_all(), **echo}
+            fraction = intent.fraction if intent.fraction is not None else 1.0
+            if intent.quantity is not None:
+                held = {p.symbol: abs(p.quantity) for p in desk.broker.positions()}
+                fraction = (
+                    min(1.0, intent.quantity / held[intent.symbol])
+                    if held.get(intent.symbol)
+                    else 1.0
+                )
+            return {**closing_proposal(desk, intent.symbol, fraction), **echo}
+        case CancelIntent():
+            if intent.order_id:
+                return {**bulk.propose_cancel_order(intent.order_id), **echo}
+            return {**bulk.propose_cancel_all(intent.symbol), **echo}
+        case QueryIntent():
+            return {
+                **envelope(
+                    desk.mode,
+                    {
+                        "status": "answered",
+                        **_answer(desk, intent.topic, intent.currency, intent.symbol),
+                    },
+                ),
+                **echo,
+            }
+        case KillSwitchIntent():
+            # Halting cancels every working order: the destructive kill-switch tool does it, so
+            # the client shows it as what it is.
+            message = (
+                "halting trading cancels every working order: call set_kill_switch with "
+                "enabled=true and a reason"
+                if intent.enabled
+                else "resuming trading is a person's decision: call set_kill_switch with "
+                "enabled=false and a reason; the client asks the user to confirm"
+            )
+            return {
+                **envelope(desk.mode, {"status": "confirmation_required", "next_step": message}),
+                **echo,
+            }
+        case ParseFailure():
+            return {
+                **envelope(
+                    desk.mode,
+                    {
+                        "status": "unparsed",
+                        "message": intent.message,
+                        "missing": intent.missing,
+                        **(
+                            {"quoted": untrusted(intent.quoted)}
+                            if intent.quoted is not None
+                            else {}
+                        ),
+                    },
+                ),
+                **echo,
+            }

@@ -10,7 +10,6 @@ from pydantic import Field
 
 from tradecrew.mcp_server.compact import Layout, analysis_summary, compact_bars
 from tradecrew.mcp_server.schemas import UNTRUSTED_NOTICE, envelope, mark_untrusted, untrusted
-from tradecrew.tools.registry import get_tool
 
 if TYPE_CHECKING:
     from tradecrew.desk import Desk
@@ -30,6 +29,10 @@ Timeframe = Annotated[str, Field(description="M1 M5 M15 M30 H1 H4 D1 W1 MN1")]
 
 def register(mcp: FastMCP, desk: Desk) -> None:
     def run(name: str, **args: Any) -> dict[str, Any]:
+        # Imported on first call: the catalog loads pandas and the data providers, and the
+        # server answers ``initialize`` before any of that is needed.
+        from tradecrew.tools.catalog import get_tool
+
         return envelope(
             desk.mode, get_tool(name).run({k: v for k, v in args.items() if v is not None})
         )

@@ -41,11 +41,15 @@ def symbol_sentiment(
     items = store_for(settings).query(news_symbol(symbol), asof=end, since=start, limit=MAX_ITEMS)
     if not items:
         return SentimentAggregate()
-    from tradecrew.tools.sentiment import analyze_sentiment
+    from tradecrew.tools.sentiment import analyze_sentiment, backend_options
 
     comp = settings.components.sentiment
+    chosen = backend or comp.backend
     scored = analyze_sentiment(
-        [h.headline for h in items], backend=backend or comp.backend, threshold=comp.threshold
+        [h.headline for h in items],
+        backend=chosen,
+        threshold=comp.threshold,
+        **backend_options(chosen, comp, settings.llm, settings.home),
     )
     return aggregate_sentiment(
         [

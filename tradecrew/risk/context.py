@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tradecrew.config import RiskSettings
+from tradecrew.config_sections import RiskSettings
 from tradecrew.instruments import Instrument, normalize_symbol
 from tradecrew.models import Account, Order, Position, Quote, TradingState
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from tradecrew.config import RiskSettings
+from tradecrew.config_sections import RiskSettings
 from tradecrew.instruments import normalize_symbol
 from tradecrew.models import RiskCheck, TradingState
 from tradecrew.risk.checks import capped, failed, passed

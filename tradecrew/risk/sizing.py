@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_FLOOR, Decimal, localcontext
 
-from tradecrew.config import RiskSettings
+from tradecrew.config_sections import RiskSettings
 from tradecrew.instruments import Instrument, find_instrument
 
 

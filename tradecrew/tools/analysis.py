@@ -10,12 +10,11 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradecrew.config import Settings, get_settings
 from tradecrew.data.validate import Gap, find_gaps
 from tradecrew.errors import Unavailable
 from tradecrew.instruments import find_instrument
@@ -26,10 +25,18 @@ from tradecrew.tools.fusion import ComponentInput, fuse
 from tradecrew.tools.indicators import IndicatorSnapshot, component_scores, indicators
 from tradecrew.tools.mtf import MTFResult, multi_timeframe
 from tradecrew.tools.regime import RegimeResult, market_regime, warmup_bars
-from tradecrew.tools.sentiment import SentimentSummary, analyze_sentiment, summarize
+from tradecrew.tools.sentiment import (
+    SentimentSummary,
+    analyze_sentiment,
+    backend_options,
+    summarize,
+)
 from tradecrew.tools.sentiment_aggregate import SentimentAggregate
 from tradecrew.tools.sessions import SessionActivity, SessionState, active_sessions
 from tradecrew.tools.sessions import session_activity as _session_activity
+
+if TYPE_CHECKING:
+    from tradecrew.config import Settings  # the type only: the caller passes the settings
 
 T = TypeVar("T")
 
@@ -132,13 +139,13 @@ def analyze_frames(
     peers: Mapping[str, pd.DataFrame] | None = None,
     headlines: Sequence[str] | None = None,
     events: Sequence[EconomicEvent] | Calendar | Callable[[], Calendar] | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
     news_sentiment: SentimentAggregate | None = None,
 ) -> AnalysisReport:
     """Run every enabled analyzer on ``bars`` (the last row is "now") and fuse their votes.
     ``events``: the calendar, or a loader of one (a failure becomes a note); None reads the
-    calendar file setting (else the packaged sample)."""
-    settings = settings or get_settings()
+    calendar file setting (else the packaged sample). ``settings``: the caller's (tools never
+    read the settings themselves)."""
     comps = settings.components
     notes: list[str] = []
     snapshot = indicators(bars)
@@ -227,10 +234,12 @@ def analyze_frames(
 
     sentiment = None
     if comps.sentiment.enabled and headlines:
+        cfg = comps.sentiment
         results = analyze_sentiment(
             list(headlines),
-            backend=comps.sentiment.backend,
-            threshold=comps.sentiment.threshold,
+            backend=cfg.backend,
+            threshold=cfg.threshold,
+            **backend_options(cfg.backend, cfg, settings.llm, settings.home),
         )
         sentiment = summarize(results)
     if comps.sentiment.enabled and news_sentiment is not None and news_sentiment.n:

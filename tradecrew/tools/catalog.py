@@ -26,7 +26,12 @@ from tradecrew.tools.mtf import MTFResult, multi_timeframe
 from tradecrew.tools.orderbook import OrderBookImbalance, order_book_imbalance
 from tradecrew.tools.regime import RegimeResult, market_regime
 from tradecrew.tools.registry import ToolSpec
-from tradecrew.tools.sentiment import SentimentResult, SentimentSummary, summarize
+from tradecrew.tools.sentiment import (
+    SentimentResult,
+    SentimentSummary,
+    backend_options,
+    summarize,
+)
 from tradecrew.tools.sentiment import analyze_sentiment as _analyze_sentiment
 from tradecrew.tools.sentiment_aggregate import SentimentAggregate
 from tradecrew.tools.sessions import SessionState, active_sessions
@@ -191,13 +196,17 @@ def _bars(q: SymbolQuery) -> pd.DataFrame:
 
 def _correlation(q: CorrelationQuery) -> CorrelationReport:
     tf = Timeframe.parse(q.timeframe)
-    names = q.peers if q.peers is not None else get_settings().components.correlation.peers
-    return correlation_check(_bars(q), _peers(q, names, tf))
+    cfg = get_settings().components.correlation
+    names = q.peers if q.peers is not None else cfg.peers
+    return correlation_check(_bars(q), _peers(q, names, tf), cfg.window, cfg.max_correlation)
 
 
 def _sentiment(q: SentimentQuery) -> SentimentBatch:
-    backend = q.backend or get_settings().components.sentiment.backend
-    results = _analyze_sentiment(q.texts, backend=backend)
+    settings = get_settings()
+    cfg = settings.components.sentiment
+    backend = q.backend or cfg.backend
+    options = backend_options(backend, cfg, settings.llm, settings.home)
+    results = _analyze_sentiment(q.texts, backend=backend, threshold=cfg.threshold, **options)
     return SentimentBatch(results=results, summary=summarize(results))
 
 
@@ -288,7 +297,7 @@ def build_registry() -> dict[str, ToolSpec[Any, Any]]:
             "fused by timeframe weights (give intraday bars).",
             SymbolQuery,
             MTFResult,
-            lambda q: multi_timeframe(_bars(q)),
+            lambda q: multi_timeframe(_bars(q), get_settings().fusion.timeframe_weights),
         ),
         ToolSpec(
             "correlation",
@@ -352,4 +361,24 @@ def build_registry() -> dict[str, ToolSpec[Any, Any]]:
     return {spec.name: spec for spec in specs}
 
 
-__all__ = ["bar_close_time", "build_registry", "load_bars", "provider_for"]
+def tool_registry() -> dict[str, ToolSpec[Any, Any]]:
+    """Every desk tool by name (built on first use so importing stays cheap)."""
+    return build_registry()
+
+
+def get_tool(name: str) -> ToolSpec[Any, Any]:
+    registry = tool_registry()
+    try:
+        return registry[name]
+    except KeyError:
+        raise KeyError(f"unknown tool {name!r}; available: {', '.join(sorted(registry))}") from None
+
+
+__all__ = [
+    "bar_close_time",
+    "build_registry",
+    "get_tool",
+    "load_bars",
+    "provider_for",
+    "tool_registry",
+]

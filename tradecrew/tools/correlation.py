@@ -16,6 +16,8 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradecrew.config_sections import CorrelationComponent
+
 MIN_WINDOW = 3
 
 
@@ -145,11 +147,9 @@ def _recent_correlation(base: pd.Series, peer: pd.Series, window: int, lookback:
     return rolling_correlation(base, peer, window)
 
 
-def _settings_defaults(window: int | None, max_correlation: float | None) -> tuple[int, float]:
+def _defaults(window: int | None, max_correlation: float | None) -> tuple[int, float]:
     if window is None or max_correlation is None:
-        from tradecrew.config import get_settings
-
-        cfg = get_settings().components.correlation
+        cfg = CorrelationComponent()  # the built-in defaults; callers pass the configured ones
         window = cfg.window if window is None else window
         max_correlation = cfg.max_correlation if max_correlation is None else max_correlation
     return window, max_correlation
@@ -167,7 +167,7 @@ def correlation_check(
     ``lookback`` (default: ``window``) is how many recent rolling values the mean covers. A
     peer without a full window of shared bars is listed as insufficient, never dropped.
     """
-    window, max_correlation = _settings_defaults(window, max_correlation)
+    window, max_correlation = _defaults(window, max_correlation)
     window = _check_window(window)
     if not 0.0 <= max_correlation <= 1.0 or math.isnan(max_correlation):
         raise ValueError(f"max_correlation must be within [0, 1], got {max_correlation}")
@@ -225,7 +225,7 @@ def correlation_matrix(
     frames: Mapping[str, pd.Series | pd.DataFrame], window: int | None = None
 ) -> CorrelationMatrix:
     """Symmetric matrix of the latest pairwise rolling correlations (diagonal 1)."""
-    window, _ = _settings_defaults(window, 0.0)
+    window, _ = _defaults(window, 0.0)
     window = _check_window(window)
     names = list(frames)
     closes = {n: _closes(frames[n], n) for n in names}

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tradecrew.config_sections import FusionSettings
 from tradecrew.models import ComponentSignal, Direction, Signal
 
 
@@ -42,9 +43,7 @@ def _defaults(
     weights: Mapping[str, float] | None, neutral_band: float | None
 ) -> tuple[Mapping[str, float], float]:
     if weights is None or neutral_band is None:
-        from tradecrew.config import get_settings
-
-        cfg = get_settings().fusion
+        cfg = FusionSettings()  # the built-in defaults; the desk passes its configured ones
         weights = cfg.weights if weights is None else weights
         neutral_band = cfg.neutral_band if neutral_band is None else neutral_band
     return weights, neutral_band
@@ -65,7 +64,8 @@ def fuse(
 ) -> Signal:
     """Fuse component votes into a Signal with the formula in this module's docstring.
 
-    Weights default to ``fusion.weights`` and the band to ``fusion.neutral_band`` from settings;
+    Weights and band default to the built-in ``fusion.weights`` and ``fusion.neutral_band``
+    (callers pass the configured ones: tools never read the settings themselves);
     a component with an unknown name or a NaN score takes no part and says so in its detail.
     """
     weights, neutral_band = _defaults(weights, neutral_band)

@@ -18,6 +18,7 @@ import pandas as pd
 import talib
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradecrew.config_sections import FusionSettings
 from tradecrew.data.resample import resample_bars
 from tradecrew.models import Timeframe
 from tradecrew.tools._ohlcv import last_timestamp, ohlcv_arrays
@@ -58,9 +59,7 @@ class MTFResult(BaseModel):
 
 def _default_weights(weights: Mapping[str, float] | None) -> dict[Timeframe, float]:
     if weights is None:
-        from tradecrew.config import get_settings
-
-        weights = get_settings().fusion.timeframe_weights
+        weights = FusionSettings().timeframe_weights  # built-in; callers pass the configured
     parsed: dict[Timeframe, float] = {}
     for key, w in weights.items():
         tf = Timeframe.parse(key)
@@ -169,7 +168,8 @@ def multi_timeframe(
     base: Timeframe | str | None = None,
 ) -> MTFResult:
     """Each timeframe's score at the last bar and their fusion (weights renormalised over the
-    timeframes that have a score); defaults to ``fusion.timeframe_weights`` from settings."""
+    timeframes that have a score); defaults to the built-in ``fusion.timeframe_weights`` (callers
+    pass the configured ones)."""
     w = _default_weights(weights)
     frame, unavailable, base_min, starts = _score_frame(df, w, base)
     last = frame.iloc[-1]

@@ -1,7 +1,8 @@
 """One registry describing every desk tool: name, description, typed input and output.
 
-CrewAI, LangChain and MCP adapters are built from this dict elsewhere; nothing here imports
-a framework. A tool takes a pydantic input model and returns a pydantic output model.
+The entries themselves are built in catalog.py (``tool_registry``); CrewAI, LangChain and MCP
+adapters wrap them elsewhere; nothing here imports a framework. A tool takes a pydantic input
+model and returns a pydantic output model.
 """
 
 from __future__ import annotations
@@ -80,18 +81,3 @@ class ToolSpec(Generic[In, Out]):
             "parameters": self.json_schema(),
             "read_only": self.read_only,
         }
-
-
-def tool_registry() -> dict[str, ToolSpec[Any, Any]]:
-    """Every desk tool by name (built on first use so importing stays cheap)."""
-    from tradecrew.tools.catalog import build_registry
-
-    return build_registry()
-
-
-def get_tool(name: str) -> ToolSpec[Any, Any]:
-    registry = tool_registry()
-    try:
-        return registry[name]
-    except KeyError:
-        raise KeyError(f"unknown tool {name!r}; available: {', '.join(sorted(registry))}") from None

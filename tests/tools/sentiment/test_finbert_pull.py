@@ -163,6 +163,7 @@ def test_pulled_tiny_bert_scores_offline_in_batches(
     pytest.importorskip("torch", reason="torch is needed to run a local FinBERT model")
     pytest.importorskip("transformers", reason="the finbert backend needs transformers")
     from tests.fakes.tiny_bert import build_tiny_bert
+    from tradecrew.model_store import installed_path
     from tradecrew.tools.sentiment import analyze_sentiment
     from tradecrew.tools.sentiment.finbert import _load
 
@@ -176,7 +177,13 @@ def test_pulled_tiny_bert_scores_offline_in_batches(
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     _load.cache_clear()
     texts = [f"acme shares jump {k}" for k in range(37)]
-    results = analyze_sentiment(texts, backend="finbert", threshold=0.1, batch_size=16)
+    # The caller passes where the model is (the backend never reads the settings): the
+    # pulled copy under TRADECREW_HOME, as the CLI below finds it.
+    model_path = installed_path(env, "finbert")
+    assert model_path is not None
+    results = analyze_sentiment(
+        texts, backend="finbert", threshold=0.1, batch_size=16, model_path=model_path
+    )
     assert len(hub.requests) == pulled
     assert [r.text for r in results] == texts
     assert {r.label for r in results} == {"negative"} and {r.backend for r in results} == {

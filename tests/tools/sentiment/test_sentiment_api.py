@@ -47,17 +47,21 @@ def test_lexicon_takes_no_options() -> None:
         analyze_sentiment(["Profit rises"], model_path="x")
 
 
-def test_threshold_comes_from_settings_unless_given(
+def test_threshold_defaults_to_the_built_in_one_never_the_process_settings(
     tradecrew_home: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tradecrew.config import get_settings
+    from tradecrew.config_sections import SentimentComponent
 
     text = "Shares edge up"  # a weak positive: its label depends on the threshold
     (weak,) = analyze_sentiment([text], threshold=0.0)
     assert 0.0 < weak.score < 0.9
     monkeypatch.setenv("TRADECREW_COMPONENTS__SENTIMENT__THRESHOLD", "0.9")
     get_settings.cache_clear()
-    assert analyze_sentiment([text])[0].label == "neutral"
+    built_in = SentimentComponent().threshold
+    assert analyze_sentiment([text]) == analyze_sentiment([text], threshold=built_in)
+    configured = get_settings().components.sentiment.threshold
+    assert analyze_sentiment([text], threshold=configured)[0].label == "neutral"
     assert analyze_sentiment([text], threshold=0.0)[0].label == "positive"
 
 

@@ -89,15 +89,18 @@ def test_missing_model_names_the_setting(tmp_path: Path, tradecrew_home: Path) -
         analyze_sentiment(["x"], backend="finbert", model_path=tmp_path / "nowhere")
 
 
-def test_model_path_comes_from_settings(
+def test_model_path_comes_from_the_settings_the_caller_passes(
     tmp_path: Path, tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tradecrew.config import get_settings
+    from tradecrew.tools.sentiment import backend_options
 
     path = _tiny_model(tmp_path / "m", 1, FINBERT_LABELS)
     monkeypatch.setenv("TRADECREW_COMPONENTS__SENTIMENT__MODEL_PATH", str(path))
     get_settings.cache_clear()
-    (result,) = analyze_sentiment(["Acme profit falls"], backend="finbert")
+    settings = get_settings()
+    options = backend_options("finbert", settings.components.sentiment, settings.llm, settings.home)
+    (result,) = analyze_sentiment(["Acme profit falls"], backend="finbert", **options)
     assert result.label == "negative"
 
 

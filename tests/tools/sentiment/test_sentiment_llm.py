@@ -13,8 +13,21 @@ from typing import Any
 
 import pytest
 
-from tradecrew.tools.sentiment import analyze_sentiment, label_for
+from tradecrew.tools.sentiment import analyze_sentiment as _analyze_sentiment
+from tradecrew.tools.sentiment import backend_options, label_for
 from tradecrew.tools.sentiment.llm import SYSTEM_PROMPT, LLMSentimentError
+
+
+def analyze_sentiment(texts: list[str], backend: str = "linear", **kwargs: Any) -> Any:
+    """As the desk calls it: the configured endpoint and cache passed as options (the
+    backend never reads the settings itself); a test's own options win."""
+    from tradecrew.config import get_settings
+
+    if backend == "llm":
+        s = get_settings()
+        kwargs = {**backend_options("llm", s.components.sentiment, s.llm, s.home), **kwargs}
+    return _analyze_sentiment(texts, backend, **kwargs)
+
 
 API_KEY = "sk-test-never-print-me"
 
@@ -198,6 +211,14 @@ def test_missing_configuration_names_the_settings(
     get_settings.cache_clear()
     with pytest.raises(ValueError, match=r"llm\.model and llm\.base_url"):
         analyze_sentiment(["x"], backend="llm")
+
+
+def test_the_backend_never_reads_the_settings_itself(llm: FakeLLM) -> None:
+    """The fixture configured an endpoint in the settings: a caller that passes none gets
+    none, and no request is made."""
+    with pytest.raises(ValueError, match=r"llm\.model and llm\.base_url"):
+        _analyze_sentiment(["x"], backend="llm")
+    assert not llm.requests
 
 
 def test_unknown_options_are_refused(llm: FakeLLM) -> None:

@@ -5,7 +5,12 @@ Backends: ``linear`` (default: a compact model shipped in the package, offline),
 transformers) and ``llm`` (the configured OpenAI-compatible model).
 """
 
-from tradecrew.tools.sentiment.api import BACKENDS, analyze_sentiment, summarize
+from tradecrew.tools.sentiment.api import (
+    BACKENDS,
+    analyze_sentiment,
+    backend_options,
+    summarize,
+)
 from tradecrew.tools.sentiment.models import SentimentResult, SentimentSummary, label_for
 
 __all__ = [
@@ -13,6 +18,7 @@ __all__ = [
     "SentimentResult",
     "SentimentSummary",
     "analyze_sentiment",
+    "backend_options",
     "label_for",
     "summarize",
 ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from tradecrew.config_sections import LLMSettings, SentimentComponent
 from tradecrew.tools.sentiment.models import SentimentResult, SentimentSummary
 
 
@@ -45,11 +47,30 @@ BACKENDS: dict[str, Callable[..., list[SentimentResult]]] = {
 }
 
 
+def backend_options(
+    backend: str, sentiment: SentimentComponent, llm: LLMSettings, home: Path
+) -> dict[str, Any]:
+    """What the finbert and llm backends take from the settings, for the callers that hold
+    them: the backends never read the settings themselves."""
+    if backend == "finbert":
+        from tradecrew.model_store import installed_path
+
+        return {"model_path": sentiment.model_path or installed_path(home, "finbert")}
+    if backend == "llm":
+        return {
+            "model": llm.model,
+            "base_url": llm.base_url,
+            "api_key": llm.api_key,
+            "timeout_seconds": llm.timeout_seconds,
+            "max_retries": llm.max_retries,
+            "cache_path": home / "cache" / "sentiment_llm.sqlite3",
+        }
+    return {}
+
+
 def _threshold(threshold: float | None) -> float:
     if threshold is None:
-        from tradecrew.config import get_settings
-
-        threshold = get_settings().components.sentiment.threshold
+        threshold = SentimentComponent().threshold  # built-in; callers pass the configured one
     if isinstance(threshold, bool) or not isinstance(threshold, int | float):
         raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
     if not 0.0 <= threshold < 1.0:
@@ -73,8 +94,9 @@ def analyze_sentiment(
     """Score each text with one backend; results keep input order, one per text.
 
     Texts are data: no backend acts on what they say. Blank texts are neutral with zero
-    confidence without reaching any backend. ``threshold`` defaults to
-    ``components.sentiment.threshold``; every label obeys ``label_for(score, threshold)``.
+    confidence without reaching any backend. ``threshold`` defaults to the built-in
+    ``components.sentiment.threshold`` (callers pass the configured one, and the backend's
+    settings through ``backend_options``); every label obeys ``label_for(score, threshold)``.
     """
     if backend not in BACKENDS:
         raise ValueError(

@@ -69,15 +69,8 @@ def _load(model_path: str) -> tuple[Any, Any]:
 
 
 def _resolve_path(model_path: str | Path | None) -> str:
-    """The explicit path, else the setting, else the pulled model under TRADECREW_HOME."""
-    if model_path is None:
-        from tradecrew.config import get_settings
-        from tradecrew.model_store import installed_path
-
-        settings = get_settings()
-        model_path = settings.components.sentiment.model_path or installed_path(
-            settings.home, "finbert"
-        )
+    """The path the caller gives (``backend_options`` reads the setting, else the model pulled
+    under TRADECREW_HOME); the backend never reads the settings itself."""
     if not model_path:
         raise FinBertUnavailable(
             f"no FinBERT model here: run `{PULL_COMMAND}` once (or set {_SETTING} "

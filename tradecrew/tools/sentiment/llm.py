@@ -14,8 +14,10 @@ import json
 import math
 import re
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any, Literal
 
+from tradecrew.config_sections import LLMSettings
 from tradecrew.text import clean_text
 from tradecrew.tools.sentiment.lexicon import score_text
 from tradecrew.tools.sentiment.models import SentimentResult, label_for
@@ -56,7 +58,15 @@ RESPONSE_SCHEMA: dict[str, Any] = {
         "additionalProperties": False,
     },
 }
-_OPTIONS = {"model", "base_url", "api_key", "timeout_seconds", "max_retries", "backoff_seconds"}
+_OPTIONS = {
+    "model",
+    "base_url",
+    "api_key",
+    "timeout_seconds",
+    "max_retries",
+    "backoff_seconds",
+    "cache_path",
+}
 _LABEL_SCORES = {"positive": 0.5, "negative": -0.5, "neutral": 0.0}
 _FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$", re.IGNORECASE)
 _MAX_WAIT = 30.0
@@ -172,9 +182,7 @@ class _Client:
     def __init__(self, options: dict[str, Any]) -> None:
         import httpx
 
-        from tradecrew.config import get_settings
-
-        cfg = get_settings().llm
+        cfg = LLMSettings()  # the built-in defaults: callers pass the configured endpoint
         self.model: str = str(options.pop("model", None) or cfg.model or "")
         base_url = options.pop("base_url", None) or cfg.base_url
         api_key = options.pop("api_key", None) or cfg.api_key
@@ -277,9 +285,10 @@ def analyze_llm(
     """Rate texts with the configured model; failures fall back to the lexicon per item.
 
     Up to ``batch_size`` distinct headlines go in one request; ratings already cached for
-    this model are not asked again (``cache=False`` skips the cache). Options override
-    settings: model, base_url, api_key, timeout_seconds, max_retries, backoff_seconds. With
-    ``on_error="raise"`` an unreachable model raises instead.
+    this model in the ``cache_path`` file are not asked again (``cache=False`` or no path
+    skips the cache). The endpoint comes from the options (``backend_options`` reads them
+    from the settings): model, base_url, api_key, timeout_seconds, max_retries,
+    backoff_seconds. With ``on_error="raise"`` an unreachable model raises instead.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
@@ -287,8 +296,9 @@ def analyze_llm(
         raise ValueError("on_error must be 'fallback' or 'raise'")
     if options.keys() - _OPTIONS:
         raise TypeError(f"unknown llm options: {sorted(options.keys() - _OPTIONS)}")
+    cache_path = options.pop("cache_path", None)
     client = _Client(dict(options))
-    store = _open_cache() if cache else None
+    store = _open_cache(cache_path) if cache and cache_path else None
     try:
         known = store.get(client.model, texts) if store else {}
         todo = list(dict.fromkeys(t for t in texts if t not in known))  # each text asked once
@@ -309,11 +319,10 @@ def analyze_llm(
     ]
 
 
-def _open_cache() -> Any:
-    from tradecrew.config import get_settings
+def _open_cache(path: str | Path) -> Any:
     from tradecrew.tools.sentiment.llm_cache import RatingCache
 
-    return RatingCache(get_settings().ensure_home() / "cache" / "sentiment_llm.sqlite3")
+    return RatingCache(Path(path))
 
 
 def _result(

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.desk.helpers import Clock
-from tests.risk.recording_broker import RecordingBroker
-from tests.risk.test_gate import grant, pending
+from tests.desk.recording_broker import RecordingBroker
+from tests.desk.test_gate import grant, pending
 from tradecrew.desk import Desk
+from tradecrew.desk.gate import GateRefusal
 from tradecrew.models import ProposalStatus
 from tradecrew.risk import AgentVerdict
-from tradecrew.risk.gate import GateRefusal
 from tradecrew.risk.hashing import proposal_hash
 
 

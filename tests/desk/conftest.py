@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.desk.helpers import Clock, build_desk, make_settings
-from tests.risk.recording_broker import RecordingBroker
+from tests.desk.recording_broker import RecordingBroker
 from tradecrew.desk import Desk
 
 

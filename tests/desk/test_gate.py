@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.desk.helpers import Clock, make_settings
-from tests.risk.recording_broker import RecordingBroker
+from tests.desk.recording_broker import RecordingBroker
 from tradecrew.config import RiskSettings
 from tradecrew.desk import Desk
+from tradecrew.desk.gate import GateRefusal
 from tradecrew.ledger import ApprovalChannel, Grant, Ledger, NotFound, ProposalRecord
 from tradecrew.models import (
     Proposal,
@@ -26,7 +27,6 @@ from tradecrew.models import (
     TradingState,
     new_id,
 )
-from tradecrew.risk.gate import GateRefusal
 from tradecrew.risk.hashing import proposal_hash
 
 
