@@ -21,7 +21,7 @@ from tradecrew.config import Settings
 from tradecrew.desk import Desk
 from tradecrew.ledger import ABExperiment, ABObservation
 from tradecrew.models import Timeframe
-from tradecrew.research import ab, ab_stats, configs
+from tradecrew.research import ab, ab_shadow, ab_stats, configs
 from tradecrew.research.ab_stats import ArmStats
 
 SINCE = datetime(2018, 11, 1, tzinfo=UTC)
@@ -78,15 +78,15 @@ def test_both_arms_analyse_the_same_bars_causally(desk: Desk) -> None:
     bars = load_bars("SPX", Timeframe.D1, "sample", None, 5000)
     assert seen[-1].bar_time == bars.index[-2]  # the last bar has no next bar yet
     assert seen[0].bar_time + timedelta(days=1) >= SINCE
-    traditional = configs.effective_settings(desk.settings, ab.TRADITIONAL_CONTENT)
+    traditional = configs.effective_settings(desk.settings, ab_shadow.TRADITIONAL_CONTENT)
     previous = seen[19]
     for obs in seen[20:23]:
         i = bars.index.get_loc(obs.bar_time)
-        window = bars.iloc[i + 1 - ab.WINDOW : i + 1]  # nothing after the observed bar
+        window = bars.iloc[i + 1 - ab_shadow.WINDOW : i + 1]  # nothing after the observed bar
         live = analyze_frames("SPX", window, timeframe=Timeframe.D1, settings=desk.settings)
         base = analyze_frames("SPX", window, timeframe=Timeframe.D1, settings=traditional)
-        assert obs.champion_position == ab._position(live.signal)
-        assert obs.challenger_position == ab._position(base.signal)
+        assert obs.champion_position == ab_shadow._position(live.signal)
+        assert obs.challenger_position == ab_shadow._position(base.signal)
         market = bars["close"].iloc[i + 1] / bars["close"].iloc[i] - 1
         cost = desk.settings.components.ab.cost
         expected = obs.champion_position * market - cost * abs(
