@@ -28,8 +28,11 @@ def serve(
         bool, typer.Option("--once", help="run every job once and exit (1 if one failed)")
     ] = False,
 ) -> None:
-    """Run the desk 24/7: crew cycles, market data and paper matching, a continuous risk
-    watch that moves the desk to REDUCING or HALTED by itself, reconciliation; one per home."""
+    """Run the desk 24/7: crew cycles, data, paper matching, risk watch; one per home.
+
+    The risk watch moves the desk to REDUCING or HALTED by itself; only a person resumes.
+    Reconciles with the broker; --http serves /healthz, /readyz and /metrics.
+    """
     from tradecrew.config import get_settings
     from tradecrew.instruments import normalize_symbol
     from tradecrew.serve import AlreadyRunning, HomeLock
