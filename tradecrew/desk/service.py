@@ -15,6 +15,7 @@ from tradecrew.brokers import Broker, BrokerError
 from tradecrew.config import Settings, get_settings
 from tradecrew.desk import notify, reports, trading
 from tradecrew.desk.context import MarketFacts, build_context
+from tradecrew.desk.errors import DeskError  # in errors.py so that the helpers can raise it
 from tradecrew.desk.gate import GateRefusal, OrderGate
 from tradecrew.desk.outcomes import (
     CancelOutcome,
@@ -23,8 +24,8 @@ from tradecrew.desk.outcomes import (
     ReconcileReport,
     RiskStatus,
 )
+from tradecrew.desk.price_band import check_price_band
 from tradecrew.desk.symbols import resolve_instrument
-from tradecrew.errors import TradecrewError
 from tradecrew.instruments import Instrument
 from tradecrew.ledger import ApprovalChannel, Grant, Ledger, ProposalRecord
 from tradecrew.models import (
@@ -47,10 +48,6 @@ from tradecrew.risk import (
 from tradecrew.risk.approvals import accepted_channels
 
 SNAPSHOT_EVERY = timedelta(seconds=60)
-
-
-class DeskError(TradecrewError):
-    """A request the desk refuses; the message says why."""
 
 
 class Desk:
@@ -163,7 +160,7 @@ class Desk:
         through the gate); denied ones end VETOED with the engine's reasons.
         """
         self.instrument(request.symbol)  # unknown symbols are refused before anything is stored
-        quote = self._check_price_band(request)
+        quote = check_price_band(self.broker, request, self.settings.risk.price_band_pct)
         now = self._clock()
         proposal = Proposal(
             **request.model_dump(),
@@ -194,29 +191,6 @@ class Desk:
             )
         pending = reports.outcome_of(self, record, message)
         return notify.proposal_decided(self, pending, decision)
-
-    def _check_price_band(self, request: ProposalRequest) -> Quote | None:
-        """A price far from the market is a typing error, refused before it is stored (the
-        gate's fat-finger check still stands behind this for every other path). Returns the
-        quote it read, if it needed one, for the risk context."""
-        prices = [p for p in (request.limit_price, request.stop_price) if p is not None]
-        if not prices:
-            return None
-        try:
-            quote = self.broker.quote(request.symbol)
-            last = quote.last
-        except BrokerError as exc:
-            raise DeskError(
-                f"no quote for {request.symbol} to check the price against: {exc}"
-            ) from None
-        band = self.settings.risk.price_band_pct
-        for price in prices:
-            if last > 0 and abs(price / last - 1.0) > band:
-                raise DeskError(
-                    f"price {price:g} is {abs(price / last - 1.0):.1%} from the last "
-                    f"{request.symbol} price {last:g} (allowed band {band:.0%})"
-                )
-        return quote
 
     def _record_account(self) -> None:
         """An equity observation for the daily-loss and drawdown limits, at most one a
