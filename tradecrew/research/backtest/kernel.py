@@ -119,6 +119,22 @@ class _Book:
         self.add_q = self.add_n = self.red_q = self.red_n = self.flow = 0.0
         self.traded = 0.0
 
+    def fills(self, units: npt.NDArray[np.float64], equity: npt.NDArray[np.float64]) -> Fills:
+        """The run's result: units and equity per bar, and the round trips booked."""
+        rows = np.array(self.rows, dtype=np.float64).reshape(-1, 7)
+        return Fills(
+            units=units,
+            equity=equity,
+            entry_index=rows[:, 0].astype(np.int64),
+            exit_index=rows[:, 1].astype(np.int64),
+            side=rows[:, 2].astype(np.int8),
+            quantity=rows[:, 3],
+            entry_price=rows[:, 4],
+            exit_price=rows[:, 5],
+            pnl=rows[:, 6],
+            traded_notional=self.traded,
+        )
+
     def fill(self, i: int, delta: float, price: float) -> None:
         """Trade ``delta`` units at ``price``; a flip closes one trade and opens the next."""
         if delta == 0.0:
@@ -199,16 +215,4 @@ def _general(open_: Floats, close: Floats, held: Floats, costs: Costs, e0: float
         equity[-1] = book.cash
         unit_bar = unit_bar.copy()
         unit_bar[-1] = 0.0
-    rows = np.array(book.rows, dtype=np.float64).reshape(-1, 7)
-    return Fills(
-        units=unit_bar,
-        equity=equity,
-        entry_index=rows[:, 0].astype(np.int64),
-        exit_index=rows[:, 1].astype(np.int64),
-        side=rows[:, 2].astype(np.int8),
-        quantity=rows[:, 3],
-        entry_price=rows[:, 4],
-        exit_price=rows[:, 5],
-        pnl=rows[:, 6],
-        traded_notional=book.traded,
-    )
+    return book.fills(unit_bar, equity)

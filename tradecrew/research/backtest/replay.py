@@ -317,20 +317,7 @@ def replay(
         book.fill(n - 1, -book.units, desk._price(c[-1], side, last))
         equity[-1] = book.cash
         units[-1] = 0.0
-    rows = np.array(book.rows, dtype=np.float64).reshape(-1, 7)
     notes = list(getattr(strat, "notes", []))
     notes += [f"risk engine denied {len(desk.denials)} order(s)"] if desk.denials else []
     notes += [f"denied {d}" for d in desk.denials[:5]] + legs.notes()
-    fills = Fills(
-        units=units,
-        equity=equity,
-        entry_index=rows[:, 0].astype(np.int64),
-        exit_index=rows[:, 1].astype(np.int64),
-        side=rows[:, 2].astype(np.int8),
-        quantity=rows[:, 3],
-        entry_price=rows[:, 4],
-        exit_price=rows[:, 5],
-        pnl=rows[:, 6],
-        traded_notional=book.traded,
-    )
-    return fills, notes
+    return book.fills(units, equity), notes
