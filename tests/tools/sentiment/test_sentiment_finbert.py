@@ -6,45 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.tiny_bert import FINBERT_LABELS
+from tests.fakes.tiny_bert import build_tiny_bert as _tiny_model
 from tradecrew.tools.sentiment import analyze_sentiment, label_for
 from tradecrew.tools.sentiment.finbert import FinBertUnavailable
 
 torch = pytest.importorskip("torch", reason="torch is needed to run a local FinBERT model")
 transformers = pytest.importorskip("transformers", reason="the finbert backend needs transformers")
-
-_WORDS = ["acme", "profit", "rises", "falls", "shares", "jump", "loss", "narrows", "the", "a"]
-_SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-
-
-def _tiny_model(path: Path, winner: int, id2label: dict[int, str]) -> Path:
-    """A 1-layer BERT whose classifier bias makes output ``winner`` dominate every input."""
-    (path).mkdir(parents=True, exist_ok=True)
-    vocab = path / "vocab.txt"
-    vocab.write_text("\n".join(_SPECIAL + _WORDS) + "\n", encoding="utf-8")
-    tokenizer = transformers.BertTokenizer(str(vocab))
-    config = transformers.BertConfig(
-        vocab_size=len(_SPECIAL) + len(_WORDS),
-        hidden_size=8,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=16,
-        max_position_embeddings=64,
-        num_labels=3,
-        id2label=id2label,
-        label2id={v: k for k, v in id2label.items()},
-    )
-    torch.manual_seed(0)
-    model = transformers.BertForSequenceClassification(config)
-    with torch.no_grad():
-        model.classifier.weight.zero_()
-        model.classifier.bias.copy_(torch.tensor([-5.0, -5.0, -5.0]))
-        model.classifier.bias[winner] = 5.0
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
-
-
-FINBERT_LABELS = {0: "positive", 1: "negative", 2: "neutral"}
 
 
 @pytest.mark.parametrize(("winner", "expected"), [(0, "positive"), (1, "negative"), (2, "neutral")])
