@@ -14,18 +14,16 @@ Run: ``uv run python bench/bench_live_data.py [--quick]`` (quick: small sizes, <
 from __future__ import annotations
 
 import os
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _floors import floor_fsynced_commit, floor_import_pandas, median_ms
 from _quick import QUICK, exit_code
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,39 +38,7 @@ from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, provider_for  
 KEY, SECRET = "bench-key", "bench-secret"
 
 
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(runs)
-
-
 # --------------------------------------------------------------------------- floors
-
-
-def floor_import_pandas() -> float:
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import pandas"], check=True)
-    return (time.perf_counter() - t0) * 1000
-
-
-def floor_fsynced_commit(folder: str) -> float:
-    conn = sqlite3.connect(Path(folder) / "floor.db", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE t (v REAL)")
-
-    def commit() -> None:
-        conn.execute("BEGIN")
-        conn.execute("INSERT INTO t VALUES (1.0)")
-        conn.execute("COMMIT")
-
-    try:
-        return median_ms(commit, 5)
-    finally:
-        conn.close()
 
 
 def floor_round_trip(srv: FakeAlpacaData) -> float:

@@ -11,18 +11,16 @@ Run: ``uv run python bench/bench_serve.py [cycles]`` (``--quick``: 400 cycles, <
 from __future__ import annotations
 
 import os
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
+from _floors import floor_fsynced_commit, floor_import_pandas, median_ms
 from _quick import QUICK, exit_code, size
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -81,38 +79,6 @@ class BookOf100:
 
     def fills(self, since: datetime | None = None) -> list[Fill]:
         return []
-
-
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(runs)
-
-
-def floor_import_pandas() -> float:
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import pandas"], check=True)
-    return (time.perf_counter() - t0) * 1000
-
-
-def floor_fsynced_commit(folder: Path) -> float:
-    conn = sqlite3.connect(folder / "floor.db", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE t (v REAL)")
-
-    def commit() -> None:
-        conn.execute("BEGIN")
-        conn.execute("INSERT INTO t VALUES (1.0)")
-        conn.execute("COMMIT")
-
-    try:
-        return median_ms(commit, 5)
-    finally:
-        conn.close()
 
 
 def rss_kib() -> int:
