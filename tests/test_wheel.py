@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import zipfile
@@ -44,13 +43,9 @@ def test_the_wheel_holds_the_default_crew_and_the_examples(wheel: Path):
     assert packaged == (REPO / "crew.yaml").read_bytes()
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_an_installed_llm_run_uses_the_packaged_crew(wheel: Path, tmp_path: Path):
+def test_an_installed_llm_run_uses_the_packaged_crew(
+    wheel: Path, tmp_path: Path, refused_port: int
+):
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(site)
@@ -74,7 +69,7 @@ def test_an_installed_llm_run_uses_the_packaged_crew(wheel: Path, tmp_path: Path
     config = json.loads(checked.stdout)
     assert config["crew_file"] == str(site / "tradecrew" / "crew.yaml")
     assert config["crew_file_origin"] == "packaged default" and config["tasks"]
-    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    url = f"http://127.0.0.1:{refused_port}/v1"
     ran = tradecrew(
         "crew",
         "run",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,12 +20,6 @@ import httpx
 import pytest
 
 THIRD_PARTY = ("ERROR:", "WARNING:", "CrewAI", "LiteLLM", "litellm", "httpx", "Traceback")
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -54,12 +47,12 @@ def _no_third_party(text: str) -> None:
         assert not any(mark in line for mark in THIRD_PARTY), line
 
 
-def test_a_closed_port_fails_fast_with_one_line_and_exit_3(tmp_path: Path):
+def test_a_closed_port_fails_fast_with_one_line_and_exit_3(tmp_path: Path, refused_port: int):
     home = tmp_path / "home"
     # What starting the interpreter and the CLI costs on this machine now (a shared CI
     # runner varies): the failure itself must add only a connection attempt.
     _, startup = _tradecrew(home, "--help")
-    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    url = f"http://127.0.0.1:{refused_port}/v1"
     done, elapsed = _tradecrew(
         home, "crew", "run", "--symbols", "XAUUSD", "--llm", "m", "--base-url", url
     )
@@ -72,9 +65,9 @@ def test_a_closed_port_fails_fast_with_one_line_and_exit_3(tmp_path: Path):
     assert not (home / "runs").exists()  # nothing ran, nothing filed
 
 
-def test_fallback_deterministic_says_so_and_exits_0(tmp_path: Path):
+def test_fallback_deterministic_says_so_and_exits_0(tmp_path: Path, refused_port: int):
     home = tmp_path / "home"
-    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    url = f"http://127.0.0.1:{refused_port}/v1"
     done, _ = _tradecrew(
         home,
         "crew",
@@ -149,7 +142,7 @@ def test_an_llm_lost_during_the_run_exits_3_files_nothing_and_prints_no_library_
     assert [o["proposal_id"] for o in record["outcomes"]] == [None]
 
 
-def test_a_refused_connection_is_not_retried():
+def test_a_refused_connection_is_not_retried(refused_port: int):
     from tradecrew.agents.gateway import LLMGateway, LLMUnavailable
     from tradecrew.agents.recorder import RunRecorder
 
@@ -166,7 +159,7 @@ def test_a_refused_connection_is_not_retried():
         sleep=sleeps.append,
     )
     request = httpx.Request(
-        "POST", f"http://127.0.0.1:{_closed_port()}/v1/chat/completions", json={"model": "m"}
+        "POST", f"http://127.0.0.1:{refused_port}/v1/chat/completions", json={"model": "m"}
     )
     with pytest.raises(LLMUnavailable):
         gateway.handle(request, gateway._forward)

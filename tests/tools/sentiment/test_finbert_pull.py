@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import stat
 import time
 from pathlib import Path
@@ -42,12 +41,6 @@ def env(tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TRADECREW_COMPONENTS__SENTIMENT__MODEL_PATH", raising=False)
     monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     return tradecrew_home
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_pull_fetches_only_the_needed_files_once(
@@ -96,8 +89,10 @@ def test_safetensors_are_preferred_to_pickled_weights(
         assert "pytorch_model.bin" not in hub.downloads()
 
 
-def test_no_network_is_one_line_and_exit_3(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
+def test_no_network_is_one_line_and_exit_3(
+    env: Path, monkeypatch: pytest.MonkeyPatch, refused_port: int
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{refused_port}")
     start = time.monotonic()
     result = cli("models", "pull", "finbert")
     assert time.monotonic() - start < 10  # no long retry loop before saying so
@@ -135,14 +130,14 @@ def test_bad_names_are_bad_input(
 
 
 def test_a_failed_pull_keeps_the_model_already_there(
-    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused_port: int
 ) -> None:
     repo = _fake_repo(tmp_path / "repo")
     with StandInHub(FINBERT.repo_id, repo, commit=FINBERT.revision) as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         assert cli("models", "pull", "finbert").exit_code == 0
     before = (env / "models" / "finbert" / "model.safetensors").read_bytes()
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{refused_port}")
     assert cli("models", "pull", "finbert", "--force").exit_code == 3
     assert (env / "models" / "finbert" / "model.safetensors").read_bytes() == before
 
