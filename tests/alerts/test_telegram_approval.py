@@ -20,6 +20,7 @@ from tradecrew.desk.gate import GateRefusal
 from tradecrew.ledger import Grant
 from tradecrew.ledger._keys import AuditKey
 from tradecrew.models import ApprovalChannel, ProposalStatus, utcnow
+from tradecrew.risk import AgentVerdict
 
 OTHER_CHAT = "7770001"
 
@@ -143,6 +144,29 @@ def test_a_button_for_other_terms_opens_nothing(home: Path, telegram: FakeTelegr
     desk.close()
 
 
+def test_a_press_racing_a_new_decision_approves_nothing(
+    home: Path, telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The button checks out against the terms in the message; another process shrinks the
+    proposal before the approval reaches the gate: the person never approved those terms."""
+    desk = alert_desk(home, telegram)
+    proposal_id = _propose(desk)
+    telegram.press(ALERT_CHAT, telegram.buttons()["approve"])
+    approve = desk.approve
+
+    def shrunk_meanwhile(*args: object, **kwargs: object) -> object:
+        desk.record_agent_verdict(proposal_id, AgentVerdict(action="shrink", quantity=0.4))
+        return approve(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(desk, "approve", shrunk_meanwhile)
+    (result,) = poll_once(desk, wait=0).results
+    assert not result.accepted and "changed" in result.reason, result.reason
+    assert telegram.answers[-1]["text"].startswith("refused")
+    assert desk.ledger.get_proposal(proposal_id).status is ProposalStatus.PENDING
+    assert desk.ledger.approvals(proposal_id) == [] and desk.broker.orders() == []
+    desk.close()
+
+
 def test_an_expired_button_opens_nothing(home: Path, telegram: FakeTelegram) -> None:
     desk = alert_desk(home, telegram)
     proposal_id = _propose(desk)
@@ -192,7 +216,10 @@ def test_without_an_approver_chat_the_desk_and_the_gate_refuse_the_telegram_chan
     decision = desk.ledger.latest_decision(proposal_id)
     assert decision is not None
     grant = Grant(
-        actor="telegram:1", channel=ApprovalChannel.TELEGRAM, expires_at=decision.expires_at
+        actor="telegram:1",
+        channel=ApprovalChannel.TELEGRAM,
+        expires_at=decision.expires_at,
+        order_hash=decision.order_hash,
     )
     with pytest.raises(GateRefusal) as refused:
         desk.gate.submit(proposal_id, "telegram:1", grant)

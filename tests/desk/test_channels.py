@@ -56,7 +56,10 @@ def test_the_gate_refuses_a_bare_mcp_grant_even_when_the_desk_is_bypassed(tmp_pa
     decision = desk.ledger.latest_decision(made.proposal_id)
     assert decision is not None
     grant = Grant(
-        actor="mcp-user", channel=ApprovalChannel.MCP_UNCONFIRMED, expires_at=decision.expires_at
+        actor="mcp-user",
+        channel=ApprovalChannel.MCP_UNCONFIRMED,
+        expires_at=decision.expires_at,
+        order_hash=decision.order_hash,
     )
     with pytest.raises(GateRefusal) as refused:
         desk.gate.submit(made.proposal_id, "mcp-user", grant)

@@ -269,6 +269,23 @@ def test_agent_shrink_is_what_gets_sent(desk: Desk) -> None:
         assert sent.order is not None and sent.order.quantity == 0.4
 
 
+def test_an_approval_of_terms_decided_again_since_sends_nothing(desk: Desk) -> None:
+    """The person was shown the engine's decision; an agent shrank it before their approval
+    reached the gate: nothing is sent and it stays pending; approving what is shown now works."""
+    out = desk.propose(GOLD)
+    assert out.decision is not None
+    shown = out.decision.order_hash
+    desk.record_agent_verdict(out.proposal_id, AgentVerdict(action="shrink", quantity=0.4))
+    stale = desk.approve(out.proposal_id, actor="alice", order_hash=shown)
+    assert stale.status is ProposalStatus.PENDING and stale.order is None
+    assert "changed after alice approved" in stale.message
+    assert desk.ledger.approvals(out.proposal_id) == [] and desk.broker.orders() == []
+    now = desk.ledger.latest_decision(out.proposal_id)
+    assert now is not None and now.order_hash != shown
+    sent = desk.approve(out.proposal_id, actor="alice", order_hash=now.order_hash)
+    assert sent.order is not None and sent.order.quantity == 0.4
+
+
 @settings(max_examples=15, deadline=None)
 @given(factor=st.floats(0.001, 1.0), symbol=st.sampled_from(["XAUUSD", "BTCUSD", "SPX"]))
 def test_agent_shrink_never_enlarges(

@@ -60,8 +60,20 @@ def pending(desk: Desk, request: ProposalRequest = GOLD) -> Proposal:
     return outcome.proposal
 
 
-def grant(clock: Clock, channel: ApprovalChannel = ApprovalChannel.CLI) -> Grant:
-    return Grant(actor="alice", channel=channel, expires_at=clock() + timedelta(minutes=5))
+def grant(
+    desk: Desk, proposal_id: str, clock: Clock, channel: ApprovalChannel = ApprovalChannel.CLI
+) -> Grant:
+    """Alice's approval of the terms on record for ``proposal_id`` (none: made-up terms)."""
+    try:
+        decision = desk.ledger.latest_decision(proposal_id)
+    except LookupError:
+        decision = None
+    return Grant(
+        actor="alice",
+        channel=channel,
+        expires_at=clock() + timedelta(minutes=5),
+        order_hash=decision.order_hash if decision else "0" * 64,
+    )
 
 
 def refused(desk: Desk, proposal_id: str, rule: str, with_grant: Grant | None) -> GateRefusal:
@@ -82,7 +94,7 @@ def test_a_proposal_that_keeps_every_part_of_the_rule_is_sent_once(
     desk: Desk, clock: Clock
 ) -> None:
     p = pending(desk)
-    order = desk.gate.submit(p.id, "alice", grant(clock))
+    order = desk.gate.submit(p.id, "alice", grant(desk, p.id, clock))
     assert [o.client_order_id for o in _broker(desk).sent] == [order.client_order_id]
     assert order.quantity == 1.0
 
@@ -92,7 +104,7 @@ def test_a_proposal_that_keeps_every_part_of_the_rule_is_sent_once(
 
 def test_a_proposal_that_was_never_persisted_is_not_sent(desk: Desk, clock: Clock) -> None:
     with pytest.raises(NotFound):
-        desk.gate.submit("prp_neverstored", "alice", grant(clock))
+        desk.gate.submit("prp_neverstored", "alice", grant(desk, "prp_neverstored", clock))
     assert _broker(desk).sent == []
 
 
@@ -101,7 +113,7 @@ def test_a_rejected_proposal_is_refused_even_with_a_fresh_approval(
 ) -> None:
     p = pending(desk)
     desk.reject(p.id, actor="bob", reason="changed my mind")
-    refused(desk, p.id, "proposal", grant(clock))
+    refused(desk, p.id, "proposal", grant(desk, p.id, clock))
 
 
 def test_a_pending_proposal_without_an_approval_is_refused(desk: Desk) -> None:
@@ -113,7 +125,7 @@ def test_a_pending_proposal_without_an_approval_is_refused(desk: Desk) -> None:
 
 def test_a_proposal_without_a_risk_decision_is_refused(desk: Desk, clock: Clock) -> None:
     stored = desk.ledger.add_proposal(Proposal(**GOLD.model_dump(), created_at=clock()), "alice")
-    refused(desk, stored.id, "risk", grant(clock))
+    refused(desk, stored.id, "risk", grant(desk, stored.id, clock))
 
 
 def test_a_proposal_whose_latest_decision_denies_it_is_refused(desk: Desk, clock: Clock) -> None:
@@ -130,13 +142,13 @@ def test_a_proposal_whose_latest_decision_denies_it_is_refused(desk: Desk, clock
         }
     )
     desk.ledger.record_decision(denial)
-    refused(desk, p.id, "risk", grant(clock))
+    refused(desk, p.id, "risk", grant(desk, p.id, clock))
 
 
 def test_an_expired_risk_approval_is_refused(desk: Desk, clock: Clock) -> None:
     p = pending(desk)
     clock.advance(RiskSettings().approval_ttl_seconds + 1)
-    error = refused(desk, p.id, "risk", grant(clock))
+    error = refused(desk, p.id, "risk", grant(desk, p.id, clock))
     assert "expired" in error.reason
 
 
@@ -148,7 +160,7 @@ def test_a_decision_about_another_proposal_is_refused(tmp_path: Path, clock: Clo
     try:
         first, second = pending(desk), pending(desk)  # the same terms, so the same hash
         ledger.swap = {first.id: second.id}
-        error = refused(desk, first.id, "risk", grant(clock))
+        error = refused(desk, first.id, "risk", grant(desk, first.id, clock))
         assert "another proposal" in error.reason
     finally:
         desk.close()
@@ -161,7 +173,7 @@ def test_terms_edited_in_the_database_after_the_approval_are_refused(
     with sqlite3.connect(tmp_path / "l.db") as db:
         db.execute("UPDATE proposals SET take_profit = 2600.0 WHERE id = ?", (p.id,))
     assert desk.ledger.get_proposal(p.id).take_profit == 2600.0
-    error = refused(desk, p.id, "risk", grant(clock))
+    error = refused(desk, p.id, "risk", grant(desk, p.id, clock))
     assert "differ" in error.reason
 
 
@@ -171,14 +183,14 @@ def test_terms_edited_in_the_database_after_the_approval_are_refused(
 def test_an_agent_veto_is_refused(desk: Desk, clock: Clock) -> None:
     p = pending(desk)
     desk.ledger.record_verdict(p.id, "risk_agent", "veto", None, "news spike")
-    error = refused(desk, p.id, "veto", grant(clock))
+    error = refused(desk, p.id, "veto", grant(desk, p.id, clock))
     assert "news spike" in error.reason
 
 
 def test_a_decision_larger_than_an_agent_allows_is_refused(desk: Desk, clock: Clock) -> None:
     p = pending(desk)
     desk.ledger.record_verdict(p.id, "risk_agent", "shrink", 0.5, "half is enough")
-    refused(desk, p.id, "veto", grant(clock))
+    refused(desk, p.id, "veto", grant(desk, p.id, clock))
 
 
 # ------------------------------------------------------------------ 4. a human approval
@@ -188,7 +200,8 @@ def test_a_decision_larger_than_an_agent_allows_is_refused(desk: Desk, clock: Cl
 def test_an_approval_through_a_machine_channel_is_refused(
     desk: Desk, clock: Clock, channel: ApprovalChannel
 ) -> None:
-    refused(desk, pending(desk).id, "human", grant(clock, channel))
+    p = pending(desk)
+    refused(desk, p.id, "human", grant(desk, p.id, clock, channel))
 
 
 def test_an_approved_proposal_whose_only_approval_is_automatic_is_refused(
@@ -210,7 +223,7 @@ def test_an_approved_proposal_whose_only_approval_is_automatic_is_refused(
 def test_the_kill_switch_refuses_an_approved_order(desk: Desk, clock: Clock) -> None:
     p = pending(desk)
     desk.ledger.set_trading_state(TradingState.HALTED, "drill", "carol", tripped_by="kill_switch")
-    refused(desk, p.id, "kill_switch", grant(clock))
+    refused(desk, p.id, "kill_switch", grant(desk, p.id, clock))
 
 
 # ------------------------------------------------------------------ the re-check, now
@@ -220,7 +233,7 @@ def test_a_context_that_no_longer_allows_the_order_refuses_it(desk: Desk, clock:
     # The desk tripped to reducing after the approval: a new long is no longer allowed.
     p = pending(desk)
     desk.ledger.set_trading_state(TradingState.REDUCING, "daily loss", "risk_engine")
-    error = refused(desk, p.id, "risk", grant(clock))
+    error = refused(desk, p.id, "risk", grant(desk, p.id, clock))
     assert "re-check failed" in error.reason
 
 
@@ -229,5 +242,5 @@ def test_a_context_that_allows_less_than_was_approved_refuses_it(desk: Desk, clo
     p = pending(desk)
     risk = desk.settings.risk.model_copy(update={"max_order_notional": 1_000.0})
     desk.settings = desk.settings.model_copy(update={"risk": risk})
-    error = refused(desk, p.id, "risk", grant(clock))
+    error = refused(desk, p.id, "risk", grant(desk, p.id, clock))
     assert "re-check failed" in error.reason

@@ -37,7 +37,7 @@ def refused(desk: Desk, proposal_id: str, rule: str, clock: Clock) -> GateRefusa
     rows = desk.ledger.audit_count()
     state = desk.ledger.get_trading_state()
     with pytest.raises(GateRefusal) as info:
-        desk.gate.submit(proposal_id, "alice", grant(clock))
+        desk.gate.submit(proposal_id, "alice", grant(desk, proposal_id, clock))
     assert info.value.rule == rule, info.value
     assert isinstance(desk.broker, RecordingBroker)
     assert desk.broker.sent == [] and desk.broker.orders() == []
@@ -181,6 +181,6 @@ def test_an_untouched_proposal_with_a_shrink_is_sent(desk: Desk, clock: Clock) -
     p = pending(desk, ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=3.0))
     desk.ledger.record_account_snapshot(desk.broker.account())
     desk.record_agent_verdict(p.id, AgentVerdict(action="shrink", quantity=1.0, reason="size"))
-    order = desk.gate.submit(p.id, "alice", grant(clock))
+    order = desk.gate.submit(p.id, "alice", grant(desk, p.id, clock))
     assert order.quantity == 1.0
     assert desk.ledger.verify_audit_chain().ok

@@ -250,7 +250,12 @@ def test_a_ledger_used_the_ordinary_way_verifies_clean(ledger: Ledger) -> None:
     proposal = make_proposal()
     ledger.add_decided_proposal(proposal, make_decision(proposal, "h1"))
     ledger.record_verdict(proposal.id, "risk_manager", "shrink", 5.0, "too big")
-    grant = Grant(actor="alice", channel=ApprovalChannel.CLI, expires_at=utcnow() + timedelta(1))
+    grant = Grant(
+        actor="alice",
+        channel=ApprovalChannel.CLI,
+        expires_at=utcnow() + timedelta(1),
+        order_hash="h1",
+    )
     order = make_order(proposal_id=proposal.id)
     ledger.open_order(order, "h1", "gate", utcnow(), accepted=[ApprovalChannel.CLI], grant=grant)
     ledger.record_fill(make_fill(order, 4.0, 2000.0, "f1"))
@@ -314,7 +319,12 @@ def _decided(ledger: Ledger, quantity: float = 10.0) -> str:
 def _open(ledger: Ledger, proposal_id: str | None = None) -> None:
     """An approved proposal opened as an order, the order path's own way."""
     proposal_id = proposal_id or _decided(ledger)
-    grant = Grant(actor="alice", channel=ApprovalChannel.CLI, expires_at=utcnow() + timedelta(1))
+    grant = Grant(
+        actor="alice",
+        channel=ApprovalChannel.CLI,
+        expires_at=utcnow() + timedelta(1),
+        order_hash="h1",
+    )
     order = make_order(f"cid-{proposal_id}", 10.0, proposal_id=proposal_id)
     ledger.open_order(order, "h1", "gate", utcnow(), accepted=[ApprovalChannel.CLI], grant=grant)
 
@@ -384,7 +394,12 @@ def test_a_proposal_from_before_subjects_is_still_checked_by_entity(ledger: Ledg
     _anchor(ledger).write_text("")  # the rewrite changed hashes the anchor pinned
     ledger.audit("tester", "note.added", "note", "anchor again")
     _sql(ledger, "UPDATE risk_decisions SET approved_quantity = 5")
-    grant = Grant(actor="alice", channel=ApprovalChannel.CLI, expires_at=utcnow() + timedelta(1))
+    grant = Grant(
+        actor="alice",
+        channel=ApprovalChannel.CLI,
+        expires_at=utcnow() + timedelta(1),
+        order_hash="h1",
+    )
     order = make_order("cid-old", 1.0, proposal_id=proposal.id)
     with pytest.raises(AuditMismatch, match=r"approved_quantity is 5\.0"):
         ledger.open_order(

@@ -17,6 +17,7 @@ from tradecrew.ledger import (
     Ledger,
     NotFound,
     Overfill,
+    TermsChanged,
     TradingHalted,
 )
 from tradecrew.models import (
@@ -84,7 +85,12 @@ _PAPER_AUTO = HUMAN_CHANNELS | {ApprovalChannel.AUTO}
 
 
 def _grant(decision: RiskDecision, actor: str = "alice", channel: str = "cli") -> Grant:
-    return Grant(actor=actor, channel=ApprovalChannel(channel), expires_at=decision.expires_at)
+    return Grant(
+        actor=actor,
+        channel=ApprovalChannel(channel),
+        expires_at=decision.expires_at,
+        order_hash=decision.order_hash,
+    )
 
 
 def _open(ledger: Ledger, proposal: Proposal, decision: RiskDecision, **kw: object) -> Order:
@@ -124,6 +130,19 @@ def test_a_grant_for_a_proposal_that_cannot_be_approved_keeps_nothing(ledger: Le
         _open(ledger, proposal, decision.model_copy(update={"expires_at": utcnow() + timedelta(1)}))
     assert ledger.approvals(proposal.id) == []
     assert ledger.orders(proposal_id=proposal.id) == []
+
+
+def test_a_grant_for_other_terms_than_the_order_opens_nothing(ledger: Ledger) -> None:
+    """The person approved one order hash; the order to open has another (the proposal was
+    decided again in between): nothing is approved, consumed or opened, and it stays pending."""
+    proposal, decision = _pending_with_decision(ledger)
+    seen = decision.model_copy(update={"order_hash": "f" * 64})
+    with pytest.raises(TermsChanged, match="changed after alice approved"):
+        _open(ledger, proposal, decision, grant=_grant(seen))
+    assert ledger.approvals(proposal.id) == []
+    assert ledger.orders(proposal_id=proposal.id) == []
+    assert ledger.get_proposal(proposal.id).status is ProposalStatus.PENDING
+    assert ledger.audit_log(1)[0].action == "approval.refused"
 
 
 def test_an_earlier_approval_opens_an_order_without_a_grant(ledger: Ledger) -> None:

@@ -27,7 +27,12 @@ class _Refused(Exception):
 def _open(ledger: Ledger, recheck: object) -> Order:
     proposal = make_proposal()
     proposal, decision = ledger.add_decided_proposal(proposal, make_decision(proposal))
-    grant = Grant(actor="alice", channel=ApprovalChannel.CLI, expires_at=decision.expires_at)
+    grant = Grant(
+        actor="alice",
+        channel=ApprovalChannel.CLI,
+        expires_at=decision.expires_at,
+        order_hash=decision.order_hash,
+    )
     order = make_order(client_order_id=f"tc-{proposal.id}", proposal_id=proposal.id)
     return ledger.open_order(
         order,

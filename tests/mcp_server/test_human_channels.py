@@ -23,6 +23,7 @@ from tradecrew.config import Settings
 from tradecrew.desk import Desk
 from tradecrew.ledger import Ledger
 from tradecrew.models import ProposalRequest, TradingState
+from tradecrew.risk import AgentVerdict
 
 GOLD = {"symbol": "XAUUSD", "side": "buy", "quantity": 1}
 LIMIT = {
@@ -153,6 +154,41 @@ def test_a_live_account_takes_only_a_confirmed_approval_whatever_the_setting(hom
     assert orders["orders"] == []
     assert approved["status"] == "filled"
     assert [a["channel"] for a in explained["approvals"]] == ["mcp_ok"]
+
+
+def test_a_decision_changed_while_the_user_confirms_sends_nothing(home: Path):
+    """The dialog shows the terms; another process shrinks the proposal before the user's
+    answer arrives: what they confirmed is not what would be sent, so nothing is."""
+    settings = Settings(home=home)
+
+    async def shrink_then_accept(context: Any, params: Any) -> ElicitResult:
+        desk = Desk(
+            Ledger.from_settings(settings),
+            PaperBroker(home / "paper.db", settings=settings.broker),
+            settings,
+        )
+        try:
+            desk.record_agent_verdict(pid, AgentVerdict(action="shrink", quantity=0.4))
+        finally:
+            desk.close()
+        return await accept(context, params)
+
+    async def main():
+        nonlocal pid
+        async with mcp_session(home, elicitation=shrink_then_accept) as s:
+            made = await call(s, "propose_trade", **GOLD)
+            pid = made["proposal_id"]
+            stale = await call(s, "approve_proposal", proposal_id=pid)
+            explained = await call(s, "explain_decision", proposal_id=pid)
+            return stale, explained
+
+    pid = ""
+    stale, explained = run(main)
+    # Asked again, with the terms in force now.
+    assert stale["status"] == "confirmation_required" and stale["proposal_status"] == "pending"
+    assert "changed" in stale["message"]["untrusted_text"], stale
+    assert stale["approved_quantity"] == 0.4
+    assert explained["approvals"] == [] and explained["orders"] == []
 
 
 def test_closing_everything_without_confirmation_is_refused(home: Path):

@@ -26,7 +26,7 @@ from tradecrew.alerts.signing import CallbackKey, parse, verify
 from tradecrew.alerts.sinks import SinkError, TelegramBot
 from tradecrew.config_sections import AlertSettings
 from tradecrew.errors import TradecrewError
-from tradecrew.models import ApprovalChannel, utcnow
+from tradecrew.models import ApprovalChannel, ProposalStatus, utcnow
 
 if TYPE_CHECKING:
     from tradecrew.desk import Desk
@@ -147,13 +147,19 @@ def handle_callback(
     actor = f"telegram:{sender.get('id', chat_id) if isinstance(sender, dict) else chat_id}"
     try:
         if callback.action == "y":
+            # The terms the button was signed for, which the person saw in the message.
             outcome = desk.approve(
-                callback.proposal_id, actor=actor, channel=ApprovalChannel.TELEGRAM
+                callback.proposal_id,
+                actor=actor,
+                channel=ApprovalChannel.TELEGRAM,
+                order_hash=decision.order_hash,
             )
         else:
             outcome = desk.reject(callback.proposal_id, actor=actor, reason="rejected on Telegram")
     except TradecrewError as exc:
         return refuse(str(exc))
+    if outcome.status is ProposalStatus.PENDING:  # decided again since the message: not sent
+        return refuse(outcome.message)
     result.accepted, result.status = True, outcome.status.value
     result.reason = outcome.message
     return result

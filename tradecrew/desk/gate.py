@@ -154,7 +154,12 @@ class OrderGate:
         order, once every check has passed. A submission already made returns the order on
         record: it is never sent twice.
         """
-        from tradecrew.ledger import AuditMismatch, HumanApprovalRequired, TradingHalted
+        from tradecrew.ledger import (
+            AuditMismatch,
+            HumanApprovalRequired,
+            TermsChanged,
+            TradingHalted,
+        )
 
         now = self._clock()
         record = self._ledger.proposal_record(proposal_id)
@@ -191,6 +196,8 @@ class OrderGate:
             raise self._refuse(proposal, refusal.rule, refusal.reason, actor) from None
         except HumanApprovalRequired as exc:
             raise self._refuse(proposal, "human", str(exc), actor) from None
+        except TermsChanged as exc:
+            raise self._refuse(proposal, "terms", str(exc), actor) from None
         except TradingHalted as exc:
             raise self._refuse(proposal, "kill_switch", str(exc), actor) from None
         return self._send(self._claim(proposal, order, actor), actor)

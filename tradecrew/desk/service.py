@@ -182,7 +182,9 @@ class Desk:
             vetoed = reports.outcome_of(self, record, "vetoed by the risk engine")
             return notify.proposal_decided(self, vetoed, decision)
         if not self.human_approval_required:
-            return self._approve(proposal, decision, "auto", ApprovalChannel.AUTO)
+            return self._approve(
+                proposal, decision, "auto", ApprovalChannel.AUTO, decision.order_hash
+            )
         message = "awaiting human approval"
         if decision.approved_quantity < proposal.quantity:
             message = (
@@ -224,12 +226,19 @@ class Desk:
         return record
 
     def approve(
-        self, proposal_id: str, actor: str = "cli", channel: ApprovalChannel | str = "cli"
+        self,
+        proposal_id: str,
+        actor: str = "cli",
+        channel: ApprovalChannel | str = "cli",
+        order_hash: str | None = None,
     ) -> ProposalOutcome:
         """A human approves the exact order the risk engine approved; it goes through the gate.
 
-        An approval through a channel this account does not accept changes nothing (the
-        ledger refuses it too, in the transaction that would open the order)."""
+        ``order_hash``: the terms the person was shown (a confirmation dialog, a signed
+        button); when the proposal has been decided again since, nothing is sent and it stays
+        pending for a new look. None: the terms on record now. An approval through a channel
+        this account does not accept changes nothing (the ledger refuses it too, in the
+        transaction that would open the order)."""
         record = self._pending(proposal_id)
         channel = ApprovalChannel(channel)
         if channel not in self.accepted_channels:
@@ -246,7 +255,9 @@ class Desk:
         self.instrument(record.proposal.symbol)
         if decision.expires_at <= self._clock():
             decision = self._redecide(record.proposal, decision)
-        return self._approve(record.proposal, decision, actor, channel)
+        return self._approve(
+            record.proposal, decision, actor, channel, order_hash or decision.order_hash
+        )
 
     def _redecide(self, proposal: Proposal, old: RiskDecision) -> RiskDecision:
         """A stale risk approval is re-decided; a changed size needs a new look by the human."""
@@ -267,13 +278,19 @@ class Desk:
         return fresh
 
     def _approve(
-        self, proposal: Proposal, decision: RiskDecision, actor: str, channel: ApprovalChannel | str
+        self,
+        proposal: Proposal,
+        decision: RiskDecision,
+        actor: str,
+        channel: ApprovalChannel | str,
+        order_hash: str,
     ) -> ProposalOutcome:
         # The approval is recorded with the order, once the gate has checked everything.
         grant = Grant(
             actor=actor,
             channel=ApprovalChannel(channel),
             expires_at=decision.expires_at,
+            order_hash=order_hash,
             approved_at=self._clock(),  # before the gate reads its clock: consumed after
         )
         try:
@@ -281,6 +298,8 @@ class Desk:
                 self.gate.submit(proposal.id, actor, grant)
         except GateRefusal as refusal:
             current = self.ledger.get_proposal(proposal.id)
+            if refusal.rule == "terms":  # still pending: the person looks again
+                return self._outcome(current.id, f"not sent: {refusal}")
             if current.status in (ProposalStatus.PENDING, ProposalStatus.APPROVED):
                 target = (
                     ProposalStatus.VETOED

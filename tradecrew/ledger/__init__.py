@@ -14,6 +14,7 @@ from tradecrew.ledger.errors import (
     NotFound,
     OrderClosed,
     Overfill,
+    TermsChanged,
     TradingHalted,
 )
 from tradecrew.ledger.positions import positions_from_fills
@@ -61,6 +62,7 @@ __all__ = [
     "RiskFacts",
     "RunRecord",
     "RunStatus",
+    "TermsChanged",
     "TradingHalted",
     "TradingStateRecord",
     "Verdict",

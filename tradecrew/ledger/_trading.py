@@ -38,7 +38,7 @@ from tradecrew.ledger._tx import (
     require_length,
 )
 from tradecrew.ledger.audit import canonical_json, utc_stamp
-from tradecrew.ledger.errors import Conflict, Overfill, TradingHalted
+from tradecrew.ledger.errors import Conflict, Overfill, TermsChanged, TradingHalted
 from tradecrew.ledger.records import ApprovalChannel, Grant
 from tradecrew.models import (
     TERMINAL_ORDER_STATUSES,
@@ -165,6 +165,21 @@ def open_approved(
     if pid is None:
         raise ValueError("an order opened from an approval must name its proposal")
     if grant is not None:
+        # Decided here, under the write lock: a re-decision committed by another process
+        # after the person saw the terms (a shrink, a fresh size) is never approved for them.
+        if grant.order_hash != order_hash:
+            tx.refuse(
+                TermsChanged(
+                    f"the terms of proposal {pid} changed after {grant.actor} approved them "
+                    f"(approved {grant.order_hash[:12]}…, now {order_hash[:12]}…); review "
+                    "the proposal and approve again"
+                ),
+                grant.actor,
+                "approval",
+                pid,
+                {"proposal_id": pid, "order_hash": order_hash, "approved": grant.order_hash},
+            )
+            return None
         record_approval(
             tx, pid, order_hash, grant.actor, grant.channel, grant.expires_at, grant.approved_at
         )

@@ -17,6 +17,7 @@ __all__ = [
     "NotFound",
     "OrderClosed",
     "Overfill",
+    "TermsChanged",
     "TradingHalted",
 ]
 
@@ -44,6 +45,11 @@ class ApprovalError(LedgerError):
 
 class HumanApprovalRequired(ApprovalError):
     """The only usable approval is the auto-approver's, and this account needs a human's."""
+
+
+class TermsChanged(ApprovalError):
+    """A person approved terms (an order hash) that are no longer the ones to be sent: the
+    proposal was decided again between what they saw and the order."""
 
 
 class Overfill(LedgerError, ValueError):

@@ -42,6 +42,9 @@ class Grant(Model):
     actor: str
     channel: ApprovalChannel
     expires_at: datetime
+    #: The terms the person approved: the order hash of the risk decision they were shown.
+    #: Only an order with exactly these terms may use the approval.
+    order_hash: str
     #: When the person approved, on the desk's clock: before the gate's checks run.
     approved_at: datetime = Field(default_factory=utcnow)
 

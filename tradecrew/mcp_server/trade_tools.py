@@ -181,7 +181,11 @@ def register(mcp: FastMCP, desk: Desk, *, places_at_once: bool = False) -> None:
                 paper_opt_in=True,
             )
             return {**refused, "proposal_id": proposal_id, "proposal_status": "pending"}
-        return proposal_result(desk.approve(proposal_id, actor=actor_of(answer), channel=channel))
+        # The terms the user confirmed: a re-decision while the dialog was open sends nothing.
+        shown = current.decision.order_hash if current.decision else None
+        return proposal_result(
+            desk.approve(proposal_id, actor=actor_of(answer), channel=channel, order_hash=shown)
+        )
 
     @mcp.tool(annotations=REJECTS, title="Reject proposal")
     def reject_proposal(proposal_id: str, reason: str = "") -> dict[str, Any]:
