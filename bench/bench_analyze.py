@@ -10,10 +10,12 @@ from __future__ import annotations
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import pandas as pd
 
 from tradecrew.config import get_settings
+from tradecrew.data.calendars import load_calendar
 from tradecrew.data.synthetic import generate_bars
 from tradecrew.instruments import CATALOGUE
 from tradecrew.models import Timeframe
@@ -44,11 +46,13 @@ def _analyze_batch(batch: list[tuple[str, pd.DataFrame]]) -> int:
 def main() -> None:
     tune_allocator()  # as the CLI and the MCP server do at start
     q = AnalyzeQuery(symbol="XAUUSD", timeframe="D1", source="sample")
-    analyze_symbol(q)
+    settings = get_settings()
+    calendar = partial(load_calendar, settings)
+    analyze_symbol(q, settings, calendar=calendar)
     times = []
     for _ in range(50):
         t = time.perf_counter()
-        analyze_symbol(q)
+        analyze_symbol(q, settings, calendar=calendar)
         times.append(time.perf_counter() - t)
     print(
         f"analyze XAUUSD D1 (5,000 bars, 4 peers), warm: median "

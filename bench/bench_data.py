@@ -11,7 +11,9 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from tradecrew.data.csv import CsvProvider
 from tradecrew.data.csv_read import read_bars_file
@@ -72,6 +74,7 @@ def alpaca_figures() -> None:
     from tests.data.fake_alpaca_data import FakeAlpacaData, daily_bars
     from tradecrew.config import Settings, get_settings
     from tradecrew.data.alpaca import AlpacaProvider
+    from tradecrew.data.calendars import load_calendar
     from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, provider_for
 
     last_day = datetime.now(UTC) - pd.Timedelta(days=1)
@@ -99,18 +102,23 @@ def alpaca_figures() -> None:
     )
     get_settings.cache_clear()
     provider_for.cache_clear()
+    settings = get_settings()
+
+    def analyze(q: AnalyzeQuery) -> Any:
+        return analyze_symbol(q, settings, calendar=partial(load_calendar, settings))
+
     try:
         queries = {
             source: AnalyzeQuery(symbol="AAPL", timeframe="D1", source=source)
             for source in ("sample", "alpaca")
         }
-        sizes = {s: analyze_symbol(q).bars for s, q in queries.items()}  # fill cache / memo
+        sizes = {s: analyze(q).bars for s, q in queries.items()}  # fill cache / memo
         assert sizes["sample"] == sizes["alpaca"], sizes  # the same work on both sides
         runs: dict[str, list[float]] = {"sample": [], "alpaca": []}
         for _ in range(40):  # interleaved, so a busy machine slows both alike
             for source, q in queries.items():
                 t0 = time.perf_counter()
-                analyze_symbol(q)
+                analyze(q)
                 runs[source].append((time.perf_counter() - t0) * 1000)
         figures = {s: statistics.median(r) for s, r in runs.items()}
         requests_before = len(srv.log)
@@ -118,7 +126,7 @@ def alpaca_figures() -> None:
 
         def fresh_process() -> None:
             provider_for.cache_clear()  # a new provider reads the parquet files, as a new CLI run
-            analyze_symbol(q)
+            analyze(q)
 
         from_disk, _ = _time(fresh_process, 15)
         assert len(srv.log) == requests_before, "a cached analyze made a request"

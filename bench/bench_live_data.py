@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from tests.data.fake_alpaca_data import FakeAlpacaData, daily_bars  # noqa: E402
 from tradecrew.config import BrokerSettings, Settings, get_settings  # noqa: E402
 from tradecrew.data.alpaca import AlpacaProvider  # noqa: E402
+from tradecrew.data.calendars import load_calendar  # noqa: E402
 from tradecrew.data.sample import SampleProvider  # noqa: E402
 from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, provider_for  # noqa: E402
 
@@ -67,14 +69,16 @@ def cached_analyze(srv: FakeAlpacaData, runs: int) -> tuple[float, float]:
     queries = {
         s: AnalyzeQuery(symbol="AAPL", timeframe="D1", source=s) for s in ("sample", "alpaca")
     }
+    settings = get_settings()
+    calendar = partial(load_calendar, settings)
     for q in queries.values():
-        analyze_symbol(q)  # fill caches
+        analyze_symbol(q, settings, calendar=calendar)  # fill caches
     before = len(srv.log)
     times: dict[str, list[float]] = {"sample": [], "alpaca": []}
     for _ in range(runs):  # interleaved: a busy machine slows both alike
         for source, q in queries.items():
             t0 = time.perf_counter()
-            analyze_symbol(q)
+            analyze_symbol(q, settings, calendar=calendar)
             times[source].append((time.perf_counter() - t0) * 1000)
     assert len(srv.log) == before, "a cached analyze made a request"
     return statistics.median(times["sample"]), statistics.median(times["alpaca"])

@@ -11,9 +11,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "tradecrew"
 
-# The modules of tools/ that still read the settings themselves (each listed under
-# ``ignore_imports`` in pyproject.toml with what fixing it takes). The list only shrinks.
-STILL_READ_SETTINGS = {"tools/catalog.py"}
 # Scripts Alembic loads by path, never imported.
 NOT_PACKAGES = {"ledger/migrations", "ledger/migrations/versions"}
 
@@ -69,8 +66,4 @@ def test_risk_and_tools_never_call_the_settings_singleton() -> None:
         for path in (PACKAGE / folder).rglob("*.py")
         if "get_settings" in _names_used(path)
     }
-    assert offenders <= STILL_READ_SETTINGS, sorted(offenders - STILL_READ_SETTINGS)
-    assert offenders == STILL_READ_SETTINGS, (
-        f"{sorted(STILL_READ_SETTINGS - offenders)} no longer read the settings: drop them "
-        "from STILL_READ_SETTINGS and their ignore_imports entry in pyproject.toml"
-    )
+    assert not offenders, sorted(offenders)

@@ -15,16 +15,16 @@ from tradecrew.agents.adapters import (
     UnknownToolError,
     call_key,
     crewai_tools,
+    desk_registry,
     invoke_tool,
     langchain_tools,
 )
 from tradecrew.agents.recorder import RunRecorder
-from tradecrew.tools.catalog import tool_registry
 
 
 def test_one_crewai_tool_per_registry_entry_with_its_input_model() -> None:
     tools = crewai_tools()
-    registry = tool_registry()
+    registry = desk_registry()
     assert [t.name for t in tools] == list(registry)
     for tool in tools:
         spec = registry[tool.name]
@@ -42,7 +42,7 @@ def test_crewai_tool_returns_the_output_model_json_and_records_the_call(home: Pa
     ctx = ToolContext(symbol="XAUUSD", agent="Regime analyst", recorder=recorder)
     (tool,) = crewai_tools(["market_regime"], context=ctx)
     out = tool.run(symbol="XAUUSD")
-    spec = tool_registry()["market_regime"]
+    spec = desk_registry()["market_regime"]
     assert spec.output_model.model_validate_json(out).symbol == "XAUUSD"
     (call,) = recorder.tool_calls
     assert (call.tool, call.agent, call.ok, call.output) == (
@@ -79,7 +79,7 @@ def test_pinned_asof_overrides_and_defaults_fill(home: Path) -> None:
     ctx = ToolContext(
         recorder=recorder, defaults={"symbol": "XAUUSD", "timeframe": "D1"}, pinned={"asof": cut}
     )
-    spec = tool_registry()["indicators"]
+    spec = desk_registry()["indicators"]
     out = spec.output_model.model_validate_json(
         invoke_tool(spec, {"asof": None, "symbol": None}, ctx)
     )
@@ -90,7 +90,7 @@ def test_pinned_asof_overrides_and_defaults_fill(home: Path) -> None:
 def test_langchain_tools_validate_and_answer_json(home: Path) -> None:
     recorder = RunRecorder()
     (tool,) = langchain_tools(["news_sentiment"], context=ToolContext(recorder=recorder))
-    assert tool.args_schema is tool_registry()["news_sentiment"].input_model
+    assert tool.args_schema is desk_registry()["news_sentiment"].input_model
     out = json.loads(tool.invoke({"texts": ["Gold surges to record high"]}))
     assert out["summary"]["n"] == 1
     bad = json.loads(tool.invoke({"texts": []}))
@@ -114,7 +114,7 @@ def test_importing_the_package_does_not_import_crewai() -> None:
 
 def test_a_call_already_answered_in_the_run_is_not_run_again(home: Path) -> None:
     recorder = RunRecorder()
-    spec = tool_registry()["indicators"]
+    spec = desk_registry()["indicators"]
     ctx = ToolContext(recorder=recorder, defaults={"timeframe": "D1"})
     first = invoke_tool(spec, {"symbol": "XAUUSD"}, ctx)
     key = call_key(spec, {"symbol": "XAUUSD", "timeframe": "D1"})
@@ -129,7 +129,7 @@ def test_a_call_already_answered_in_the_run_is_not_run_again(home: Path) -> None
 
 
 def test_a_call_with_bad_arguments_has_no_key_and_is_not_kept(home: Path) -> None:
-    spec = tool_registry()["indicators"]
+    spec = desk_registry()["indicators"]
     assert call_key(spec, {"symbol": ""}) is None
     ctx = ToolContext()
     assert "error" in json.loads(invoke_tool(spec, {"symbol": ""}, ctx))

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from tests.fakes.llm_server import ScriptedLLMServer
+from tests.tools.front_end import analyze
 from tradecrew.agents import run_crew
-from tradecrew.agents.adapters import ToolContext, call_key
+from tradecrew.agents.adapters import ToolContext, call_key, desk_registry
 from tradecrew.agents.crew import (
     CrewBuildError,
     SymbolContext,
@@ -25,7 +26,7 @@ from tradecrew.agents.recorder import RunRecorder
 from tradecrew.agents.schemas import RiskReview, TradePlan
 from tradecrew.config import get_settings
 from tradecrew.crewfile import CrewFile, load_crew_file
-from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, tool_registry
+from tradecrew.tools.catalog import AnalyzeQuery
 
 
 def _crew(**tasks) -> CrewFile:
@@ -83,7 +84,7 @@ def _build(ctx: SymbolContext, home: Path, crew_file: CrewFile) -> Any:
 def test_standard_crew_has_typed_outputs_and_registry_tools(home: Path) -> None:
     crew_file = load_crew_file()
     settings = get_settings()
-    analysis = analyze_symbol(AnalyzeQuery(symbol="XAUUSD", headlines=["{symbol} rallies"]))
+    analysis = analyze(AnalyzeQuery(symbol="XAUUSD", headlines=["{symbol} rallies"]))
     baseline = deterministic_decision(analysis, equity=100_000, settings=settings)
     ctx = SymbolContext("XAUUSD", "D1", analysis, baseline, ["{symbol} rallies"])
     crew = _build(ctx, home, crew_file)
@@ -116,7 +117,7 @@ def test_crew_writes_nothing_outside_the_home(
 def test_each_agent_starts_from_an_empty_executor_state(home: Path) -> None:
     crew_file = load_crew_file()
     settings = get_settings()
-    analysis = analyze_symbol(AnalyzeQuery(symbol="EURUSD"))
+    analysis = analyze(AnalyzeQuery(symbol="EURUSD"))
     baseline = deterministic_decision(analysis, equity=100_000, settings=settings)
     ctx = SymbolContext("EURUSD", "D1", analysis, baseline, [])
     crews = [_build(ctx, home, crew_file) for _ in range(2)]
@@ -146,12 +147,12 @@ def _tool_contexts(ctx: SymbolContext, home: Path) -> list[ToolContext]:
 def test_the_runs_analysis_answers_an_agents_identical_call(
     home: Path, asof: datetime | None
 ) -> None:
-    analysis = analyze_symbol(AnalyzeQuery(symbol="EURUSD", asof=asof))
+    analysis = analyze(AnalyzeQuery(symbol="EURUSD", asof=asof))
     baseline = deterministic_decision(analysis, equity=100_000, settings=get_settings())
     contexts = _tool_contexts(SymbolContext("EURUSD", "D1", analysis, baseline, [], asof), home)
     (answers,) = {id(c.answers): c.answers for c in contexts}.values()  # one per symbol run
     ((key, seeded),) = answers.items()
-    spec = tool_registry()["analyze_symbol"]
+    spec = desk_registry()["analyze_symbol"]
     # What an agent's call with the run's defaults and pinned time computes, computed afresh.
     args = {**contexts[0].defaults, **contexts[0].pinned}
     args.pop("timestamp", None)
@@ -161,7 +162,7 @@ def test_the_runs_analysis_answers_an_agents_identical_call(
 
 def test_no_analysis_is_seeded_when_the_run_read_headlines(home: Path) -> None:
     asof = datetime(2018, 6, 29, 21, tzinfo=UTC)
-    analysis = analyze_symbol(AnalyzeQuery(symbol="EURUSD", asof=asof, headlines=["ECB hikes"]))
+    analysis = analyze(AnalyzeQuery(symbol="EURUSD", asof=asof, headlines=["ECB hikes"]))
     baseline = deterministic_decision(analysis, equity=100_000, settings=get_settings())
     with_news = SymbolContext("EURUSD", "D1", analysis, baseline, ["ECB hikes"], asof)
     assert all(c.answers == {} for c in _tool_contexts(with_news, home))

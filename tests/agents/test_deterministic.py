@@ -6,17 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.tools.front_end import analyze
 from tradecrew.agents.deterministic import deterministic_decision, render_report
 from tradecrew.config import get_settings
 from tradecrew.instruments import get_instrument
 from tradecrew.models import Direction
 from tradecrew.risk import suggest_quantity
-from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
+from tradecrew.tools.catalog import AnalyzeQuery
 
 
 @pytest.fixture
 def gold(home: Path):
-    return analyze_symbol(AnalyzeQuery(symbol="XAUUSD"))
+    return analyze(AnalyzeQuery(symbol="XAUUSD"))
 
 
 def test_direction_stop_target_and_size_follow_signal_atr_and_risk(gold) -> None:

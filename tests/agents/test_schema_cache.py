@@ -10,11 +10,14 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import GenerateJsonSchema
 
+from tradecrew.agents.adapters import desk_registry
 from tradecrew.agents.schema_cache import CachedJsonSchema, cached_schema_model
 from tradecrew.agents.schemas import OUTPUT_MODELS, TradePlan
-from tradecrew.tools.catalog import tool_registry
+from tradecrew.config import Settings
 
-TOOL_MODELS = {spec.name: spec.input_model for spec in tool_registry().values()}
+# The input models are the same whatever the settings: a fresh Settings leaves the cached
+# process settings alone at collection time.
+TOOL_MODELS = {spec.name: spec.input_model for spec in desk_registry(Settings()).values()}
 VARIANTS: list[dict[str, Any]] = [
     {},
     {"ref_template": "#/$defs/{model}"},

@@ -13,10 +13,15 @@ from typing import Any
 
 import pytest
 
-from tradecrew.agents.adapters import ToolContext, crewai_tools, invoke_tool, langchain_tools
+from tradecrew.agents.adapters import (
+    ToolContext,
+    crewai_tools,
+    desk_registry,
+    invoke_tool,
+    langchain_tools,
+)
 from tradecrew.agents.recorder import RunRecorder
 from tradecrew.crewfile import load_crew_file
-from tradecrew.tools.catalog import tool_registry
 
 SECRET = "sk-live-4f9a2b7c8d1e0f3a6b5c"
 FILE_WORDS = ("source", "path", "file", "csv", "dir", "url")
@@ -45,7 +50,7 @@ def test_no_tool_schema_given_to_a_model_has_a_file_argument(home: Path) -> None
     schemas = {f"crewai:{t.name}": t.args_schema.model_json_schema() for t in crewai_tools()}
     schemas |= {f"crew:{t.name}": t.args_schema.model_json_schema() for t in crewai_tools(names)}
     schemas |= {f"langchain:{t.name}": t.args_schema.model_json_schema() for t in langchain_tools()}
-    schemas |= {f"registry:{n}": s.json_schema() for n, s in tool_registry().items()}
+    schemas |= {f"registry:{n}": s.json_schema() for n, s in desk_registry().items()}
     found = {where: _file_params(schema) for where, schema in schemas.items()}
     assert {k: v for k, v in found.items() if v} == {}
 
@@ -76,7 +81,7 @@ def test_a_model_naming_a_file_through_langchain_is_refused(home: Path, tmp_path
 
 
 def test_the_runs_source_is_pinned_whatever_the_arguments(home: Path, tmp_path: Path) -> None:
-    spec = tool_registry()["get_bars"]
+    spec = desk_registry()["get_bars"]
     ctx = ToolContext(pinned={"source": "sample"}, defaults={"source": f"csv:{tmp_path}"})
     out = json.loads(invoke_tool(spec, {"symbol": "XAUUSD", "max_bars": 2}, ctx))
     assert len(out["bars"]) == 2 and out["synthetic"] is True  # the sample data

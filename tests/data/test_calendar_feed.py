@@ -274,19 +274,21 @@ def test_a_live_account_is_blacked_out_by_the_feed_and_the_reason_names_it(
 def test_analyze_reads_the_selected_calendar_and_notes_an_outage(
     server: FakeCalendarFeed, tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
+    from tradecrew.agents.adapters import desk_registry
+    from tradecrew.tools.catalog import AnalyzeQuery
 
     monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__SOURCE", "forex_feed")
     monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__FEED_URL", server.feed_url)
     get_settings.cache_clear()
     query = AnalyzeQuery(symbol="EURUSD", timeframe="D1", source="sample")
-    report = analyze_symbol(query)
+    report = desk_registry(get_settings())["analyze_symbol"].run(query)
     assert report.blackout is not None and report.blackout.source == "forex_feed"
     assert "(forex_feed calendar)" in report.blackout.reason
     monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__FEED_URL", "http://127.0.0.1:9/ff.json")
     monkeypatch.setenv("TRADECREW_DATA__MAX_ATTEMPTS", "1")
     get_settings.cache_clear()
-    down = analyze_symbol(query)  # the analysis stands; the calendar says why it is missing
+    # The analysis stands; the calendar says why it is missing.
+    down = desk_registry(get_settings())["analyze_symbol"].run(query)
     assert down.blackout is None
     assert any(n.startswith("calendar: forex_feed: cannot reach") for n in down.notes)
 

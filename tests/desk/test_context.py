@@ -16,7 +16,7 @@ from tradecrew.models import OrderType, Proposal, ProposalRequest, Quote, Side
 
 
 def test_market_facts_are_recomputed_only_after_their_ttl() -> None:
-    facts = MarketFacts(None, ttl=timedelta(seconds=60))
+    facts = MarketFacts("sample", ttl=timedelta(seconds=60))
     calls: list[int] = []
 
     def compute() -> int:
@@ -32,7 +32,7 @@ def test_market_facts_are_recomputed_only_after_their_ttl() -> None:
 
 
 def test_a_zero_ttl_computes_every_time() -> None:
-    facts = MarketFacts(None, ttl=timedelta(0))
+    facts = MarketFacts("sample", ttl=timedelta(0))
     values = iter(range(10))
     assert [facts.remember(("k",), T0, lambda: next(values)) for _ in range(3)] == [0, 1, 2]
 

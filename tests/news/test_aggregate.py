@@ -117,8 +117,9 @@ def home(tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_crew_run_records_the_aggregate_and_the_fusion_votes_with_it(home: Path) -> None:
+    from tests.tools.front_end import analyze
     from tradecrew.agents import replay, run_crew
-    from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
+    from tradecrew.tools.catalog import AnalyzeQuery
 
     HeadlineStore(home / "news.db").add(
         [
@@ -130,22 +131,23 @@ def test_a_crew_run_records_the_aggregate_and_the_fusion_votes_with_it(home: Pat
     agg = result.inputs.news_sentiment["SPX"]
     assert agg.n == 2 and agg.score > 0
     query = AnalyzeQuery(symbol="SPX", timeframe="D1", asof=ASOF)
-    votes = {c.name: c for c in analyze_symbol(query, None, agg).signal.components}
+    votes = {c.name: c for c in analyze(query, None, agg).signal.components}
     assert "stored news: 2 stories" in votes["sentiment"].detail
-    assert "sentiment" not in {c.name for c in analyze_symbol(query).signal.components}
+    assert "sentiment" not in {c.name for c in analyze(query).signal.components}
     again = replay(result.run_id)
     assert again.inputs.news_sentiment == result.inputs.news_sentiment
 
 
 def test_the_crews_analysts_read_the_aggregate() -> None:
     """Every task's desk data carries the aggregate the run recorded (symbol_run passes it)."""
+    from tests.tools.front_end import analyze
     from tradecrew.agents.crew import SymbolContext, analysis_digest
     from tradecrew.agents.deterministic import deterministic_decision
-    from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
+    from tradecrew.tools.catalog import AnalyzeQuery
 
     settings = Settings()
     agg = aggregate_sentiment([scored("up", 0.7, 1)], ASOF)
-    analysis = analyze_symbol(AnalyzeQuery(symbol="SPX", timeframe="D1", asof=ASOF), settings, agg)
+    analysis = analyze(AnalyzeQuery(symbol="SPX", timeframe="D1", asof=ASOF), settings, agg)
     base = deterministic_decision(analysis, equity=100_000, settings=settings)
     ctx = SymbolContext("SPX", "D1", analysis, base, [], ASOF, [], news_sentiment=agg)
     digest = analysis_digest(ctx, settings)

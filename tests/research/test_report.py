@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 from tests.conftest import shared_file
+from tests.tools.front_end import analyze
 from tradecrew.models import Proposal, RiskCheck, RiskDecision, Side, utcnow
 from tradecrew.research import build_report
-from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
+from tradecrew.tools.catalog import AnalyzeQuery
 
 SECTIONS = (
     "summary",
@@ -120,7 +121,7 @@ def test_untrusted_headlines_and_rationale_are_escaped(sample_html: str) -> None
 
 
 def test_numbers_in_the_report_are_the_tools_numbers(sample_html: str) -> None:
-    analysis = analyze_symbol(AnalyzeQuery(symbol="XAUUSD", source="sample", headlines=HEADLINES))
+    analysis = analyze(AnalyzeQuery(symbol="XAUUSD", source="sample", headlines=HEADLINES))
     assert f"{analysis.signal.score:+.3f}" in sample_html
     assert f"{analysis.last_price:,.2f}" in sample_html
     assert analysis.regime is not None
@@ -215,7 +216,7 @@ def test_a_vetoed_signal_is_headlined_as_vetoed(
     # A zero correlation limit makes every peer a breach, so the fusion must carry a veto.
     monkeypatch.setenv("TRADECREW_COMPONENTS__CORRELATION__MAX_CORRELATION", "0")
     get_settings.cache_clear()
-    analysis = analyze_symbol(AnalyzeQuery(symbol="XAUUSD", source="sample"))
+    analysis = analyze(AnalyzeQuery(symbol="XAUUSD", source="sample"))
     assert analysis.signal.vetoes
     html = build_report("XAUUSD", source="sample", out=tmp_path / "v.html").read_text("utf-8")
     assert re.search(r'<p class="bad">Fused signal: [A-Z]+ .*, VETOED: correlation above', html)

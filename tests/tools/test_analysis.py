@@ -7,10 +7,11 @@ import random
 import pandas as pd
 import pytest
 
+from tests.tools.front_end import analyze
 from tradecrew.config import get_settings
 from tradecrew.models import Timeframe
 from tradecrew.tools.analysis import analyze_frames
-from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, load_bars
+from tradecrew.tools.catalog import AnalyzeQuery, load_bars
 from tradecrew.tools.indicators import component_scores
 from tradecrew.tools.mtf import mtf_series
 from tradecrew.tools.regime import regime_series, warmup_bars
@@ -57,20 +58,20 @@ def test_intraday_multi_timeframe_vote_matches_the_per_bar_series():
 def test_asof_sees_no_later_bar():
     full = load_bars("SPX", Timeframe.D1, "sample", None, 10**6)
     cut = full.index[-300]
-    report = analyze_symbol(AnalyzeQuery(symbol="SPX", asof=cut + pd.Timedelta(days=1)))
+    report = analyze(AnalyzeQuery(symbol="SPX", asof=cut + pd.Timedelta(days=1)))
     assert report.timestamp == cut
     assert report.last_price == pytest.approx(float(full["close"].loc[cut]))
 
 
 def test_contributions_add_up_to_the_fused_score():
-    report = analyze_symbol(AnalyzeQuery(symbol="BTCUSD"))
+    report = analyze(AnalyzeQuery(symbol="BTCUSD"))
     total = sum(c.contribution for c in report.signal.components)
     assert total == pytest.approx(report.signal.score, abs=1e-9)
     assert {"trend", "momentum", "volume", "regime"} <= {c.name for c in report.signal.components}
 
 
 def test_headlines_add_a_sentiment_vote():
-    report = analyze_symbol(
+    report = analyze(
         AnalyzeQuery(
             symbol="XAUUSD", headlines=["Gold miner profit jumps to record", "Shares surge"]
         )
@@ -84,7 +85,7 @@ def test_disabled_components_are_skipped(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TRADECREW_COMPONENTS__CORRELATION__ENABLED", "false")
     get_settings.cache_clear()
     try:
-        report = analyze_symbol(AnalyzeQuery(symbol="XAUUSD"))
+        report = analyze(AnalyzeQuery(symbol="XAUUSD"))
     finally:
         get_settings.cache_clear()
     assert report.regime is None and report.correlation is None
@@ -98,9 +99,9 @@ def test_too_few_bars_is_a_clear_error():
 
 
 def test_gaps_in_the_bars_are_reported():
-    report = analyze_symbol(AnalyzeQuery(symbol="SPX"))
+    report = analyze(AnalyzeQuery(symbol="SPX"))
     starts = [g.start.date().isoformat() for g in report.data_gaps]
     assert "2001-09-10" in starts  # the market closed after 9/11
     assert any("gap" in n for n in report.notes)
-    clean = analyze_symbol(AnalyzeQuery(symbol="EURUSD"))
+    clean = analyze(AnalyzeQuery(symbol="EURUSD"))
     assert clean.data_gaps == []

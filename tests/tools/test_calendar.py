@@ -217,17 +217,19 @@ def test_the_pure_defaults_are_the_settings_defaults() -> None:
 def test_the_calendar_tool_takes_its_window_from_settings(
     tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    from tests.tools.front_end import registry
     from tradecrew.config import get_settings
-    from tradecrew.tools.catalog import CalendarQuery, _calendar
+    from tradecrew.tools.catalog import CalendarQuery
 
     path = write(tmp_path, "mine.csv", "time,currency,impact,title\n2024-07-05T12:30Z,USD,high,N\n")
     monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__FILE", str(path))
     monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__MINUTES_BEFORE", "10")
     monkeypatch.setenv("TRADECREW_COMPONENTS__CALENDAR__ACTION", "block")
     get_settings.cache_clear()
+    tool = registry(get_settings())["economic_calendar"]
     query = CalendarQuery(symbol="EURUSD", timestamp=T0 - timedelta(minutes=11))
-    assert not _calendar(query).in_blackout
-    res = _calendar(CalendarQuery(symbol="EURUSD", timestamp=T0 - timedelta(minutes=10)))
+    assert not tool.run(query).in_blackout
+    res = tool.run(CalendarQuery(symbol="EURUSD", timestamp=T0 - timedelta(minutes=10)))
     assert res.in_blackout and res.risk_reduction == 0.0 and res.source == "file"
 
 

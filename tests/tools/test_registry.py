@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from functools import partial
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from tradecrew.tools.catalog import get_tool, tool_registry
+from tests.tools.front_end import registry
+from tradecrew.config import get_settings
+from tradecrew.data import DataError
+from tradecrew.data.calendars import load_calendar
+from tradecrew.tools.catalog import get_tool
 
 ARGS = {
     "analyze_symbol": {"symbol": "EURUSD"},
@@ -27,9 +33,9 @@ ARGS = {
 
 
 def test_every_tool_has_a_name_description_and_json_schema():
-    registry = tool_registry()
-    assert set(ARGS) <= set(registry)
-    for name, spec in registry.items():
+    tools = registry()
+    assert set(ARGS) <= set(tools)
+    for name, spec in tools.items():
         described = spec.describe()
         assert described["name"] == name and len(described["description"]) > 20
         assert described["parameters"]["type"] == "object"
@@ -38,7 +44,7 @@ def test_every_tool_has_a_name_description_and_json_schema():
 
 @pytest.mark.parametrize("name", sorted(ARGS))
 def test_each_tool_runs_and_returns_its_output_model(name: str):
-    spec = get_tool(name)
+    spec = registry()[name]
     out = spec.run(ARGS[name])
     assert isinstance(out, spec.output_model)
     json.loads(out.model_dump_json())
@@ -49,7 +55,9 @@ def test_tools_import_no_framework():
     import sys
 
     code = (
-        "import sys; import tradecrew.tools.catalog as c; c.build_registry(); "
+        "import sys; import tradecrew.tools.catalog as c; from tradecrew.config import Settings; "
+        "from tradecrew.tools.calendar import Calendar; "
+        "c.build_registry(Settings(), calendar=lambda: Calendar([])); "
         "names=('crewai','mcp','langchain_core','alpaca','chromadb');"
         "bad=[m for m in names if m in sys.modules];"
         "print(','.join(bad))"
@@ -71,9 +79,27 @@ def test_tools_import_no_framework():
 )
 def test_bad_arguments_are_rejected_before_running(name: str, args: dict):
     with pytest.raises(ValidationError):
-        get_tool(name).run(args)
+        registry()[name].run(args)
 
 
 def test_unknown_tool_names_the_available_ones():
+    settings = get_settings()
     with pytest.raises(KeyError, match="analyze_symbol"):
-        get_tool("nope")
+        get_tool("nope", settings, calendar=partial(load_calendar, settings))
+
+
+def test_the_tools_run_with_the_settings_they_are_given(tradecrew_home: Path) -> None:
+    """Not the process settings: the data source and correlation peers of the settings a
+    caller passes are what its registry's tools read."""
+    process = get_settings()
+    missing = process.model_copy(update={"data_source": f"csv:{tradecrew_home / 'none.csv'}"})
+    with pytest.raises(DataError, match=r"none\.csv"):
+        registry(missing)["get_bars"].run({"symbol": "XAUUSD"})
+    assert registry(process)["get_bars"].run({"symbol": "XAUUSD", "max_bars": 2}).synthetic
+    correlation = process.components.correlation.model_copy(update={"peers": ["SPX"]})
+    components = process.components.model_copy(update={"correlation": correlation})
+    mine = process.model_copy(update={"components": components})
+    report = registry(mine)["correlation"].run({"symbol": "XAUUSD"})
+    assert [p.peer for p in report.peers] == ["SPX"]
+    default = registry(process)["correlation"].run({"symbol": "XAUUSD"})
+    assert len(default.peers) > 1

@@ -11,16 +11,19 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, partial
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from tradecrew.agents.recorder import RunRecorder
 from tradecrew.agents.schema_cache import cached_schema_model
 from tradecrew.agents.schemas import ToolCallRecord
-from tradecrew.tools.catalog import tool_registry
+from tradecrew.tools.catalog import build_registry
 from tradecrew.tools.registry import ToolSpec
+
+if TYPE_CHECKING:
+    from tradecrew.config import Settings
 
 _ERROR_CHARS = 300
 
@@ -123,9 +126,22 @@ def invoke_tool(
     return output
 
 
-def select_specs(names: Iterable[str] | None = None) -> list[ToolSpec[Any, Any]]:
-    """Registry entries by name (all when ``names`` is None); an unknown name is an error."""
-    registry = tool_registry()
+def desk_registry(settings: Settings | None = None) -> dict[str, ToolSpec[Any, Any]]:
+    """The registry run with ``settings`` (the process settings when None): their data
+    source, components and fusion, and the economic calendar they select."""
+    from tradecrew.config import get_settings
+    from tradecrew.data.calendars import load_calendar
+
+    settings = settings or get_settings()
+    return build_registry(settings, calendar=partial(load_calendar, settings))
+
+
+def select_specs(
+    names: Iterable[str] | None = None, settings: Settings | None = None
+) -> list[ToolSpec[Any, Any]]:
+    """Registry entries by name (all when ``names`` is None), run with ``settings`` (the
+    process settings when None); an unknown name is an error."""
+    registry = desk_registry(settings)
     if names is None:
         return list(registry.values())
     specs = []
@@ -169,12 +185,16 @@ def _crewai_tool_class() -> type[Any]:
 
 
 def crewai_tools(
-    names: Iterable[str] | None = None, *, context: ToolContext | None = None
+    names: Iterable[str] | None = None,
+    *,
+    context: ToolContext | None = None,
+    settings: Settings | None = None,
 ) -> list[Any]:
-    """CrewAI ``BaseTool`` instances for the named registry tools (all when None)."""
+    """CrewAI ``BaseTool`` instances for the named registry tools (all when None), run with
+    ``settings`` (the process settings when None)."""
     cls = _crewai_tool_class()
     tools = []
-    for spec in select_specs(names):
+    for spec in select_specs(names, settings):
         # The arguments' JSON schema is rendered for every task and LLM call: cache it.
         args = cached_schema_model(spec.args_model)
         tool = cls(name=spec.name, description=spec.description, args_schema=args)
@@ -185,14 +205,18 @@ def crewai_tools(
 
 
 def langchain_tools(
-    names: Iterable[str] | None = None, *, context: ToolContext | None = None
+    names: Iterable[str] | None = None,
+    *,
+    context: ToolContext | None = None,
+    settings: Settings | None = None,
 ) -> list[Any]:
-    """LangChain ``StructuredTool``s for the named registry tools, for LangChain/LangGraph."""
+    """LangChain ``StructuredTool``s for the named registry tools, for LangChain/LangGraph,
+    run with ``settings`` (the process settings when None)."""
     from langchain_core.tools import StructuredTool
 
     ctx = context or ToolContext()
     tools = []
-    for spec in select_specs(names):
+    for spec in select_specs(names, settings):
 
         def call(_spec: ToolSpec[Any, Any] = spec, **kwargs: Any) -> str:
             return invoke_tool(_spec, _plain(kwargs), ctx)

@@ -15,7 +15,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tradecrew.agents.adapters import ToolContext, call_key, crewai_tools, select_specs
+from tradecrew.agents.adapters import (
+    ToolContext,
+    call_key,
+    crewai_tools,
+    desk_registry,
+    select_specs,
+)
 from tradecrew.agents.llm import LLMConfig, prepare_crewai_environment, resolve_llm
 from tradecrew.agents.recorder import RunRecorder
 from tradecrew.agents.schemas import DEFAULT_TASK_OUTPUTS, OUTPUT_MODELS, DeskDecision
@@ -24,7 +30,6 @@ from tradecrew.crewfile import CrewFile, CrewFileError
 from tradecrew.models import Timeframe
 from tradecrew.runtime import settle_gc
 from tradecrew.tools.analysis import AnalysisReport, bar_close_time
-from tradecrew.tools.catalog import tool_registry
 from tradecrew.tools.sentiment_aggregate import SentimentAggregate
 
 _RULES = (
@@ -157,11 +162,11 @@ def output_model(task_name: str, declared: str | None) -> type[BaseModel] | None
     return OUTPUT_MODELS[name]
 
 
-def validate_crew(crew: CrewFile) -> None:
+def validate_crew(crew: CrewFile, settings: Settings | None = None) -> None:
     """Raise CrewBuildError for unknown tools, output models or context cycles."""
     for agent_name, agent in crew.agents.items():
         try:
-            select_specs(agent.tools)
+            select_specs(agent.tools, settings)
         except KeyError as exc:
             raise CrewBuildError(f"agent {agent_name!r}: {exc}") from None
     for name, task in crew.tasks.items():
@@ -236,7 +241,7 @@ def build_crew(
     settings = settings or get_settings()
     if not crew_file.tasks:
         raise CrewFileError("crew.yaml defines no tasks")
-    validate_crew(crew_file)
+    validate_crew(crew_file, settings)
     crew_class, executor_class = _crewai_classes()
     from crewai import Agent, Process, Task
 
@@ -251,7 +256,7 @@ def build_crew(
     answers: dict[str, str] = {}
     if not ctx.headlines:
         seed = call_key(
-            tool_registry()["analyze_symbol"],
+            desk_registry(settings)["analyze_symbol"],
             {k: v for k, v in {**defaults, **pinned}.items() if k != "timestamp"},
         )
         if seed is not None:
@@ -275,7 +280,7 @@ def build_crew(
             role=spec.role,
             goal=_fill(spec.goal, ctx),
             backstory=_fill(spec.backstory, ctx) or spec.role,
-            tools=crewai_tools(spec.tools, context=tool_ctx),
+            tools=crewai_tools(spec.tools, context=tool_ctx, settings=settings),
             llm=llm_factory(config),
             max_iter=spec.max_iter,
             max_retry_limit=0,  # a failed call ends the crew; the desk falls back cleanly

@@ -110,7 +110,7 @@ def _plan(
                 "(set TRADECREW_LLM__BASE_URL to use the key with it)"
             )
     if config is not None and crew.tasks:
-        validate_crew(crew)
+        validate_crew(crew, settings)
     elif config is not None:
         message, config = "deterministic mode (crew.yaml defines no tasks)", None
     inputs = RunInputs(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from tradecrew.agents.crew import SymbolContext, analysis_digest, build_crew
@@ -20,6 +21,7 @@ from tradecrew.agents.schemas import (
     SentimentAssessment,
     SymbolOutcome,
 )
+from tradecrew.data.calendars import load_calendar
 from tradecrew.models import Direction, Origin, ProposalRequest, Side, Timeframe
 from tradecrew.tools.analysis import AnalysisReport, bar_close_time
 from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
@@ -137,7 +139,12 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
     headlines = inputs.headlines.get(symbol, [])
     try:
         query = AnalyzeQuery(symbol=symbol, timeframe=tf.value, asof=asof, headlines=headlines)
-        analysis = analyze_symbol(query, plan.settings, inputs.news_sentiment.get(symbol))
+        analysis = analyze_symbol(
+            query,
+            plan.settings,
+            calendar=partial(load_calendar, plan.settings),
+            news_sentiment=inputs.news_sentiment.get(symbol),
+        )
         baseline = deterministic_decision(analysis, equity=inputs.equity, settings=plan.settings)
     except Exception as exc:  # unknown symbol, missing data: this symbol only
         return SymbolOutcome(symbol=symbol, status="error", message=f"analysis failed: {exc}")

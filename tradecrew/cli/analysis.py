@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -47,14 +48,19 @@ def analyze(
 ) -> None:
     """Run every analyzer on SYMBOL and fuse them into one signal."""
     from tradecrew.cli.timeframes import choose_timeframe
+    from tradecrew.config import get_settings
+    from tradecrew.data.calendars import load_calendar
     from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
 
     with user_errors():
-        tf, note = choose_timeframe(symbol, timeframe, source)
+        settings = get_settings()
+        tf, note = choose_timeframe(symbol, timeframe, source or settings.data_source)
         if note:
             err_console.print(note, highlight=False)
         report = analyze_symbol(
-            AnalyzeQuery(symbol=symbol, timeframe=tf, source=source, headlines=headline or [])
+            AnalyzeQuery(symbol=symbol, timeframe=tf, source=source, headlines=headline or []),
+            settings,
+            calendar=partial(load_calendar, settings),
         )
     if as_json:
         emit_json(report)
@@ -80,14 +86,16 @@ def regime(
 ) -> None:
     """Market regime of SYMBOL (trending_bull, trending_bear, ranging, volatile), causal."""
     from tradecrew.cli.timeframes import choose_timeframe
+    from tradecrew.config import get_settings
     from tradecrew.tools.catalog import load_bars
     from tradecrew.tools.regime import regime_series
 
     with user_errors():
-        tf, note = choose_timeframe(symbol, timeframe, source)
+        chosen = source or get_settings().data_source
+        tf, note = choose_timeframe(symbol, timeframe, chosen)
         if note:
             err_console.print(note, highlight=False)
-        bars = load_bars(symbol, tf, source, None, 10**9)
+        bars = load_bars(symbol, tf, chosen, None, 10**9)
         series = regime_series(bars)
     if not history:
         series = series.iloc[-1:]
@@ -147,10 +155,11 @@ def demo(
 ) -> None:
     """Analyse a small watchlist from the embedded data, offline, and summarise."""
     from tradecrew.cli.demo import run_demo
+    from tradecrew.config import get_settings
 
     watchlist = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
     with user_errors():
-        run_demo(watchlist or list(DEMO_WATCHLIST), as_json=as_json)
+        run_demo(watchlist or list(DEMO_WATCHLIST), get_settings(), as_json=as_json)
 
 
 def config_check(as_json: JsonOpt = False) -> None:

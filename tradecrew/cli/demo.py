@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import time
+from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from tradecrew.cli.common import console, emit_json
 from tradecrew.cli.tables import Col, fit_table
+from tradecrew.data.calendars import load_calendar
 from tradecrew.prices import format_price
 from tradecrew.tools.analysis import AnalysisReport
 from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
+
+if TYPE_CHECKING:
+    from tradecrew.config import Settings
 
 _STYLE = {"long": "green", "short": "red", "flat": "yellow"}
 _COLUMNS = [
@@ -46,13 +52,20 @@ def _row(report: AnalysisReport) -> list[str | Text]:
     ]
 
 
-def run_demo(watchlist: list[str], as_json: bool = False) -> list[AnalysisReport]:
-    """Analyse each symbol on the embedded daily data and print one line per symbol."""
+def run_demo(
+    watchlist: list[str], settings: Settings, as_json: bool = False
+) -> list[AnalysisReport]:
+    """Analyse each symbol on the embedded daily data, with the analyzers ``settings`` turn
+    on, and print one line per symbol."""
     started = time.perf_counter()
-    reports = [
-        analyze_symbol(AnalyzeQuery(symbol=s, timeframe="D1", source="sample")) for s in watchlist
-    ]
-    intraday = analyze_symbol(AnalyzeQuery(symbol=watchlist[0], timeframe="M5", source="sample"))
+    calendar = partial(load_calendar, settings)
+
+    def analyze(symbol: str, timeframe: str) -> AnalysisReport:
+        query = AnalyzeQuery(symbol=symbol, timeframe=timeframe, source="sample")
+        return analyze_symbol(query, settings, calendar=calendar)
+
+    reports = [analyze(s, "D1") for s in watchlist]
+    intraday = analyze(watchlist[0], "M5")
     elapsed = time.perf_counter() - started
     if as_json:
         emit_json(

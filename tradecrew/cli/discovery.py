@@ -41,10 +41,12 @@ def _horizons(text: str) -> list[int]:
 
 
 def _bars(symbol: str, timeframe: str, source: str | None) -> pd.DataFrame:
+    from tradecrew.config import get_settings
     from tradecrew.models import Timeframe
     from tradecrew.tools.catalog import load_bars
 
-    return load_bars(symbol, Timeframe.parse(timeframe), source, None, 10**9)
+    chosen = source or get_settings().data_source
+    return load_bars(symbol, Timeframe.parse(timeframe), chosen, None, 10**9)
 
 
 def _num(value: float | None, digits: int = 3) -> str:

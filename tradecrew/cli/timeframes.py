@@ -26,7 +26,7 @@ def _natives(provider: Any, symbol: str) -> list[Timeframe]:
 
 
 def choose_timeframe(
-    symbol: str, requested: str | None, source: str | None
+    symbol: str, requested: str | None, source: str
 ) -> tuple[Timeframe, str | None]:
     """The timeframe to read and, when it is made from finer file bars, a note saying so.
 

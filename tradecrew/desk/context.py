@@ -72,7 +72,7 @@ def market_open(symbol: str, now: datetime, quote: Quote | None) -> bool | None:
     return local.weekday() < 5 and 9 * 60 + 30 <= minutes < 16 * 60
 
 
-def _atr(symbol: str, source: str | None) -> float | None:
+def _atr(symbol: str, source: str) -> float | None:
     from tradecrew.tools.catalog import load_bars
 
     try:
@@ -88,9 +88,7 @@ def _atr(symbol: str, source: str | None) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def _correlations(
-    symbol: str, others: list[str], source: str | None, window: int
-) -> dict[str, float]:
+def _correlations(symbol: str, others: list[str], source: str, window: int) -> dict[str, float]:
     from tradecrew.tools.catalog import load_bars
     from tradecrew.tools.correlation import latest_correlation
 
@@ -118,7 +116,7 @@ class MarketFacts:
     desk's clock: both come from daily bars, and a risk check runs on every proposal and again
     at every approval."""
 
-    def __init__(self, source: str | None, ttl: timedelta = timedelta(seconds=60)) -> None:
+    def __init__(self, source: str, ttl: timedelta = timedelta(seconds=60)) -> None:
         self._source = source
         self._ttl = ttl
         self._kept: dict[tuple[object, ...], tuple[datetime, object]] = {}
@@ -225,7 +223,7 @@ def build_context(
     """The risk context for ``proposal`` at ``now`` (``quote``: one the caller just read);
     errors become missing facts, which the engine treats as a denial where it matters (no
     quote, unknown instrument)."""
-    market = market or MarketFacts(source, ttl=timedelta(0))
+    market = market or MarketFacts(source or settings.data_source, ttl=timedelta(0))
     account, positions = _book(broker)
     if quote is None:
         try:

@@ -71,7 +71,7 @@ class Desk:
         # makes the same check atomic across processes when an order is created.
         self._trading_lock = threading.RLock()
         self._last_snapshot: datetime | None = None
-        self._market = MarketFacts(source)
+        self._market = MarketFacts(source or self.settings.data_source)
         # Alerts go out on a thread of their own: a failing sink never breaks the desk.
         self.alerts = Alerter(self.settings.alerts, home=self.settings.home)
         self.gate = OrderGate(

@@ -138,7 +138,7 @@ def _safe(regime_at: RegimeAt | None, symbol: str, when: datetime) -> str | None
         return None
 
 
-def data_regime(source: str | None) -> RegimeAt:
+def data_regime(source: str) -> RegimeAt:
     """The market regime of ``symbol`` on the daily bars closed by ``when``."""
 
     def at(symbol: str, when: datetime) -> str | None:

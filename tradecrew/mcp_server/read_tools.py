@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.fastmcp import FastMCP
@@ -31,11 +32,11 @@ def register(mcp: FastMCP, desk: Desk) -> None:
     def run(name: str, **args: Any) -> dict[str, Any]:
         # Imported on first call: the catalog loads pandas and the data providers, and the
         # server answers ``initialize`` before any of that is needed.
+        from tradecrew.data.calendars import load_calendar
         from tradecrew.tools.catalog import get_tool
 
-        return envelope(
-            desk.mode, get_tool(name).run({k: v for k, v in args.items() if v is not None})
-        )
+        tool = get_tool(name, desk.settings, calendar=partial(load_calendar, desk.settings))
+        return envelope(desk.mode, tool.run({k: v for k, v in args.items() if v is not None}))
 
     @mcp.tool(annotations=READS_OUTSIDE, title="Quote")
     def get_quote(symbol: Symbol) -> dict[str, Any]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from tradecrew.config import get_settings
+from tradecrew.data.calendars import load_calendar
 from tradecrew.models import Proposal, RiskDecision, Timeframe, utcnow
 from tradecrew.research import charts, sections
 from tradecrew.research.render import (
@@ -69,6 +71,7 @@ def build_report(
         raise TypeError("headlines must be a list of strings, not a single string")
     texts = list(headlines or [])
     tf = Timeframe.parse(timeframe)
+    settings = get_settings()
     analysis = analyze_symbol(
         AnalyzeQuery(
             symbol=symbol,
@@ -77,11 +80,12 @@ def build_report(
             asof=asof,
             max_bars=max_bars,
             headlines=texts,
-        )
+        ),
+        settings,
+        calendar=partial(load_calendar, settings),
     )
-    bars = load_bars(symbol, tf, source, asof, max_bars)
+    bars = load_bars(symbol, tf, source or settings.data_source, asof, max_bars)
     synthetic = analysis.synthetic or bool(bars.attrs.get("synthetic", False))
-    settings = get_settings()
     results: list[SentimentResult] = []
     if texts and analysis.sentiment is not None:
         comp = settings.components.sentiment

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,9 +34,7 @@ from tradecrew.tools.sentiment import (
 from tradecrew.tools.sentiment_aggregate import SentimentAggregate
 from tradecrew.tools.sessions import SessionActivity, SessionState, active_sessions
 from tradecrew.tools.sessions import session_activity as _session_activity
-
-if TYPE_CHECKING:
-    from tradecrew.config import Settings  # the type only: the caller passes the settings
+from tradecrew.tools.tool_settings import AnalysisSettings
 
 T = TypeVar("T")
 
@@ -139,7 +137,7 @@ def analyze_frames(
     peers: Mapping[str, pd.DataFrame] | None = None,
     headlines: Sequence[str] | None = None,
     events: Sequence[EconomicEvent] | Calendar | Callable[[], Calendar] | None = None,
-    settings: Settings,
+    settings: AnalysisSettings,
     news_sentiment: SentimentAggregate | None = None,
 ) -> AnalysisReport:
     """Run every enabled analyzer on ``bars`` (the last row is "now") and fuse their votes.

@@ -1,6 +1,6 @@
 """One registry describing every desk tool: name, description, typed input and output.
 
-The entries themselves are built in catalog.py (``tool_registry``); CrewAI, LangChain and MCP
+The entries themselves are built in catalog.py (``build_registry``); CrewAI, LangChain and MCP
 adapters wrap them elsewhere; nothing here imports a framework. A tool takes a pydantic input
 model and returns a pydantic output model.
 """
