@@ -18,7 +18,7 @@ from tradecrew.ledger.errors import (
 )
 from tradecrew.ledger.positions import positions_from_fills
 from tradecrew.ledger.records import (
-    AgentVerdict,
+    AgentVerdictRecord,
     Approval,
     ApprovalChannel,
     AuditEntry,
@@ -30,7 +30,6 @@ from tradecrew.ledger.records import (
     RunRecord,
     RunStatus,
     TradingStateRecord,
-    Verdict,
 )
 from tradecrew.ledger.store import Ledger
 
@@ -39,7 +38,7 @@ __all__ = [
     "HALTED_BEFORE_SENT",
     "ABExperiment",
     "ABObservation",
-    "AgentVerdict",
+    "AgentVerdictRecord",
     "Approval",
     "ApprovalChannel",
     "ApprovalError",
@@ -63,7 +62,6 @@ __all__ = [
     "RunStatus",
     "TradingHalted",
     "TradingStateRecord",
-    "Verdict",
     "contradicts",
     "positions_from_fills",
 ]
