@@ -19,8 +19,7 @@ from tradecrew.desk import Desk, DeskError
 from tradecrew.desk.gate import GateRefusal
 from tradecrew.ledger import Grant
 from tradecrew.ledger._keys import AuditKey
-from tradecrew.models import ApprovalChannel, ProposalStatus, utcnow
-from tradecrew.risk import AgentVerdict
+from tradecrew.models import AgentVerdict, ApprovalChannel, ProposalStatus, utcnow
 
 OTHER_CHAT = "7770001"
 
@@ -155,7 +154,7 @@ def test_a_press_racing_a_new_decision_approves_nothing(
     approve = desk.approve
 
     def shrunk_meanwhile(*args: object, **kwargs: object) -> object:
-        desk.record_agent_verdict(proposal_id, AgentVerdict(action="shrink", quantity=0.4))
+        desk.record_agent_verdict(proposal_id, AgentVerdict(verdict="shrink", quantity=0.4))
         return approve(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(desk, "approve", shrunk_meanwhile)

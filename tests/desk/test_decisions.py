@@ -14,8 +14,15 @@ from tests.desk.helpers import Clock, build_desk, make_settings
 from tradecrew.desk import Desk, DeskError
 from tradecrew.instruments import UnknownSymbol, get_instrument
 from tradecrew.ledger import NotFound
-from tradecrew.models import OrderStatus, ProposalRequest, ProposalStatus, Side, TradingState
-from tradecrew.risk import CHECKS, AgentVerdict, proposal_hash
+from tradecrew.models import (
+    AgentVerdict,
+    OrderStatus,
+    ProposalRequest,
+    ProposalStatus,
+    Side,
+    TradingState,
+)
+from tradecrew.risk import CHECKS, proposal_hash
 
 GOLD = ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=1.0)
 
@@ -166,7 +173,7 @@ def test_unknown_proposal_id_fails_clearly(desk: Desk) -> None:
     for call in (
         lambda: desk.approve("prp_doesnotexist"),
         lambda: desk.reject("prp_doesnotexist"),
-        lambda: desk.record_agent_verdict("prp_doesnotexist", AgentVerdict(action="veto")),
+        lambda: desk.record_agent_verdict("prp_doesnotexist", AgentVerdict(verdict="veto")),
     ):
         with pytest.raises(NotFound, match="prp_doesnotexist"):
             call()
@@ -227,7 +234,7 @@ def test_without_auto_approval_nothing_is_sent_until_a_human_approves(desk: Desk
 def test_agent_veto_stops_a_pending_proposal(desk: Desk) -> None:
     out = desk.propose(GOLD)
     vetoed = desk.record_agent_verdict(
-        out.proposal_id, AgentVerdict(action="veto", reason="news risk")
+        out.proposal_id, AgentVerdict(verdict="veto", reason="news risk")
     )
     assert vetoed.status is ProposalStatus.VETOED
     with pytest.raises(DeskError):
@@ -240,7 +247,7 @@ def test_agent_cannot_enlarge_past_the_proposal(desk: Desk) -> None:
     out = desk.propose(GOLD)
     before = desk.ledger.decisions(out.proposal_id)
     with pytest.raises(ValueError, match="enlarge"):
-        desk.record_agent_verdict(out.proposal_id, AgentVerdict(action="approve", quantity=5.0))
+        desk.record_agent_verdict(out.proposal_id, AgentVerdict(verdict="approve", quantity=5.0))
     assert desk.ledger.decisions(out.proposal_id) == before
 
 
@@ -248,7 +255,7 @@ def test_agent_quantity_above_the_risk_size_is_ignored(desk: Desk) -> None:
     out = desk.propose(ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=50.0))
     approved = out.approved_quantity
     assert approved is not None and approved < 49.0
-    desk.record_agent_verdict(out.proposal_id, AgentVerdict(action="shrink", quantity=49.0))
+    desk.record_agent_verdict(out.proposal_id, AgentVerdict(verdict="shrink", quantity=49.0))
     newest = [d for d in desk.ledger.decisions(out.proposal_id) if d.id != out.decision.id]
     assert len(newest) == 1 and newest[0].approved_quantity == approved
     sent = desk.approve(out.proposal_id, actor="alice")
@@ -260,7 +267,7 @@ def test_agent_shrink_is_what_gets_sent(desk: Desk) -> None:
     chance between the engine's decision and the agent's cannot pass unnoticed)."""
     for _ in range(10):
         out = desk.propose(GOLD)
-        desk.record_agent_verdict(out.proposal_id, AgentVerdict(action="shrink", quantity=0.4))
+        desk.record_agent_verdict(out.proposal_id, AgentVerdict(verdict="shrink", quantity=0.4))
         latest = desk.ledger.latest_decision(out.proposal_id)
         kept = [d.approved_quantity for d in desk.ledger.decisions(out.proposal_id)]
         assert latest is not None and latest.approved_quantity == 0.4, f"decisions: {kept}"
@@ -275,7 +282,7 @@ def test_an_approval_of_terms_decided_again_since_sends_nothing(desk: Desk) -> N
     out = desk.propose(GOLD)
     assert out.decision is not None
     shown = out.decision.order_hash
-    desk.record_agent_verdict(out.proposal_id, AgentVerdict(action="shrink", quantity=0.4))
+    desk.record_agent_verdict(out.proposal_id, AgentVerdict(verdict="shrink", quantity=0.4))
     stale = desk.approve(out.proposal_id, actor="alice", order_hash=shown)
     assert stale.status is ProposalStatus.PENDING and stale.order is None
     assert "changed after alice approved" in stale.message
@@ -300,7 +307,7 @@ def test_agent_shrink_never_enlarges(
         out = d.propose(request)
         assert out.decision is not None
         d.record_agent_verdict(
-            out.proposal_id, AgentVerdict(action="shrink", quantity=size * factor)
+            out.proposal_id, AgentVerdict(verdict="shrink", quantity=size * factor)
         )
         for decision in d.ledger.decisions(out.proposal_id):
             assert decision.approved_quantity <= out.decision.approved_quantity
@@ -317,7 +324,7 @@ def test_the_same_agent_verdict_twice_is_kept_twice(desk: Desk) -> None:
     for _ in range(10):
         out = desk.propose(GOLD)
         for _ in range(2):
-            desk.record_agent_verdict(out.proposal_id, AgentVerdict(action="approve"))
+            desk.record_agent_verdict(out.proposal_id, AgentVerdict(verdict="approve"))
         assert len(desk.ledger.decisions(out.proposal_id)) == 3
         assert len(desk.ledger.verdicts(out.proposal_id)) == 2
 

@@ -20,6 +20,7 @@ from tradecrew.desk import Desk
 from tradecrew.desk.gate import GateRefusal
 from tradecrew.ledger import ApprovalChannel, Grant, Ledger, NotFound, ProposalRecord
 from tradecrew.models import (
+    AgentVerdict,
     Proposal,
     ProposalRequest,
     ProposalStatus,
@@ -182,14 +183,16 @@ def test_terms_edited_in_the_database_after_the_approval_are_refused(
 
 def test_an_agent_veto_is_refused(desk: Desk, clock: Clock) -> None:
     p = pending(desk)
-    desk.ledger.record_verdict(p.id, "risk_agent", "veto", None, "news spike")
+    desk.ledger.record_verdict(p.id, AgentVerdict(verdict="veto", reason="news spike"))
     error = refused(desk, p.id, "veto", grant(desk, p.id, clock))
     assert "news spike" in error.reason
 
 
 def test_a_decision_larger_than_an_agent_allows_is_refused(desk: Desk, clock: Clock) -> None:
     p = pending(desk)
-    desk.ledger.record_verdict(p.id, "risk_agent", "shrink", 0.5, "half is enough")
+    desk.ledger.record_verdict(
+        p.id, AgentVerdict(verdict="shrink", quantity=0.5, reason="half is enough")
+    )
     refused(desk, p.id, "veto", grant(desk, p.id, clock))
 
 

@@ -31,6 +31,7 @@ from tradecrew.desk import Desk, DeskError
 from tradecrew.instruments import get_instrument
 from tradecrew.ledger import NotFound
 from tradecrew.models import (
+    AgentVerdict,
     Bar,
     OrderType,
     ProposalRequest,
@@ -38,7 +39,6 @@ from tradecrew.models import (
     Side,
     TradingState,
 )
-from tradecrew.risk import AgentVerdict
 
 SYMBOLS = ("XAUUSD", "EURUSD", "SPX", "BTCUSD")
 #: Multiples of the instrument minimum: below it, around it, and far beyond every limit.
@@ -178,7 +178,7 @@ class DeskMachine(RuleBasedStateMachine):
         proposal = self.d.ledger.get_proposal(pid)
         before = self.d.ledger.decisions(pid)
         quantity = None if factor is None or action == "veto" else proposal.quantity * factor
-        verdict = AgentVerdict(action=action, quantity=quantity, reason="desk test")
+        verdict = AgentVerdict(verdict=action, quantity=quantity, reason="desk test")
         try:
             self.d.record_agent_verdict(pid, verdict)
         except DeskError:

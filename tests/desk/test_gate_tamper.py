@@ -17,8 +17,7 @@ from tests.desk.recording_broker import RecordingBroker
 from tests.desk.test_gate import grant, pending
 from tradecrew.desk import Desk
 from tradecrew.desk.gate import GateRefusal
-from tradecrew.models import ProposalStatus
-from tradecrew.risk import AgentVerdict
+from tradecrew.models import AgentVerdict, ProposalStatus
 from tradecrew.risk.hashing import proposal_hash
 
 
@@ -109,7 +108,7 @@ def test_a_veto_or_shrink_deleted_in_the_database_is_refused(
     first = desk.ledger.latest_decision(p.id)
     assert first is not None
     desk.record_agent_verdict(
-        p.id, AgentVerdict(action=action, quantity=quantity, reason="correlated book")
+        p.id, AgentVerdict(verdict=action, quantity=quantity, reason="correlated book")
     )
     _sql(
         tmp_path,
@@ -180,7 +179,7 @@ def test_an_untouched_proposal_with_a_shrink_is_sent(desk: Desk, clock: Clock) -
 
     p = pending(desk, ProposalRequest(symbol="XAUUSD", side=Side.BUY, quantity=3.0))
     desk.ledger.record_account_snapshot(desk.broker.account())
-    desk.record_agent_verdict(p.id, AgentVerdict(action="shrink", quantity=1.0, reason="size"))
+    desk.record_agent_verdict(p.id, AgentVerdict(verdict="shrink", quantity=1.0, reason="size"))
     order = desk.gate.submit(p.id, "alice", grant(desk, p.id, clock))
     assert order.quantity == 1.0
     assert desk.ledger.verify_audit_chain().ok

@@ -23,7 +23,7 @@ from tradecrew.ledger import (
     TradingHalted,
 )
 from tradecrew.ledger.audit import canonical_json, utc_stamp
-from tradecrew.models import utcnow
+from tradecrew.models import AgentVerdict, utcnow
 
 Mac = Callable[[bytes], str]
 
@@ -249,7 +249,10 @@ def test_a_used_approval_reset_in_the_database_cannot_be_used_again(ledger: Ledg
 def test_a_ledger_used_the_ordinary_way_verifies_clean(ledger: Ledger) -> None:
     proposal = make_proposal()
     ledger.add_decided_proposal(proposal, make_decision(proposal, "h1"))
-    ledger.record_verdict(proposal.id, "risk_manager", "shrink", 5.0, "too big")
+    ledger.record_verdict(
+        proposal.id,
+        AgentVerdict(verdict="shrink", quantity=5.0, reason="too big", agent="risk_manager"),
+    )
     grant = Grant(
         actor="alice",
         channel=ApprovalChannel.CLI,

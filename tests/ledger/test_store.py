@@ -17,14 +17,15 @@ from tradecrew.ledger import (
     Ledger,
     NotFound,
     RunStatus,
-    Verdict,
 )
 from tradecrew.models import (
     Account,
+    AgentVerdict,
     ProposalRequest,
     ProposalStatus,
     Side,
     TradingState,
+    Verdict,
     utcnow,
 )
 
@@ -77,7 +78,12 @@ def test_unknown_ids_raise_not_found_naming_the_id(ledger: Ledger) -> None:
         (lambda: ledger.update_order("prp_missing", status="submitted"), "order"),
         (lambda: ledger.fills("prp_missing"), "order"),
         (lambda: ledger.get_run("prp_missing"), "run"),
-        (lambda: ledger.record_verdict("prp_missing", "risk", "veto"), "proposal"),
+        (
+            lambda: ledger.record_verdict(
+                "prp_missing", AgentVerdict(verdict="veto", agent="risk")
+            ),
+            "proposal",
+        ),
     ]:
         with pytest.raises(NotFound) as info:
             call()
@@ -214,16 +220,18 @@ def test_trading_state_starts_active_and_changes_are_audited(ledger: Ledger) -> 
 
 def test_agent_may_shrink_or_veto_but_never_enlarge(ledger: Ledger) -> None:
     proposal = ledger.add_proposal(make_proposal(quantity=10))
-    ledger.record_verdict(proposal.id, "risk_agent", Verdict.SHRINK, 4, "news risk")
-    ledger.record_verdict(proposal.id, "risk_agent", "veto", None, "correlated")
+    ledger.record_verdict(
+        proposal.id, AgentVerdict(verdict=Verdict.SHRINK, quantity=4, reason="news risk")
+    )
+    ledger.record_verdict(proposal.id, AgentVerdict(verdict="veto", reason="correlated"))
     with pytest.raises(ValueError, match="enlarge"):
-        ledger.record_verdict(proposal.id, "risk_agent", "approve", 11)
+        ledger.record_verdict(proposal.id, AgentVerdict(verdict="approve", quantity=11))
     with pytest.raises(ValueError, match="shrink"):
-        ledger.record_verdict(proposal.id, "risk_agent", "shrink")
+        ledger.record_verdict(proposal.id, AgentVerdict(verdict="shrink"))
     with pytest.raises(ValueError, match="veto"):
-        ledger.record_verdict(proposal.id, "risk_agent", "veto", 3)
+        ledger.record_verdict(proposal.id, AgentVerdict(verdict="veto", quantity=3))
     with pytest.raises(ValueError):
-        ledger.record_verdict(proposal.id, "risk_agent", "shrink", float("nan"))
+        ledger.record_verdict(proposal.id, AgentVerdict(verdict="shrink", quantity=float("nan")))
     kept = ledger.verdicts(proposal.id)
     assert [(v.verdict, v.quantity) for v in kept] == [(Verdict.SHRINK, 4), (Verdict.VETO, None)]
 

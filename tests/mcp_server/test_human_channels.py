@@ -22,8 +22,7 @@ from tradecrew.brokers.paper import PaperBroker
 from tradecrew.config import Settings
 from tradecrew.desk import Desk
 from tradecrew.ledger import Ledger
-from tradecrew.models import ProposalRequest, TradingState
-from tradecrew.risk import AgentVerdict
+from tradecrew.models import AgentVerdict, ProposalRequest, TradingState
 
 GOLD = {"symbol": "XAUUSD", "side": "buy", "quantity": 1}
 LIMIT = {
@@ -168,7 +167,7 @@ def test_a_decision_changed_while_the_user_confirms_sends_nothing(home: Path):
             settings,
         )
         try:
-            desk.record_agent_verdict(pid, AgentVerdict(action="shrink", quantity=0.4))
+            desk.record_agent_verdict(pid, AgentVerdict(verdict="shrink", quantity=0.4))
         finally:
             desk.close()
         return await accept(context, params)

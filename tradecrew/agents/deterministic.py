@@ -11,7 +11,7 @@ import math
 from tradecrew.agents.schemas import DeskDecision
 from tradecrew.config import Settings
 from tradecrew.instruments import Instrument, find_instrument
-from tradecrew.models import Direction
+from tradecrew.models import Direction, Verdict
 from tradecrew.risk import FxUnavailable, fx_rate, suggest_quantity
 from tradecrew.risk.sizing import round_down
 from tradecrew.tools.analysis import AnalysisReport
@@ -62,7 +62,7 @@ def deterministic_decision(
     instrument = find_instrument(analysis.symbol)
     decimals = price_decimals(instrument, price)
     why_flat: list[str] = []
-    verdict = "approve"
+    verdict = Verdict.APPROVE
     if signal.direction is Direction.FLAT:
         why_flat.append(f"fused score {signal.score:+.2f} is inside the neutral band")
     if signal.confidence < settings.risk.min_signal_confidence:
@@ -72,7 +72,7 @@ def deterministic_decision(
         )
     if signal.vetoes:
         why_flat.append("vetoed: " + "; ".join(signal.vetoes))
-        verdict = "veto"
+        verdict = Verdict.VETO
     direction = Direction.FLAT if why_flat else signal.direction
     stop, target = bracket(direction, price, atr, settings, decimals)
     quantity = 0.0
@@ -90,7 +90,7 @@ def deterministic_decision(
         if signal.risk_reduction < 1.0:
             step = instrument.quantity_step if instrument else 1e-9
             quantity = round_down(quantity * signal.risk_reduction, step)
-            verdict = "shrink"
+            verdict = Verdict.SHRINK
         if quantity <= 0:
             why_flat.append("risk sizing leaves less than the instrument's minimum quantity")
     if why_flat:
@@ -106,7 +106,7 @@ def deterministic_decision(
         take_profit=target,
         rationale=rationale,
         confidence=signal.confidence,
-        risk_verdict=verdict,  # type: ignore[arg-type]
+        risk_verdict=verdict,
         mode="deterministic",
         notes=list(analysis.notes),
     )

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from tradecrew.agents.grounding import EvidencePool, ungrounded_numbers
 from tradecrew.agents.schemas import DeskDecision, ExecutionProposal, RiskReview, TradePlan
 from tradecrew.instruments import find_instrument
-from tradecrew.models import Direction
+from tradecrew.models import Direction, Verdict
 from tradecrew.risk.sizing import round_down
 
 _SIDES = {"buy": Direction.LONG, "sell": Direction.SHORT, "flat": Direction.FLAT}
@@ -127,14 +127,14 @@ def merge_decision(
     verdict = baseline.risk_verdict
     if review is None:
         notes.append("no readable risk review: the desk's limits apply unchanged")
-    elif review.verdict == "veto":
-        verdict = "veto"
+    elif review.verdict is Verdict.VETO:
+        verdict = Verdict.VETO
         direction, quantity = Direction.FLAT, 0.0
-        rationale += " | vetoed by the risk manager: " + "; ".join(review.reasons)
+        rationale += " | vetoed by the risk manager: " + review.reason
     elif review.quantity is not None and review.quantity < quantity:
         quantity = round_down(review.quantity, step)
-        verdict = "shrink"
-        rationale += " | shrunk by the risk manager: " + "; ".join(review.reasons)
+        verdict = Verdict.SHRINK
+        rationale += " | shrunk by the risk manager: " + review.reason
     elif (
         review.quantity is not None
         and review.quantity > quantity

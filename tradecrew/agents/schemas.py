@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from tradecrew.agents.schema_cache import CachedJsonSchema
-from tradecrew.models import Direction, Regime
+from tradecrew.models import AgentVerdict, Direction, Regime, Verdict
 from tradecrew.tools.sentiment_aggregate import SentimentAggregate
 
 
@@ -52,10 +53,25 @@ class TradePlan(_LLMOut):
     confidence: float = Field(0.0, ge=0.0, le=1.0)
 
 
-class RiskReview(_LLMOut):
-    verdict: Literal["approve", "shrink", "veto"]
+# The risk manager's AgentVerdict on the trade plan, with its reasons as a list. No
+# docstring: it would enter the LLM schema, which stays as it was (and so do cache keys).
+class RiskReview(_LLMOut, AgentVerdict):
+    # AgentVerdict forbids extra keys; an LLM answer is read leniently, like every other.
+    model_config = ConfigDict(extra="ignore")
+
+    # The model is untrusted: a negative size is an unreadable answer, never a shrink.
     quantity: float | None = Field(None, ge=0.0, description="for shrink: the most allowed")
     reasons: list[str] = Field(default_factory=list)
+    # Not the model's to write: the one reason is its reasons joined, and the agent is the
+    # risk agent whatever the answer says. Hidden from its schema and from its dumps.
+    reason: SkipJsonSchema[str] = Field("", exclude=True)
+    agent: SkipJsonSchema[str] = Field("risk_agent", exclude=True)
+
+    @model_validator(mode="after")
+    def _reason_from_reasons(self) -> RiskReview:
+        self.reason = "; ".join(self.reasons)
+        self.agent = "risk_agent"
+        return self
 
 
 class ExecutionProposal(_LLMOut):
@@ -106,7 +122,7 @@ class DeskDecision(_Strict):
     take_profit: float | None = None
     rationale: str
     confidence: float = Field(ge=0.0, le=1.0)
-    risk_verdict: Literal["approve", "shrink", "veto"]
+    risk_verdict: Verdict
     grounded: bool = True
     ungrounded_numbers: list[str] = Field(default_factory=list)
     mode: Literal["llm", "deterministic"]

@@ -62,7 +62,7 @@ def _proposal(
             "run_id": plan.run_id,
             "mode": decision.mode,
             "confidence": decision.confidence,
-            "risk_verdict": decision.risk_verdict,
+            "risk_verdict": decision.risk_verdict.value,
             "grounded": decision.grounded,
             "ungrounded_numbers": decision.ungrounded_numbers,
             "analysis_sha256": sha,
@@ -125,7 +125,7 @@ def _llm_report(decision: DeskDecision, analysis: AnalysisReport, outputs: dict[
             flag = " [possible prompt injection in headlines]" if out.injection_suspected else ""
             lines.append(f"Sentiment analyst: {out.label} ({out.score:+.2f}){flag}")
         elif isinstance(out, RiskReview):
-            lines.append(f"Risk manager: {out.verdict}; " + "; ".join(out.reasons))
+            lines.append(f"Risk manager: {out.verdict}; {out.reason}")
     return "\n".join(lines)
 
 

@@ -30,7 +30,7 @@ from tradecrew.risk.hashing import proposal_hash
 
 if TYPE_CHECKING:
     from tradecrew.brokers import Broker
-    from tradecrew.ledger import AgentVerdict, Grant, Ledger
+    from tradecrew.ledger import AgentVerdictRecord, Grant, Ledger
     from tradecrew.risk.context import RiskContext
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ class OrderGate:
         self,
         proposal: Proposal,
         decision: RiskDecision,
-        verdicts: list[AgentVerdict],
+        verdicts: list[AgentVerdictRecord],
         actor: str,
     ) -> None:
         for verdict in verdicts:

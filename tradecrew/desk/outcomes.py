@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradecrew.ledger import AgentVerdict, Approval, AuditEntry
+from tradecrew.ledger import AgentVerdictRecord, Approval, AuditEntry
 from tradecrew.models import (
     Account,
     AccountMode,
@@ -105,7 +105,7 @@ class Explanation(_Out):
 
     proposal: Proposal
     decisions: list[RiskDecision]
-    verdicts: list[AgentVerdict]
+    verdicts: list[AgentVerdictRecord]
     approvals: list[Approval]
     orders: list[Order]
     audit: list[AuditEntry]

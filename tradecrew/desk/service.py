@@ -30,6 +30,7 @@ from tradecrew.instruments import Instrument
 from tradecrew.ledger import ApprovalChannel, Grant, Ledger, ProposalRecord
 from tradecrew.models import (
     AccountMode,
+    AgentVerdict,
     Order,
     Proposal,
     ProposalRequest,
@@ -40,7 +41,6 @@ from tradecrew.models import (
     utcnow,
 )
 from tradecrew.risk import (
-    AgentVerdict,
     RiskContext,
     apply_agent_verdict,
     evaluate,
@@ -324,9 +324,7 @@ class Desk:
     def record_agent_verdict(self, proposal_id: str, verdict: AgentVerdict) -> ProposalOutcome:
         """A crew agent may veto or shrink a pending proposal, never enlarge it."""
         proposal = self._pending(proposal_id).proposal
-        self.ledger.record_verdict(
-            proposal.id, verdict.agent, verdict.action, verdict.quantity, verdict.reason
-        )
+        self.ledger.record_verdict(proposal.id, verdict)
         decision = self.ledger.latest_decision(proposal.id)
         if decision is None:
             raise DeskError(f"proposal {proposal_id} has no risk decision")
@@ -341,7 +339,7 @@ class Desk:
             self.ledger.transition_proposal(
                 proposal.id, ProposalStatus.VETOED, "; ".join(updated.reasons), verdict.agent
             )
-        return self._outcome(proposal.id, f"{verdict.agent}: {verdict.action}")
+        return self._outcome(proposal.id, f"{verdict.agent}: {verdict.verdict}")
 
     def get(self, proposal_id: str) -> ProposalOutcome:
         return self._outcome(proposal_id)

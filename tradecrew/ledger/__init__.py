@@ -19,7 +19,7 @@ from tradecrew.ledger.errors import (
 )
 from tradecrew.ledger.positions import positions_from_fills
 from tradecrew.ledger.records import (
-    AgentVerdict,
+    AgentVerdictRecord,
     Approval,
     ApprovalChannel,
     AuditEntry,
@@ -31,7 +31,6 @@ from tradecrew.ledger.records import (
     RunRecord,
     RunStatus,
     TradingStateRecord,
-    Verdict,
 )
 from tradecrew.ledger.store import Ledger
 
@@ -40,7 +39,7 @@ __all__ = [
     "HALTED_BEFORE_SENT",
     "ABExperiment",
     "ABObservation",
-    "AgentVerdict",
+    "AgentVerdictRecord",
     "Approval",
     "ApprovalChannel",
     "ApprovalError",
@@ -65,7 +64,6 @@ __all__ = [
     "TermsChanged",
     "TradingHalted",
     "TradingStateRecord",
-    "Verdict",
     "contradicts",
     "positions_from_fills",
 ]

@@ -25,15 +25,14 @@ from tradecrew.ledger._tx import (
 from tradecrew.ledger.audit import json_safe
 from tradecrew.ledger.errors import ApprovalError, HumanApprovalRequired
 from tradecrew.ledger.records import (
-    AgentVerdict,
+    AgentVerdictRecord,
     Approval,
     ApprovalChannel,
     RunRecord,
     RunStatus,
     TradingStateRecord,
-    Verdict,
 )
-from tradecrew.models import TradingState, utcnow
+from tradecrew.models import AgentVerdict, TradingState, Verdict, utcnow
 
 
 def record_approval(
@@ -193,17 +192,10 @@ def escalate_trading_state(
     return set_trading_state(tx, state, reason, actor, tripped_by)
 
 
-def record_verdict(
-    tx: Tx,
-    proposal_id: str,
-    agent: str,
-    verdict: Verdict | str,
-    quantity: float | None,
-    reason: str,
-) -> AgentVerdict:
+def record_verdict(tx: Tx, proposal_id: str, verdict: AgentVerdict) -> AgentVerdictRecord:
     """An agent may veto or shrink, never enlarge: quantity above the proposal's is refused."""
-    agent = require_actor(agent)
-    kind = Verdict(verdict)
+    agent = require_actor(verdict.agent)
+    quantity = verdict.quantity
     proposal = tx.get(ProposalRow, proposal_id, "proposal")
     if quantity is not None:
         if isinstance(quantity, bool) or not math.isfinite(quantity) or quantity < 0:
@@ -213,27 +205,25 @@ def record_verdict(
                 f"agent {agent} may not enlarge proposal {proposal_id}: "
                 f"{quantity} > {proposal.quantity}"
             )
-    if kind is Verdict.SHRINK and (quantity is None or quantity <= 0):
+    if verdict.verdict is Verdict.SHRINK and (quantity is None or quantity <= 0):
         raise ValueError("a shrink verdict needs the smaller quantity, above zero")
-    if kind is Verdict.VETO and quantity not in (None, 0.0):
+    if verdict.verdict is Verdict.VETO and quantity not in (None, 0.0):
         raise ValueError("a veto carries no quantity")
-    record = AgentVerdict(
-        proposal_id=proposal_id, agent=agent, verdict=kind, quantity=quantity, reason=reason
-    )
+    record = AgentVerdictRecord.of(proposal_id, verdict).model_copy(update={"agent": agent})
     insert_row(tx.conn, AgentVerdictRow, row_values(AgentVerdictRow, record))
     tx.audit(agent, "verdict.recorded", "agent_verdict", record.id, None, image(record))
     return record
 
 
-def verdicts(conn: Connection, proposal_id: str) -> list[AgentVerdict]:
+def verdicts(conn: Connection, proposal_id: str) -> list[AgentVerdictRecord]:
     get_or_raise(conn, ProposalRow, proposal_id, "proposal")
     return verdicts_of(conn, proposal_id)
 
 
-def verdicts_of(conn: Connection, proposal_id: str) -> list[AgentVerdict]:
+def verdicts_of(conn: Connection, proposal_id: str) -> list[AgentVerdictRecord]:
     """``verdicts`` for a proposal known to exist."""
     rows = conn.execute(VERDICTS_OF, {"proposal_id": proposal_id})
-    return [to_model(AgentVerdict, r) for r in rows]
+    return [to_model(AgentVerdictRecord, r) for r in rows]
 
 
 def start_run(tx: Tx, kind: str, detail: dict[str, Any], actor: str) -> RunRecord:

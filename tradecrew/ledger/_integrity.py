@@ -19,7 +19,7 @@ from tradecrew.ledger._crosscheck import DECISIONS, PROPOSALS, VERDICTS, Images,
 from tradecrew.ledger._orm import AuditRow, ProposalRow
 from tradecrew.ledger._queries import DECISIONS_OF, VERDICTS_OF
 from tradecrew.ledger._trust import untrusted
-from tradecrew.ledger.records import AgentVerdict
+from tradecrew.ledger.records import AgentVerdictRecord
 from tradecrew.models import Proposal, RiskDecision
 
 if TYPE_CHECKING:
@@ -128,6 +128,8 @@ def _seen_differs(
         return f"proposal {seen.proposal.id} changed while it was being checked"
     if [image(d) for d in seen.decisions] != [image(to_model(RiskDecision, d)) for d in decisions]:
         return f"the risk decisions of proposal {seen.proposal.id} changed while it was checked"
-    if [image(v) for v in seen.verdicts] != [image(to_model(AgentVerdict, v)) for v in verdicts]:
+    if [image(v) for v in seen.verdicts] != [
+        image(to_model(AgentVerdictRecord, v)) for v in verdicts
+    ]:
         return f"the agent verdicts of proposal {seen.proposal.id} changed while it was checked"
     return None

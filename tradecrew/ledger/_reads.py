@@ -28,7 +28,7 @@ from tradecrew.ledger._verify import verify as verify_audit
 from tradecrew.ledger.errors import AuditMismatch, NotFound
 from tradecrew.ledger.positions import positions_from_fills
 from tradecrew.ledger.records import (
-    AgentVerdict,
+    AgentVerdictRecord,
     Approval,
     AuditEntry,
     AuditVerification,
@@ -218,7 +218,7 @@ class LedgerReads:
         with self._read() as s:
             return _governance.get_trading_state(s)
 
-    def verdicts(self, proposal_id: str) -> list[AgentVerdict]:
+    def verdicts(self, proposal_id: str) -> list[AgentVerdictRecord]:
         with self._read() as s:
             return _governance.verdicts(s, proposal_id)
 

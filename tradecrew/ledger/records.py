@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from tradecrew.models import (
+    AgentVerdict,
     ApprovalChannel,
     Fill,
     Model,
@@ -49,24 +50,20 @@ class Grant(Model):
     approved_at: datetime = Field(default_factory=utcnow)
 
 
-class Verdict(StrEnum):
-    """What a crew risk agent may say: it can veto or shrink, never enlarge."""
-
-    APPROVE = "approve"
-    SHRINK = "shrink"
-    VETO = "veto"
-
-
-class AgentVerdict(Model):
-    """A crew agent's opinion on a proposal, kept beside the engine's decision."""
+class AgentVerdictRecord(AgentVerdict):
+    """An agent's verdict as the ledger keeps it: on which proposal, under which id, when."""
 
     id: str = Field(default_factory=lambda: new_id("vrd"))
     proposal_id: str
-    agent: str
-    verdict: Verdict
-    quantity: float | None = None
-    reason: str = ""
     created_at: datetime = Field(default_factory=utcnow)
+
+    @classmethod
+    def of(cls, proposal_id: str, verdict: AgentVerdict) -> AgentVerdictRecord:
+        """The record of ``verdict`` on ``proposal_id``, with a fresh id and time."""
+        # Read field by field, not dumped: a subclass (the crew's RiskReview) keeps fields
+        # out of its dumps that the record must still carry.
+        given = {name: getattr(verdict, name) for name in AgentVerdict.model_fields}
+        return cls(proposal_id=proposal_id, **given)
 
 
 class TradingStateRecord(Model):
@@ -148,7 +145,7 @@ class ProposalRecord(Model):
 
     proposal: Proposal
     decisions: list[RiskDecision]
-    verdicts: list[AgentVerdict]
+    verdicts: list[AgentVerdictRecord]
     orders: list[Order]
     fills: list[Fill]
 

@@ -37,7 +37,7 @@ from tradecrew.ledger._tx import (
 )
 from tradecrew.ledger.errors import AuditMismatch, NotFound
 from tradecrew.ledger.records import (
-    AgentVerdict,
+    AgentVerdictRecord,
     Approval,
     ApprovalChannel,
     AuditEntry,
@@ -47,11 +47,11 @@ from tradecrew.ledger.records import (
     RunRecord,
     RunStatus,
     TradingStateRecord,
-    Verdict,
 )
 from tradecrew.models import (
     HUMAN_CHANNELS,
     Account,
+    AgentVerdict,
     Fill,
     Order,
     OrderStatus,
@@ -347,17 +347,10 @@ class Ledger(ConfigStore, LedgerReads):
         with self._tx(durable=True) as tx:
             return _governance.escalate_trading_state(tx, state, reason, actor, tripped_by)
 
-    def record_verdict(
-        self,
-        proposal_id: str,
-        agent: str,
-        verdict: Verdict | str,
-        quantity: float | None = None,
-        reason: str = "",
-    ) -> AgentVerdict:
+    def record_verdict(self, proposal_id: str, verdict: AgentVerdict) -> AgentVerdictRecord:
         """Keep a crew agent's veto/shrink/approve beside the engine's decision."""
         with self._tx() as tx:
-            return _governance.record_verdict(tx, proposal_id, agent, verdict, quantity, reason)
+            return _governance.record_verdict(tx, proposal_id, verdict)
 
     def start_run(
         self, kind: str, detail: dict[str, Any] | None = None, actor: str = "system"

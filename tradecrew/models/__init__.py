@@ -53,6 +53,7 @@ from .trading import (
     Side,
     TimeInForce,
 )
+from .verdict import AgentVerdict, Verdict
 
 __all__ = [
     "HUMAN_CHANNELS",
@@ -62,6 +63,7 @@ __all__ = [
     "TERMINAL_PROPOSAL_STATUSES",
     "Account",
     "AccountMode",
+    "AgentVerdict",
     "ApprovalChannel",
     "AssetClass",
     "Bar",
@@ -90,6 +92,7 @@ __all__ = [
     "Timeframe",
     "TradePrint",
     "TradingState",
+    "Verdict",
     "check_order_transition",
     "check_proposal_transition",
     "new_id",

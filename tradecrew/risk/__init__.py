@@ -11,11 +11,10 @@ from tradecrew.risk.hashing import order_hash, proposal_hash
 from tradecrew.risk.limits import required_state, state_after
 from tradecrew.risk.sizing import suggest_quantity
 from tradecrew.risk.state import IllegalStateTransition, allows, transition
-from tradecrew.risk.verdict import AgentVerdict, apply_agent_verdict
+from tradecrew.risk.verdict import apply_agent_verdict
 
 __all__ = [
     "CHECKS",
-    "AgentVerdict",
     "FxUnavailable",
     "IllegalStateTransition",
     "RiskContext",

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from tradecrew.instruments import Instrument, find_instrument
-from tradecrew.models import ProposalRequest, RiskCheck, RiskDecision
+from tradecrew.models import AgentVerdict, ProposalRequest, RiskCheck, RiskDecision, Verdict
 from tradecrew.risk.engine import derive_decision_id
 from tradecrew.risk.hashing import proposal_hash
 from tradecrew.risk.sizing import round_down
 
 AGENT_CHECK = "agent_verdict"
-
-
-class AgentVerdict(BaseModel):
-    """What an agent (the risk agent) says about a decision: approve, shrink to, or veto."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    action: Literal["approve", "shrink", "veto"]
-    quantity: float | None = Field(None, description="for shrink: the most the agent allows")
-    reason: str = ""
-    agent: str = "risk_agent"
 
 
 def _denied(decision: RiskDecision, reason: str, check: RiskCheck) -> dict[str, Any]:
@@ -65,12 +52,12 @@ def apply_agent_verdict(
         reason = f"{who}: verdict applied to a proposal that is not the one decided"
         check = RiskCheck(name=AGENT_CHECK, passed=False, reason=reason, max_quantity=0.0)
         updates = _denied(decision, reason, check)
-    elif verdict.action == "veto":
+    elif verdict.verdict is Verdict.VETO:
         reason = f"vetoed by {note}"
         check = RiskCheck(name=AGENT_CHECK, passed=False, reason=reason, max_quantity=0.0)
         updates = _denied(decision, reason, check)
     elif not decision.approved:
-        reason = f"{who} {verdict.action}: the decision is already a denial and stays one"
+        reason = f"{who} {verdict.verdict}: the decision is already a denial and stays one"
         check = RiskCheck(name=AGENT_CHECK, passed=False, reason=reason, max_quantity=0.0)
         updates = {"checks": [*decision.checks, check]}
     else:
@@ -93,7 +80,7 @@ def _shrink(
     current = decision.approved_quantity
     asked = verdict.quantity
     if asked is None:
-        if verdict.action == "shrink":
+        if verdict.verdict is Verdict.SHRINK:
             reason = f"{note}: shrink without a quantity"
             check = RiskCheck(name=AGENT_CHECK, passed=False, reason=reason, max_quantity=0.0)
             return _denied(decision, reason, check)
