@@ -15,10 +15,10 @@ from tests.desk.helpers import build_desk, make_settings
 from tradecrew.alerts import AlertEvent, AlertKind
 from tradecrew.alerts.signing import CallbackKey, sign
 from tradecrew.alerts.telegram_poll import poll_once
+from tradecrew.data.audit_key import AuditKey
 from tradecrew.desk import Desk, DeskError
 from tradecrew.desk.gate import GateRefusal
 from tradecrew.ledger import Grant
-from tradecrew.ledger._keys import AuditKey
 from tradecrew.models import ApprovalChannel, ProposalStatus, utcnow
 
 OTHER_CHAT = "7770001"

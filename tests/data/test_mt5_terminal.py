@@ -21,5 +21,5 @@ def test_without_either_module_the_error_says_what_to_install(
 ) -> None:
     monkeypatch.setitem(sys.modules, "MetaTrader5", None)
     monkeypatch.setitem(sys.modules, "mt5linux", None)
-    with pytest.raises(Mt5TerminalError, match="MetaTrader5 package .*mt5linux"):
+    with pytest.raises(Mt5TerminalError, match=r"MetaTrader5 package .*mt5linux"):
         load_module("127.0.0.1", 18812)
