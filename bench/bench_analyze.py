@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 import pandas as pd
 
 from tradecrew.config import get_settings
+from tradecrew.data.calendar_file import CalendarFile
 from tradecrew.data.synthetic import generate_bars
 from tradecrew.instruments import CATALOGUE
 from tradecrew.models import Timeframe
@@ -36,8 +37,16 @@ def _frames(n_symbols: int) -> list[tuple[str, pd.DataFrame]]:
 def _analyze_batch(batch: list[tuple[str, pd.DataFrame]]) -> int:
     peers = {"DXY": generate_bars("DXY", Timeframe.D1, 5000, END, seed=7)}
     settings = get_settings()
+    calendar = CalendarFile(settings.components.calendar.file)  # parsed once for the batch
     for sym, bars in batch:
-        analyze_frames(sym, bars, timeframe=Timeframe.D1, peers=peers, settings=settings)
+        analyze_frames(
+            sym,
+            bars,
+            timeframe=Timeframe.D1,
+            peers=peers,
+            events=calendar.calendar,
+            settings=settings,
+        )
     return len(batch)
 
 
