@@ -10,12 +10,12 @@ from __future__ import annotations
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
-from functools import partial
 
 import pandas as pd
 
 from tradecrew.config import get_settings
-from tradecrew.data.calendars import load_calendar
+from tradecrew.data.calendar_file import CalendarFile
+from tradecrew.data.calendars import calendar_loader
 from tradecrew.data.synthetic import generate_bars
 from tradecrew.instruments import CATALOGUE
 from tradecrew.models import Timeframe
@@ -38,8 +38,16 @@ def _frames(n_symbols: int) -> list[tuple[str, pd.DataFrame]]:
 def _analyze_batch(batch: list[tuple[str, pd.DataFrame]]) -> int:
     peers = {"DXY": generate_bars("DXY", Timeframe.D1, 5000, END, seed=7)}
     settings = get_settings()
+    calendar = CalendarFile(settings.components.calendar.file)  # parsed once for the batch
     for sym, bars in batch:
-        analyze_frames(sym, bars, timeframe=Timeframe.D1, peers=peers, settings=settings)
+        analyze_frames(
+            sym,
+            bars,
+            timeframe=Timeframe.D1,
+            peers=peers,
+            events=calendar.calendar,
+            settings=settings,
+        )
     return len(batch)
 
 
@@ -47,7 +55,7 @@ def main() -> None:
     tune_allocator()  # as the CLI and the MCP server do at start
     q = AnalyzeQuery(symbol="XAUUSD", timeframe="D1", source="sample")
     settings = get_settings()
-    calendar = partial(load_calendar, settings)
+    calendar = calendar_loader(settings)
     analyze_symbol(q, settings, calendar=calendar)
     times = []
     for _ in range(50):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +73,7 @@ def alpaca_figures() -> None:
     from tests.data.fake_alpaca_data import FakeAlpacaData, daily_bars
     from tradecrew.config import Settings, get_settings
     from tradecrew.data.alpaca import AlpacaProvider
-    from tradecrew.data.calendars import load_calendar
+    from tradecrew.data.calendars import calendar_loader
     from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, provider_for
 
     last_day = datetime.now(UTC) - pd.Timedelta(days=1)
@@ -105,7 +104,7 @@ def alpaca_figures() -> None:
     settings = get_settings()
 
     def analyze(q: AnalyzeQuery) -> Any:
-        return analyze_symbol(q, settings, calendar=partial(load_calendar, settings))
+        return analyze_symbol(q, settings, calendar=calendar_loader(settings))
 
     try:
         queries = {

@@ -19,7 +19,6 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from tests.data.fake_alpaca_data import FakeAlpacaData, daily_bars  # noqa: E402
 from tradecrew.config import BrokerSettings, Settings, get_settings  # noqa: E402
 from tradecrew.data.alpaca import AlpacaProvider  # noqa: E402
-from tradecrew.data.calendars import load_calendar  # noqa: E402
+from tradecrew.data.calendars import calendar_loader  # noqa: E402
 from tradecrew.data.sample import SampleProvider  # noqa: E402
 from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, provider_for  # noqa: E402
 
@@ -70,7 +69,7 @@ def cached_analyze(srv: FakeAlpacaData, runs: int) -> tuple[float, float]:
         s: AnalyzeQuery(symbol="AAPL", timeframe="D1", source=s) for s in ("sample", "alpaca")
     }
     settings = get_settings()
-    calendar = partial(load_calendar, settings)
+    calendar = calendar_loader(settings)
     for q in queries.values():
         analyze_symbol(q, settings, calendar=calendar)  # fill caches
     before = len(srv.log)

@@ -1,4 +1,5 @@
-"""The built wheel carries what an installed desk needs: the default crew and the examples.
+"""The built wheel carries what an installed desk needs: the default crew, the examples and
+the sample calendar.
 
 Built with ``uv build --wheel`` from this checkout; the wheel's package is then run on its
 own (from a folder without a crew.yaml), as an installed desk would be.
@@ -39,6 +40,7 @@ def test_the_wheel_holds_the_default_crew_and_the_examples(wheel: Path):
     assert "tradecrew/crew.yaml" in names
     for example in ("XAUUSD_D1_mt5.csv", "EURUSD_H1.csv", "headlines.jsonl"):
         assert f"tradecrew/data/examples/{example}" in names
+    assert "tradecrew/data/sample_calendar.csv" in names  # the offline calendar
     packaged = zipfile.ZipFile(wheel).read("tradecrew/crew.yaml")
     assert packaged == (REPO / "crew.yaml").read_bytes()
 

@@ -111,7 +111,7 @@ def test_secrets_never_reach_logs_outputs_or_files(
     assert desk.alerts.flush(10)
     assert telegram.webhook and telegram.messages  # the secrets were used on the wire
     telegram.press(ALERT_CHAT, telegram.buttons()["reject"])
-    from tradecrew.alerts.telegram_poll import poll_once
+    from tradecrew.serve.telegram_poll import poll_once
 
     report = poll_once(desk, wait=0)
     assert report.results[0].accepted

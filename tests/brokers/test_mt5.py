@@ -14,7 +14,7 @@ from tradecrew.brokers import (
     OrderRejected,
 )
 from tradecrew.brokers.base import LiveTradingRefused
-from tradecrew.brokers.mt5 import Mt5Broker, load_module, short_id
+from tradecrew.brokers.mt5 import Mt5Broker, short_id
 from tradecrew.brokers.mt5_constants import Mt5OrderType, Retcode, TradeAction
 from tradecrew.config import BrokerSettings, Settings
 from tradecrew.models import AccountMode, Order, OrderStatus, OrderType, Side, TimeInForce
@@ -273,10 +273,12 @@ def test_unreachable_terminal_is_unavailable() -> None:
         make(fake)
 
 
-@pytest.mark.parametrize("host", ["10.0.0.5", "example.com", "0.0.0.0"])
-def test_bridge_refuses_non_loopback_hosts(host: str) -> None:
+def test_a_refused_bridge_host_is_a_broker_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "MetaTrader5", None)  # as off Windows: the bridge is tried
     with pytest.raises(BrokerError, match="loopback"):
-        load_module(host, 18812)
+        Mt5Broker(settings=Settings(broker=BrokerSettings()), host="10.0.0.5", port=18812)
 
 
 def test_short_ids_are_deterministic_and_fit_the_comment() -> None:

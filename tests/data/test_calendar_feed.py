@@ -14,6 +14,7 @@ from tests.fakes import fake_openbb_calendar
 from tradecrew.config import Settings, get_settings
 from tradecrew.data.base import SourceUnavailable
 from tradecrew.data.calendar_feed import ForexFeed, parse_feed
+from tradecrew.data.calendar_file import CalendarFile
 from tradecrew.data.calendars import load_calendar
 from tradecrew.tools.calendar import blackout
 
@@ -169,7 +170,17 @@ def test_the_source_setting_selects_the_feed_and_labels_blackouts(
 def test_the_default_source_is_the_sample_and_stays_synthetic(tmp_path: Path) -> None:
     calendar = load_calendar(settings_for(tmp_path))
     assert calendar.synthetic and calendar.source == "sample"
-    assert load_calendar(settings_for(tmp_path)) is calendar  # indexed once per file version
+    held = CalendarFile()  # the caller's reader: the file is indexed once per version
+    again = load_calendar(settings_for(tmp_path), calendar_file=held)
+    assert load_calendar(settings_for(tmp_path), calendar_file=held) is again
+    assert again is not calendar and again.events == calendar.events  # nothing process-wide
+
+
+def test_a_reader_of_another_file_is_not_used_for_the_configured_one(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.csv"
+    mine.write_text("time,currency,impact,title\n2026-12-07T13:30Z,USD,high,CPI\n")
+    calendar = load_calendar(settings_for(tmp_path, file=mine), calendar_file=CalendarFile())
+    assert calendar.source == "file" and [e.title for e in calendar] == ["CPI"]
 
 
 def test_openbb_calendar_through_its_python_interface(

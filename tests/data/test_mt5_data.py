@@ -167,7 +167,7 @@ def test_instruments_search_lists_the_terminals_symbols(
     from tests.cli.invoke import cli
     from tradecrew.config import get_settings
 
-    monkeypatch.setattr("tradecrew.brokers.mt5_mapping.load_module", lambda host, port: fake)
+    monkeypatch.setattr("tradecrew.brokers.mt5.load_module", lambda host, port: fake)
     monkeypatch.setattr("tradecrew.data.mt5.load_module", lambda host, port: fake)
     monkeypatch.setenv("TRADECREW_HOME", str(tmp_path / "home"))
     get_settings.cache_clear()

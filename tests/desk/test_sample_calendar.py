@@ -9,8 +9,9 @@ import pytest
 
 from tests.desk.helpers import T0, Clock, build_desk, make_settings
 from tradecrew.brokers.paper import PaperBroker
+from tradecrew.data.calendar_events import SYNTHETIC_LABEL
+from tradecrew.data.calendar_sample import sample_events
 from tradecrew.models import AccountMode, ProposalRequest, RiskCheck, Side
-from tradecrew.tools.calendar import SYNTHETIC_LABEL, sample_events
 
 # The first high-impact USD release of the sample calendar after T0 (EURUSD trades on it).
 EVENT = next(

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.ledger.helpers import make_proposal
+from tradecrew.data.audit_key import AuditKey
 from tradecrew.ledger import Ledger
-from tradecrew.ledger._keys import AuditKey
 from tradecrew.ledger.audit import canonical_json, row_hash
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tradecrew.data.audit_key import ENV_VAR, load_key
 from tradecrew.ledger import Ledger
 from tradecrew.ledger._anchor import anchor_path
-from tradecrew.ledger._keys import ENV_VAR, load_key
 from tradecrew.ledger.errors import AuditKeyError
 
 SECRET = "s3cr3t-audit-key-" + "x" * 32
@@ -92,12 +92,6 @@ def test_the_key_never_shows_in_reprs_or_logs(
     assert not any(SECRET in text for text in shown)
     with pytest.raises(TypeError):
         __import__("pickle").dumps(key)
-
-
-def test_the_key_is_made_once_and_read_back(tmp_path: Path) -> None:
-    keys = [load_key(tmp_path) for _ in range(3)]
-    assert len({k.key_id for k in keys}) == 1
-    assert [p.name for p in tmp_path.iterdir()] == ["audit.key"]  # no temporary file left
 
 
 def test_the_anchor_is_named_after_the_database_never_its_password() -> None:

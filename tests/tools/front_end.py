@@ -3,11 +3,10 @@ the economic calendar those settings select."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from tradecrew.config import Settings, get_settings
-from tradecrew.data.calendars import load_calendar
+from tradecrew.data.calendars import calendar_loader
 from tradecrew.tools.analysis import AnalysisReport
 from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, build_registry
 from tradecrew.tools.registry import ToolSpec
@@ -20,10 +19,10 @@ def analyze(
     news_sentiment: SentimentAggregate | None = None,
 ) -> AnalysisReport:
     settings = settings or get_settings()
-    calendar = partial(load_calendar, settings)
+    calendar = calendar_loader(settings)
     return analyze_symbol(query, settings, calendar=calendar, news_sentiment=news_sentiment)
 
 
 def registry(settings: Settings | None = None) -> dict[str, ToolSpec[Any, Any]]:
     settings = settings or get_settings()
-    return build_registry(settings, calendar=partial(load_calendar, settings))
+    return build_registry(settings, calendar=calendar_loader(settings))

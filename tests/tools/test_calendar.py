@@ -1,27 +1,16 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradecrew.tools.calendar import (
-    Calendar,
-    CalendarFileError,
-    EconomicEvent,
-    affected_symbols,
-    blackout,
-    events_from,
-    load_events,
-    sample_calendar_path,
-    sample_events,
-    symbol_currencies,
-)
+from tradecrew.data.calendar_events import Calendar, EconomicEvent
+from tradecrew.data.calendar_file import CalendarFile
+from tradecrew.tools.calendar import affected_symbols, blackout, symbol_currencies
 
 T0 = datetime(2024, 7, 5, 12, 30, tzinfo=UTC)
 
@@ -42,108 +31,6 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def test_csv_events_load_with_any_case_impact_event_alias_and_utc_times(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        "cal.csv",
-        "time,currency,impact,event,forecast,previous,actual\n"
-        "2024-07-05T14:30:00+02:00,usd,HIGH,Non-Farm Payrolls,190K,272K,\n"
-        "2024-07-04 09:00,eur,Medium,PMI,,,\n",
-    )
-    events = load_events(path)
-    assert [e.title for e in events] == ["PMI", "Non-Farm Payrolls"]  # sorted by time
-    pmi, nfp = events
-    assert nfp.time == datetime(2024, 7, 5, 12, 30, tzinfo=UTC)
-    assert pmi.time == datetime(2024, 7, 4, 9, 0, tzinfo=UTC)  # naive time read as UTC
-    assert (nfp.currency, nfp.impact, nfp.forecast, nfp.previous, nfp.actual) == (
-        "USD",
-        "high",
-        "190K",
-        "272K",
-        None,
-    )
-    assert not nfp.sample
-
-
-def test_json_events_load_from_a_list_or_an_events_object(tmp_path: Path) -> None:
-    rows = [
-        {
-            "time": "2024-07-05T12:30:00Z",
-            "currency": "USD",
-            "impact": "High",
-            "title": "NFP",
-            "forecast": 190,
-        }
-    ]
-    a = load_events(write(tmp_path, "a.json", json.dumps(rows)))
-    b = load_events(write(tmp_path, "b.json", json.dumps({"events": rows})))
-    assert a == b and a[0].time == T0 and a[0].forecast == "190"
-
-
-@pytest.mark.parametrize(
-    ("text", "fragment"),
-    [
-        (
-            "time,currency,impact,title\n2024-07-05T12:30Z,USD,high,ok\n2024-07-05,USD,huge,bad\n",
-            "row 3: impact",
-        ),
-        ("time,currency,impact,title\n2024-07-05T12:30Z,,high,NFP\n", "row 2: missing currency"),
-        ("time,currency,impact,title\nyesterday,USD,high,NFP\n", "row 2: time"),
-        ("time,currency,impact,title\n2024-07-05T12:30Z,US,high,NFP\n", "row 2: currency"),
-        (
-            "time,currency,impact,title,colour\n2024-07-05T12:30Z,USD,high,NFP,red\n",
-            "row 2: 1 unknown column(s)",
-        ),
-        (
-            "time,currency,impact,title\n2024-07-05T12:30Z,USD,high,NFP,extra\n",
-            "row 2: more values than columns",
-        ),
-        ("time,currency,impact\n2024-07-05T12:30Z,USD,high\n", "row 2: missing title"),
-        ("", "empty file"),
-    ],
-)
-def test_bad_csv_rows_name_the_file_row_and_problem(
-    tmp_path: Path, text: str, fragment: str
-) -> None:
-    path = write(tmp_path, "bad.csv", text)
-    with pytest.raises(CalendarFileError) as info:
-        load_events(path)
-    assert str(path) in str(info.value)
-    assert fragment in str(info.value)
-
-
-def test_bad_json_and_unsupported_files_are_reported(tmp_path: Path) -> None:
-    with pytest.raises(CalendarFileError, match="not valid JSON"):
-        load_events(write(tmp_path, "a.json", "{nope"))
-    with pytest.raises(CalendarFileError, match="event 1: expected an object"):
-        load_events(
-            write(
-                tmp_path,
-                "b.json",
-                '[{"time": "2024-01-01T00:00Z", "currency": "USD",'
-                ' "impact": "low", "title": "t"}, 3]',
-            )
-        )
-    with pytest.raises(CalendarFileError, match="event 0: impact"):
-        load_events(
-            write(
-                tmp_path,
-                "c.json",
-                '[{"time": "2024-01-01T00:00Z", "currency": "USD",'
-                ' "impact": "urgent", "title": "t"}]',
-            )
-        )
-    with pytest.raises(CalendarFileError, match="expected a list"):
-        load_events(write(tmp_path, "d.json", '{"rows": []}'))
-    with pytest.raises(CalendarFileError, match="unsupported"):
-        load_events(write(tmp_path, "e.xlsx", "x"))
-    with pytest.raises(CalendarFileError, match="not found"):
-        load_events(tmp_path / "missing.csv")
 
 
 # --------------------------------------------------------------------------- blackout
@@ -244,31 +131,7 @@ def test_bad_blackout_arguments_are_rejected() -> None:
         check("EURUSD", T0, [], minutes_before=-1)
 
 
-# --------------------------------------------------------------------------- sample calendar
-
-
-def test_shipped_sample_file_matches_its_generator() -> None:
-    shipped = load_events(sample_calendar_path())
-    assert shipped == sample_events()
-    assert all(e.sample for e in shipped)
-
-
-def test_sample_payrolls_fall_on_the_first_friday_at_half_past_eight_new_york() -> None:
-    ny = ZoneInfo("America/New_York")
-    nfp = [e for e in sample_events(2020, 2024) if e.title == "US Non-Farm Payrolls"]
-    assert len(nfp) == 60
-    for e in nfp:
-        local = e.time.astimezone(ny)
-        assert local.weekday() == 4 and local.day <= 7
-        assert (local.hour, local.minute) == (8, 30)
-    fomc = [e for e in sample_events(2024, 2024) if e.title == "FOMC Rate Decision"]
-    assert len(fomc) == 8 and all(e.impact == "high" and e.currency == "USD" for e in fomc)
-
-
-def test_events_from_reads_the_given_file_else_the_sample(tmp_path: Path) -> None:
-    assert list(events_from(None)) == sample_events()
-    path = write(tmp_path, "mine.csv", "time,currency,impact,title\n2024-07-05T12:30Z,USD,high,N\n")
-    assert list(events_from(path)) == [event("USD", title="N")]
+# --------------------------------------------------------------------------- labels
 
 
 def test_the_calendar_module_holds_no_state_of_its_own() -> None:
@@ -276,10 +139,11 @@ def test_the_calendar_module_holds_no_state_of_its_own() -> None:
 
     assert not hasattr(module, "_indexed") and not hasattr(module, "_synthetic")
     assert not hasattr(module, "default_events")  # selecting a calendar reads settings
+    assert not hasattr(module, "events_from")  # reading files is data's, by an owned reader
 
 
 def test_the_packaged_sample_calendar_is_labelled_synthetic_in_every_result() -> None:
-    shipped = Calendar(events_from(None))
+    shipped = CalendarFile().calendar()
     payrolls = next(e for e in shipped if e.title == "US Non-Farm Payrolls" and e.time > T0)
     inside = check("EURUSD", payrolls.time, shipped)
     assert inside.in_blackout and inside.synthetic
@@ -289,11 +153,6 @@ def test_the_packaged_sample_calendar_is_labelled_synthetic_in_every_result() ->
     assert "sample calendar (synthetic)" in outside.reason
     real = check("EURUSD", T0, [event("USD")])
     assert real.in_blackout and not real.synthetic and "synthetic" not in real.reason
-
-
-def test_sample_year_range_must_be_ordered() -> None:
-    with pytest.raises(ValueError):
-        sample_events(2025, 2024)
 
 
 # --------------------------------------------------------------------------- shared calendars
@@ -324,28 +183,6 @@ def test_a_new_shared_calendar_is_never_answered_from_the_last_ones_index() -> N
     assert check("EURUSD", T0, first).in_blackout
     assert not check("EURUSD", T0, second).in_blackout
     assert check("EURUSD", T0, first).in_blackout
-
-
-SECRET = "sk-live-4f9a2b7c8d1e0f3a6b5c"
-
-
-@pytest.mark.parametrize(
-    ("name", "text"),
-    [
-        ("codes.txt", f"{SECRET}\n{SECRET}\n"),
-        ("a.csv", f"time,currency,impact,title\n{SECRET},USD,high,NFP\n"),
-        ("b.csv", f"time,currency,impact,title\n2024-07-05T12:30Z,{SECRET},high,NFP\n"),
-        ("c.json", f'["{SECRET}"]'),
-    ],
-)
-def test_calendar_errors_never_quote_the_files_contents(
-    tmp_path: Path, name: str, text: str
-) -> None:
-    path = write(tmp_path, name, text)
-    with pytest.raises(CalendarFileError) as info:
-        load_events(path)
-    assert str(path) in str(info.value)
-    assert SECRET[:8] not in str(info.value) and SECRET[-8:] not in str(info.value)
 
 
 def test_live_calendars_name_their_source_in_the_reason() -> None:

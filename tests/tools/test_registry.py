@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from pydantic import ValidationError
 from tests.tools.front_end import registry
 from tradecrew.config import get_settings
 from tradecrew.data import DataError
-from tradecrew.data.calendars import load_calendar
+from tradecrew.data.calendars import calendar_loader
 from tradecrew.tools.catalog import get_tool
 
 ARGS = {
@@ -85,7 +84,7 @@ def test_bad_arguments_are_rejected_before_running(name: str, args: dict):
 def test_unknown_tool_names_the_available_ones():
     settings = get_settings()
     with pytest.raises(KeyError, match="analyze_symbol"):
-        get_tool("nope", settings, calendar=partial(load_calendar, settings))
+        get_tool("nope", settings, calendar=calendar_loader(settings))
 
 
 def test_the_tools_run_with_the_settings_they_are_given(tradecrew_home: Path) -> None:

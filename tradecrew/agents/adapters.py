@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -130,10 +130,10 @@ def desk_registry(settings: Settings | None = None) -> dict[str, ToolSpec[Any, A
     """The registry run with ``settings`` (the process settings when None): their data
     source, components and fusion, and the economic calendar they select."""
     from tradecrew.config import get_settings
-    from tradecrew.data.calendars import load_calendar
+    from tradecrew.data.calendars import calendar_loader
 
     settings = settings or get_settings()
-    return build_registry(settings, calendar=partial(load_calendar, settings))
+    return build_registry(settings, calendar=calendar_loader(settings))
 
 
 def select_specs(

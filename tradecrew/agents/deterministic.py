@@ -10,12 +10,12 @@ import math
 
 from tradecrew.agents.schemas import DeskDecision
 from tradecrew.config import Settings
+from tradecrew.data.calendar_events import SYNTHETIC_LABEL
 from tradecrew.instruments import Instrument, find_instrument
 from tradecrew.models import Direction, Verdict
 from tradecrew.risk import FxUnavailable, fx_rate, suggest_quantity
 from tradecrew.risk.sizing import round_down
 from tradecrew.tools.analysis import AnalysisReport
-from tradecrew.tools.calendar import SYNTHETIC_LABEL
 
 ACCOUNT_CURRENCY = "USD"
 TARGET_R_MULTIPLE = 2.0  # take profit at twice the stop distance

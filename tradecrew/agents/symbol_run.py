@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from tradecrew.agents.crew import SymbolContext, analysis_digest, build_crew
@@ -21,7 +20,7 @@ from tradecrew.agents.schemas import (
     SentimentAssessment,
     SymbolOutcome,
 )
-from tradecrew.data.calendars import load_calendar
+from tradecrew.data.calendars import calendar_loader
 from tradecrew.models import Direction, Origin, ProposalRequest, Side, Timeframe
 from tradecrew.tools.analysis import AnalysisReport, bar_close_time
 from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
@@ -142,7 +141,7 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
         analysis = analyze_symbol(
             query,
             plan.settings,
-            calendar=partial(load_calendar, plan.settings),
+            calendar=calendar_loader(plan.settings),
             news_sentiment=inputs.news_sentiment.get(symbol),
         )
         baseline = deterministic_decision(analysis, equity=inputs.equity, settings=plan.settings)

@@ -2,10 +2,11 @@
 
 Callback data (at most 64 bytes, Telegram's limit): ``y|<proposal id>|<expiry>|<mac>`` (``n``
 to reject). The MAC covers the action, the proposal id, the risk decision's order hash and
-the expiry, under a key derived from the ledger's audit key (``ledger._keys``: an environment
-variable or a 0600 file, never in the database), so a forged button, one for other terms,
-or one past its expiry is refused. The hash is not in the data: the verifier takes it from
-the ledger, so a button signed for terms that have since changed no longer verifies.
+the expiry, under a key derived from the ledger's audit key (``data.audit_key``: an
+environment variable or a 0600 file, never in the database), so a forged button, one for
+other terms, or one past its expiry is refused. The hash is not in the data: the verifier
+takes it from the ledger, so a button signed for terms that have since changed no longer
+verifies.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from tradecrew.ledger._keys import AuditKey, load_key
+from tradecrew.data.audit_key import AuditKey, load_key
 
 MAX_DATA = 64
 _MAC_BYTES = 15  # 120 bits: forging one by guessing is out of reach

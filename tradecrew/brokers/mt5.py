@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tradecrew.brokers.base import (
+    BrokerError,
     BrokerUnavailable,
     NotSupported,
     OrderOutcomeUnknown,
@@ -32,10 +33,11 @@ from tradecrew.brokers.mt5_constants import (
     Retcode,
     TradeAction,
 )
-from tradecrew.brokers.mt5_mapping import KIND_OF, STATE_MAP, load_module, short_id
+from tradecrew.brokers.mt5_mapping import KIND_OF, STATE_MAP, short_id
 from tradecrew.brokers.mt5_mode import refuse_live_account, refuse_other_account
 from tradecrew.brokers.mt5_requests import build_request, filling_for, to_lots
 from tradecrew.config import Settings, get_settings
+from tradecrew.data.mt5_terminal import Mt5TerminalError, load_module
 from tradecrew.instruments import get_instrument, normalize_symbol
 from tradecrew.models import (
     Account,
@@ -80,7 +82,10 @@ class Mt5Broker:
     ) -> None:
         cfg = (settings or get_settings()).broker
         if module is None:
-            module = load_module(host or cfg.mt5_host, port or cfg.mt5_port)
+            try:
+                module = load_module(host or cfg.mt5_host, port or cfg.mt5_port)
+            except Mt5TerminalError as exc:
+                raise BrokerError(str(exc)) from None
         self._mt5 = module
         self.magic, self.deviation = magic, deviation
         self._symbols = dict(symbol_map or {})

@@ -1,12 +1,9 @@
-"""MetaTrader 5 lookup tables, the comment id, and loading the terminal module safely."""
+"""MetaTrader 5 lookup tables and the comment id."""
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
-from typing import Any
 
-from tradecrew.brokers.base import BrokerError
 from tradecrew.brokers.mt5_constants import Mt5OrderType, OrderState
 from tradecrew.models import OrderStatus, OrderType, Side
 
@@ -40,32 +37,3 @@ KIND_OF = {
 def short_id(client_order_id: str) -> str:
     """A 16-character id for MT5's 31-character comment, the same for the same client id."""
     return "tc" + hashlib.sha1(client_order_id.encode()).hexdigest()[:14]
-
-
-def load_module(host: str, port: int) -> Any:
-    """The MetaTrader5 module on Windows, else an mt5linux bridge on a loopback host only."""
-    try:
-        import MetaTrader5  # type: ignore[import-not-found]
-
-        return MetaTrader5
-    except ImportError:
-        pass
-    if not _is_loopback(host):
-        raise BrokerError(f"refusing MT5 bridge host {host!r}: only loopback hosts are allowed")
-    try:
-        from mt5linux import MetaTrader5 as Bridge  # type: ignore[import-not-found]
-    except ImportError:
-        raise BrokerError(
-            "MetaTrader 5 needs the MetaTrader5 package (Windows) or mt5linux: "
-            "install tradecrew[mt5]"
-        ) from None
-    return Bridge(host=host, port=port)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -60,8 +60,8 @@ def poll(
 ) -> None:
     """Act on Telegram approve/reject button presses (the serve loop does this by itself).
     Only the configured approver chat's signed, unexpired, unused buttons open anything."""
-    from tradecrew.alerts.telegram_poll import TelegramNotConfigured, poll_once
     from tradecrew.cli.desk import open_desk
+    from tradecrew.serve.telegram_poll import TelegramNotConfigured, poll_once
 
     with open_desk(reconcile=False) as desk:
         while True:

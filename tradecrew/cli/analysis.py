@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -49,7 +48,7 @@ def analyze(
     """Run every analyzer on SYMBOL and fuse them into one signal."""
     from tradecrew.cli.timeframes import choose_timeframe
     from tradecrew.config import get_settings
-    from tradecrew.data.calendars import load_calendar
+    from tradecrew.data.calendars import calendar_loader
     from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
 
     with user_errors():
@@ -60,7 +59,7 @@ def analyze(
         report = analyze_symbol(
             AnalyzeQuery(symbol=symbol, timeframe=tf, source=source, headlines=headline or []),
             settings,
-            calendar=partial(load_calendar, settings),
+            calendar=calendar_loader(settings),
         )
     if as_json:
         emit_json(report)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from tradecrew.cli.common import console, emit_json
 from tradecrew.cli.tables import Col, fit_table
-from tradecrew.data.calendars import load_calendar
+from tradecrew.data.calendars import calendar_loader
 from tradecrew.prices import format_price
 from tradecrew.tools.analysis import AnalysisReport
 from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol
@@ -58,7 +57,7 @@ def run_demo(
     """Analyse each symbol on the embedded daily data, with the analyzers ``settings`` turn
     on, and print one line per symbol."""
     started = time.perf_counter()
-    calendar = partial(load_calendar, settings)
+    calendar = calendar_loader(settings)
 
     def analyze(symbol: str, timeframe: str) -> AnalysisReport:
         query = AnalyzeQuery(symbol=symbol, timeframe=timeframe, source="sample")

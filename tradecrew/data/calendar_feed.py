@@ -28,8 +28,8 @@ import requests
 from tradecrew.data import sealed
 from tradecrew.data.alpaca_transport import RetryingSession, public_url
 from tradecrew.data.base import SourceUnavailable
+from tradecrew.data.calendar_events import EconomicEvent
 from tradecrew.text import redacted
-from tradecrew.tools.calendar_file import EconomicEvent
 
 PROVIDER = "forex_feed"
 DEFAULT_FEED_URL = "https://nfs.faireconomy.media/ff_calendar_thisweek.json"

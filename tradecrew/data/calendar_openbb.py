@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tradecrew.data.base import SourceUnavailable
+from tradecrew.data.calendar_events import EconomicEvent
 from tradecrew.text import redacted
-from tradecrew.tools.calendar_file import EconomicEvent
 
 PROVIDER = "openbb"
 log = logging.getLogger(__name__)

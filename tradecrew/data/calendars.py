@@ -16,23 +16,39 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 
 from tradecrew.config import Settings
 from tradecrew.data import calendar_openbb
+from tradecrew.data.calendar_events import Calendar, EconomicEvent
 from tradecrew.data.calendar_feed import PROVIDER as FEED
 from tradecrew.data.calendar_feed import ForexFeed
+from tradecrew.data.calendar_file import CalendarFile
 from tradecrew.data.sealed import cache_secret, canonical, intact, refused, seal
-from tradecrew.tools.calendar import Calendar, EconomicEvent, events_from, sample_calendar_path
 
-__all__ = ["load_calendar"]
+__all__ = ["calendar_loader", "load_calendar"]
 log = logging.getLogger(__name__)
 
 
-def load_calendar(settings: Settings, *, clock: Callable[[], float] = time.time) -> Calendar:
+def calendar_loader(
+    settings: Settings, calendar_file: CalendarFile | None = None
+) -> Callable[[], Calendar]:
+    """The selected calendar as the loader the tools call, holding one reader of the
+    configured file (``calendar_file``, or a new one), so the file is parsed once per version
+    however often the tools ask."""
+    held = calendar_file or CalendarFile(settings.components.calendar.file)
+    return lambda: load_calendar(settings, calendar_file=held)
+
+
+def load_calendar(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    calendar_file: CalendarFile | None = None,
+) -> Calendar:
     """The selected calendar; SourceUnavailable (live sources) or CalendarFileError/OSError
-    (a calendar file) when it cannot be had."""
+    (a calendar file) when it cannot be had. ``calendar_file``: the caller's reader of the
+    configured file, which parses it once per version; without it the file is read now."""
     cfg = settings.components.calendar
     if cfg.source == "forex_feed":
         feed = ForexFeed(
@@ -48,26 +64,13 @@ def load_calendar(settings: Settings, *, clock: Callable[[], float] = time.time)
         return Calendar(feed.events(), FEED)
     if cfg.source == "openbb":
         return Calendar(_openbb_events(settings, cfg.openbb_provider, clock), "openbb")
-    return _file_calendar(cfg.file)
+    if calendar_file is None or calendar_file.configured != cfg.file:
+        calendar_file = CalendarFile(cfg.file)
+    return calendar_file.calendar()
 
 
 def _cache_dir(settings: Settings) -> Path:
     return settings.home / "cache" / "calendar"
-
-
-def _file_calendar(configured: Path | None) -> Calendar:
-    path = Path(configured if configured is not None else sample_calendar_path())
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        stamp = -1  # the loader below raises its clear error
-    return _indexed(str(path), stamp, configured is None)
-
-
-@lru_cache(maxsize=4)
-def _indexed(path: str, mtime_ns: int, packaged: bool) -> Calendar:
-    """One indexed calendar per file version: the risk gate consults it on every check."""
-    return Calendar(events_from(path), "sample" if packaged else "file")
 
 
 def _openbb_events(

@@ -14,12 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradecrew.brokers.base import BrokerError
-from tradecrew.brokers.mt5_mapping import load_module
 from tradecrew.config import Settings, get_settings
 from tradecrew.data.base import SourceUnavailable, TimeLike, UnknownSymbolError, to_utc
 from tradecrew.data.live import CachedLiveProvider, canonical
 from tradecrew.data.mt5_symbols import SOURCE, info_row, instrument
+from tradecrew.data.mt5_terminal import Mt5TerminalError, load_module
 from tradecrew.instrument_search import InstrumentInfo
 from tradecrew.instruments import find_instrument, normalize_symbol, register_instrument
 from tradecrew.models import Quote, Timeframe, TradePrint
@@ -72,7 +71,7 @@ class Mt5DataProvider(CachedLiveProvider):
         if self._mt5 is None:
             try:
                 self._mt5 = load_module(self._broker_cfg.mt5_host, self._broker_cfg.mt5_port)
-            except BrokerError as exc:
+            except Mt5TerminalError as exc:
                 raise SourceUnavailable(SOURCE, str(exc)) from None
         if not self._ready:
             if not self._guard(self._mt5.initialize):

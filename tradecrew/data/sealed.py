@@ -18,6 +18,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from tradecrew.data.audit_key import load_key
+
 log = logging.getLogger(__name__)
 
 _PROCESS_SECRET = secrets.token_bytes(32)
@@ -28,9 +30,6 @@ def cache_secret(home: Path | None) -> bytes:
     if home is None:
         return _PROCESS_SECRET
     try:
-        # Imported here: the key lives with the ledger, which the data layer otherwise skips.
-        from tradecrew.ledger._keys import load_key
-
         return load_key(Path(home)).mac(b"tradecrew cache key v1").encode("ascii")
     except Exception as exc:  # no usable key: trust nothing another process wrote
         log.warning("cache files are not reused: no audit key (%s)", type(exc).__name__)

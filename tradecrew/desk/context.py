@@ -29,6 +29,7 @@ from tradecrew.risk import RiskContext
 
 if TYPE_CHECKING:
     from tradecrew.brokers import Broker
+    from tradecrew.data.calendar_file import CalendarFile
     from tradecrew.ledger import Ledger
 
 T = TypeVar("T")
@@ -162,10 +163,17 @@ SAMPLE_OFF_WITH_LIVE = (
 )
 
 
-def _blackout(symbol: str, now: datetime, settings: Settings, live: bool) -> _Blackout:
+def _blackout(
+    symbol: str,
+    now: datetime,
+    settings: Settings,
+    live: bool,
+    calendar_file: CalendarFile | None = None,
+) -> _Blackout:
     """The event blackout for ``symbol``. An enabled calendar that cannot be read is not
     "no events": the engine refuses new risk and says why. A live account never takes its
-    blackouts from generated sample events unless the user opted in (``sample_with_live``)."""
+    blackouts from generated sample events unless the user opted in (``sample_with_live``).
+    ``calendar_file``: the desk's reader of the calendar file (None: read it now)."""
     cfg = settings.components.calendar
     if not cfg.enabled:
         return _Blackout()
@@ -175,7 +183,7 @@ def _blackout(symbol: str, now: datetime, settings: Settings, live: bool) -> _Bl
     from tradecrew.tools.calendar import blackout
 
     try:
-        events = load_calendar(settings)
+        events = load_calendar(settings, calendar_file=calendar_file)
         if live and not cfg.sample_with_live and events.synthetic:
             events = events.real()
             if not events:
@@ -219,10 +227,11 @@ def build_context(
     source: str | None = None,
     market: MarketFacts | None = None,
     quote: Quote | None = None,
+    calendar_file: CalendarFile | None = None,
 ) -> RiskContext:
-    """The risk context for ``proposal`` at ``now`` (``quote``: one the caller just read);
-    errors become missing facts, which the engine treats as a denial where it matters (no
-    quote, unknown instrument)."""
+    """The risk context for ``proposal`` at ``now`` (``quote``: one the caller just read;
+    ``calendar_file``: the desk's reader of the calendar file); errors become missing facts,
+    which the engine treats as a denial where it matters (no quote, unknown instrument)."""
     market = market or MarketFacts(source or settings.data_source, ttl=timedelta(0))
     account, positions = _book(broker)
     if quote is None:
@@ -241,7 +250,8 @@ def build_context(
     state = facts.trading_state
     start_of_day = account.start_of_day_equity or facts.first_equity_today
     peak = max(v for v in (facts.peak_equity, account.peak_equity, account.equity) if v is not None)
-    event = _blackout(proposal.symbol, now, settings, broker.mode is AccountMode.LIVE)
+    live = broker.mode is AccountMode.LIVE
+    event = _blackout(proposal.symbol, now, settings, live, calendar_file)
     held = [p.symbol for p in positions if p.quantity]
     return RiskContext(
         now=now,

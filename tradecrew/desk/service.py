@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from tradecrew.alerts import Alerter
 from tradecrew.brokers import Broker, BrokerError
 from tradecrew.config import Settings, get_settings
+from tradecrew.data.calendar_events import Calendar
+from tradecrew.data.calendar_file import CalendarFile
 from tradecrew.desk import notify, reports, trading
 from tradecrew.desk.context import MarketFacts, build_context
 from tradecrew.desk.errors import DeskError  # in errors.py so that the helpers can raise it
@@ -72,6 +74,9 @@ class Desk:
         self._trading_lock = threading.RLock()
         self._last_snapshot: datetime | None = None
         self._market = MarketFacts(source or self.settings.data_source)
+        # The risk gate checks the calendar on every proposal: the file is parsed once per
+        # version, by this desk's own reader.
+        self._calendar_file = CalendarFile(self.settings.components.calendar.file)
         # Alerts go out on a thread of their own: a failing sink never breaks the desk.
         self.alerts = Alerter(self.settings.alerts, home=self.settings.home)
         self.gate = OrderGate(
@@ -146,7 +151,15 @@ class Desk:
             source=self.source,
             market=self._market,
             quote=quote,
+            calendar_file=self._calendar_file,
         )
+
+    def calendar(self) -> Calendar:
+        """The economic calendar this desk's settings select, through the desk's own reader
+        of the calendar file (the one the risk gate uses)."""
+        from tradecrew.data.calendars import load_calendar  # loads the feeds' clients
+
+        return load_calendar(self.settings, calendar_file=self._calendar_file)
 
     def _outcome(self, proposal_id: str, message: str = "") -> ProposalOutcome:
         return reports.outcome_of(self, self.ledger.proposal_record(proposal_id), message)

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
+from tradecrew.data.audit_key import AuditKey
 from tradecrew.ledger import _configs
 from tradecrew.ledger._convert import to_model
 from tradecrew.ledger._crosscheck import CONFIG_VERSIONS, Images, compare
-from tradecrew.ledger._keys import AuditKey
 from tradecrew.ledger._orm import AuditHeadRow, AuditRow, ConfigVersionRow, RunRow
 from tradecrew.ledger._trust import untrusted
 from tradecrew.ledger._tx import Tx, positive_limit

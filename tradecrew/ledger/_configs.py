@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from tradecrew.data.audit_key import AuditKey
 from tradecrew.ledger._convert import image, row_values, to_model
-from tradecrew.ledger._keys import AuditKey
 from tradecrew.ledger._orm import ABExperimentRow, ABObservationRow, ConfigVersionRow
 from tradecrew.ledger._tx import Tx, insert_row, require_actor, require_length
 from tradecrew.ledger.audit import canonical_json, json_safe, utc_stamp

@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.engine import make_url
 
+from tradecrew.data.audit_key import ENV_VAR, KEY_FILE, AuditKey, load_key
 from tradecrew.ledger._anchor import Anchor, tail_anchored
-from tradecrew.ledger._keys import ENV_VAR, KEY_FILE, AuditKey, load_key
 from tradecrew.ledger._orm import AuditRow
 from tradecrew.ledger._tx import Tx
 from tradecrew.ledger._verify import log_is_keyed

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func, select
 
+from tradecrew.data.audit_key import AuditKey
 from tradecrew.ledger import _governance, _proposals, _queries, _trading
 from tradecrew.ledger import audit as _audit
 from tradecrew.ledger._convert import to_model
-from tradecrew.ledger._keys import AuditKey
 from tradecrew.ledger._orm import (
     AuditRow,
     OrderRow,

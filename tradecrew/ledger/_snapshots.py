@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from tradecrew.ledger._keys import AuditKey
+from tradecrew.data.audit_key import AuditKey
 from tradecrew.ledger._orm import AccountSnapshotRow
 from tradecrew.ledger.audit import canonical_json, utc_stamp
 

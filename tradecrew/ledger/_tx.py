@@ -21,8 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from tradecrew.data.audit_key import AuditKey
 from tradecrew.ledger import audit as _audit
-from tradecrew.ledger._keys import AuditKey
 from tradecrew.ledger._orm import AuditHeadRow, AuditRow, Base
 from tradecrew.ledger.errors import Conflict, LedgerError, NotFound
 from tradecrew.ledger.records import AuditEntry

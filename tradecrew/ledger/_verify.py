@@ -17,9 +17,9 @@ from pathlib import Path
 
 from sqlalchemy import Connection, func, select
 
+from tradecrew.data.audit_key import AuditKey
 from tradecrew.ledger._anchor import Anchored, read_anchor
 from tradecrew.ledger._crosscheck import crosscheck
-from tradecrew.ledger._keys import AuditKey
 from tradecrew.ledger._orm import GENESIS_HASH, AuditHeadRow, AuditRow
 from tradecrew.ledger._snapshots import bad_snapshots
 from tradecrew.ledger.audit import stored_message

@@ -21,7 +21,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import Connection, insert, select
 
-from tradecrew.ledger._keys import AuditKey
+from tradecrew.data.audit_key import AuditKey
 from tradecrew.ledger._orm import GENESIS_HASH, AuditHeadRow, AuditRow
 from tradecrew.ledger.records import AuditEntry
 from tradecrew.models import utcnow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tradecrew.data.audit_key import AuditKeyError
 from tradecrew.errors import TradecrewError
 from tradecrew.models import IllegalTransition
 
@@ -68,10 +69,6 @@ class OrderClosed(LedgerError):
     def __init__(self, message: str, status_reason: str) -> None:
         self.status_reason = status_reason
         super().__init__(message)
-
-
-class AuditKeyError(LedgerError, ValueError):
-    """The audit key is missing, malformed, or kept in a file others may read or own."""
 
 
 class AuditMismatch(LedgerError, TradecrewError):

@@ -7,7 +7,6 @@ every change comes back as a pending proposal or action, or as the tool to call.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from tradecrew.mcp_server.intent import Intent, ParseFailure, parse_command
@@ -63,10 +62,9 @@ def _answer(desk: Desk, topic: str, currency: str | None, symbol: str | None) ->
     if topic == "quote" and symbol:
         return {"quote": desk.broker.quote(symbol).model_dump(mode="json")}
     if topic == "analysis" and symbol:
-        from tradecrew.data.calendars import load_calendar
         from tradecrew.tools.catalog import get_tool
 
-        calendar = partial(load_calendar, desk.settings)
+        calendar = desk.calendar
         tool = get_tool("analyze_symbol", desk.settings, calendar=calendar)
         return {"analysis": tool.run({"symbol": symbol}).model_dump(mode="json")}
     return {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.fastmcp import FastMCP
@@ -32,10 +31,9 @@ def register(mcp: FastMCP, desk: Desk) -> None:
     def run(name: str, **args: Any) -> dict[str, Any]:
         # Imported on first call: the catalog loads pandas and the data providers, and the
         # server answers ``initialize`` before any of that is needed.
-        from tradecrew.data.calendars import load_calendar
         from tradecrew.tools.catalog import get_tool
 
-        tool = get_tool(name, desk.settings, calendar=partial(load_calendar, desk.settings))
+        tool = get_tool(name, desk.settings, calendar=desk.calendar)
         return envelope(desk.mode, tool.run({k: v for k, v in args.items() if v is not None}))
 
     @mcp.tool(annotations=READS_OUTSIDE, title="Quote")

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 
 from tradecrew.config import get_settings
-from tradecrew.data.calendars import load_calendar
+from tradecrew.data.calendars import calendar_loader
 from tradecrew.models import Proposal, RiskDecision, Timeframe, utcnow
 from tradecrew.research import charts, sections
 from tradecrew.research.render import (
@@ -82,7 +81,7 @@ def build_report(
             headlines=texts,
         ),
         settings,
-        calendar=partial(load_calendar, settings),
+        calendar=calendar_loader(settings),
     )
     bars = load_bars(symbol, tf, source or settings.data_source, asof, max_bars)
     synthetic = analysis.synthetic or bool(bars.attrs.get("synthetic", False))

@@ -7,10 +7,10 @@ from datetime import datetime
 
 import pandas as pd
 
+from tradecrew.data.calendar_events import SYNTHETIC_LABEL
 from tradecrew.models import Proposal, RiskDecision
 from tradecrew.research.render import Block, Image, KeyValues, Para, Section, Table
 from tradecrew.tools.analysis import AnalysisReport
-from tradecrew.tools.calendar import SYNTHETIC_LABEL
 from tradecrew.tools.sentiment import SentimentResult
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 
+from tradecrew.data.calendar_events import SYNTHETIC_LABEL
 from tradecrew.instruments import find_instrument, normalize_symbol
 from tradecrew.models import OrderType, RiskCheck, TradingState
 from tradecrew.risk.state import allows
 from tradecrew.risk.view import OrderView, finite_positive
-from tradecrew.tools.calendar import SYNTHETIC_LABEL
 
 
 def passed(name: str, reason: str, max_quantity: float | None = None) -> RiskCheck:

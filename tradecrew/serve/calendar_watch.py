@@ -8,6 +8,7 @@ from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta
 
 from tradecrew.config import Settings
+from tradecrew.data.calendar_file import CalendarFile
 from tradecrew.text import one_line
 
 EVERY = timedelta(seconds=60)
@@ -18,6 +19,7 @@ class CalendarWatch:
         self.settings = settings
         self.cfg = settings.components.calendar
         self.live = live
+        self._file = CalendarFile(self.cfg.file)  # parsed again only when the file changes
         self._read_at: datetime | None = None
         self._events: tuple[object, ...] = ()
         self._times: list[datetime] = []
@@ -32,7 +34,7 @@ class CalendarWatch:
 
         try:
             # The source the gate reads (sample file, the weekly forex feed, OpenBB).
-            calendar = load_calendar(self.settings)
+            calendar = load_calendar(self.settings, calendar_file=self._file)
             if self.live and not self.cfg.sample_with_live and calendar.synthetic:
                 calendar = calendar.real()
             ordered = calendar.events

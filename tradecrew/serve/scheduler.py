@@ -48,7 +48,7 @@ def steps(jobs: Jobs, cfg: ServeSettings) -> dict[str, object]:
     for name in OPTIONAL:
         named[name] = jobs.guarded(name, partial(jobs.optional, name))
     if jobs.desk.settings.alerts.telegram_approves:
-        from tradecrew.alerts.telegram_poll import poll_job
+        from tradecrew.serve.telegram_poll import poll_job
 
         # Approve/reject presses from the configured approver chat (a channel of its own).
         named["telegram_poll"] = jobs.guarded("telegram_poll", partial(poll_job, jobs.desk))

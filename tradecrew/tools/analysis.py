@@ -15,11 +15,13 @@ from typing import TypeVar
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradecrew.data.calendar_events import Calendar, EconomicEvent
+from tradecrew.data.calendar_file import CalendarFile
 from tradecrew.data.validate import Gap, find_gaps
 from tradecrew.errors import Unavailable
 from tradecrew.instruments import find_instrument
 from tradecrew.models import AssetClass, Regime, Signal, Timeframe
-from tradecrew.tools.calendar import BlackoutCheck, Calendar, EconomicEvent, blackout, events_from
+from tradecrew.tools.calendar import BlackoutCheck, blackout
 from tradecrew.tools.correlation import CorrelationReport, correlation_check
 from tradecrew.tools.fusion import ComponentInput, fuse
 from tradecrew.tools.indicators import IndicatorSnapshot, component_scores, indicators
@@ -83,9 +85,10 @@ def _calendar_of(
     configured: Path | None,
 ) -> Sequence[EconomicEvent] | Calendar:
     """The calendar to check; a loader's outage (a feed down) is a ValueError, so it becomes
-    a note like any analyzer's failure."""
+    a note like any analyzer's failure. None: the configured file, read now (a caller that
+    analyses often passes its own ``CalendarFile.calendar``)."""
     if events is None:
-        return events_from(configured)
+        return CalendarFile(configured).calendar().events
     if not callable(events):
         return events
     try:

@@ -258,7 +258,8 @@ class Hybrid(_Fused):
 
 def _calendar_factor(symbol: str, close_times: pd.DatetimeIndex, cfg: Any) -> np.ndarray:
     """The blackout tool's size factor at each bar's close (1 outside every event window)."""
-    from tradecrew.tools.calendar import blackout, sample_events
+    from tradecrew.data.calendar_sample import sample_events
+    from tradecrew.tools.calendar import blackout
 
     factor = np.ones(len(close_times))
     # The rule-based sample calendar (payrolls on the first Friday...) over the bars' years:

@@ -3,25 +3,39 @@ chat's signed, unexpired, unused buttons for a proposal's current terms open any
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.alerts.conftest import ALERT_CHAT
+from tests.alerts.conftest import ALERT_CHAT, HOOK_SECRET, TOKEN
 from tests.alerts.fake_telegram import FakeTelegram
 from tests.alerts.helpers import GOLD, alert_desk
 from tests.desk.helpers import build_desk, make_settings
 from tradecrew.alerts import AlertEvent, AlertKind
 from tradecrew.alerts.signing import CallbackKey, sign
-from tradecrew.alerts.telegram_poll import poll_once
+from tradecrew.data.audit_key import AuditKey
 from tradecrew.desk import Desk, DeskError
 from tradecrew.desk.gate import GateRefusal
 from tradecrew.ledger import Grant
-from tradecrew.ledger._keys import AuditKey
 from tradecrew.models import AgentVerdict, ApprovalChannel, ProposalStatus, utcnow
+from tradecrew.serve.telegram_poll import poll_once
 
 OTHER_CHAT = "7770001"
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegram]:
+    """The alert tests' Bot API stand-in on 127.0.0.1, with their canary secrets."""
+    fake = FakeTelegram(token=TOKEN, webhook_path=f"/hook/{HOOK_SECRET}").start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path
 
 
 def _propose(desk: Desk) -> str:
@@ -253,7 +267,7 @@ def test_an_alert_from_anyone_but_the_desk_never_carries_buttons(
 def test_the_serve_job_acts_on_presses_and_counts_an_outage(
     home: Path, telegram: FakeTelegram
 ) -> None:
-    from tradecrew.alerts.telegram_poll import poll_job
+    from tradecrew.serve.telegram_poll import poll_job
 
     desk = alert_desk(home, telegram)
     _propose(desk)

@@ -5,6 +5,9 @@ with an HMAC key kept outside the database they cannot. The key's bytes live onl
 ``AuditKey`` and never appear in a repr, a message or a log line.
 """
 
+# In data/, the lowest layer that uses it: the ledger chains its audit log with this key and
+# data/sealed.py derives the disk caches' MAC key from it.
+
 from __future__ import annotations
 
 import hashlib
@@ -16,11 +19,13 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from tradecrew.ledger.errors import AuditKeyError
-
 ENV_VAR = "TRADECREW_AUDIT_KEY"
 KEY_FILE = "audit.key"
 MIN_LENGTH = 32
+
+
+class AuditKeyError(ValueError):
+    """The audit key is missing, malformed, or kept in a file others may read or own."""
 
 
 class AuditKey:
