@@ -3,6 +3,7 @@ here differ about 2x from one another, so an absolute figure means little alone.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import statistics
 import subprocess
@@ -13,12 +14,18 @@ from pathlib import Path
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    runs = []
+    return median_wall_cpu_ms(fn, repeat)[0]
+
+
+def median_wall_cpu_ms(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of ``fn()`` (CPU is less disturbed by a busy machine)."""
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        runs.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(runs)
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def floor_import_pandas() -> float:
@@ -44,3 +51,16 @@ def floor_fsynced_commit(folder: str | Path) -> float:
         return median_ms(commit, 5)
     finally:
         conn.close()
+
+
+def floor_fsynced_append(folder: str | Path) -> float:
+    """One fsynced append of a short line to a file, median of thirty, in milliseconds."""
+    path = Path(folder) / "floor.log"
+
+    def append() -> None:
+        with open(path, "ab") as f:
+            f.write(b'{"op":1}\n')
+            f.flush()
+            os.fsync(f.fileno())
+
+    return median_ms(append, 30)

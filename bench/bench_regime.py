@@ -1,35 +1,33 @@
 """Regime classifier figures: median time of ``regime_series`` on 5,000 bars, and accuracy.
 
-Run: ``.venv/bin/python bench/bench_regime.py``. Accuracy is scored against the synthetic
-generator's true labels, after warm-up and skipping 30 bars after each regime switch.
+Run: ``.venv/bin/python bench/bench_regime.py`` (``--quick``: fewer repeats and seeds).
+Accuracy is scored against the synthetic generator's true labels, after warm-up and skipping
+30 bars after each regime switch. The time is printed beside a floor measured in the same run:
+one pandas rolling mean over the same closes.
 """
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
+from _floors import median_ms as floor_ms
+from _floors import median_wall_cpu_ms
+from _quick import QUICK
 
 from tradecrew.data.synthetic import generate_regime_path
 from tradecrew.models import Timeframe
 from tradecrew.tools.regime import regime_series
 
-SEEDS = range(1, 11)
+SEEDS = range(1, 3) if QUICK else range(1, 11)
 SKIP_AFTER_SWITCH = 30
 
 
-def median_ms(n_bars: int = 5000, repeats: int = 50) -> tuple[float, float]:
-    """Median wall and CPU milliseconds (CPU is less disturbed by a busy machine)."""
+def median_ms(n_bars: int = 5000, repeats: int = 50) -> tuple[float, float, float]:
+    """Median wall and CPU milliseconds of ``regime_series`` on ``n_bars`` bars, and the
+    floor's wall milliseconds."""
     bars, _ = generate_regime_path(n_bars, 1)
     regime_series(bars)  # warm caches and imports
-    wall, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        regime_series(bars)
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return statistics.median(wall) * 1e3, statistics.median(cpu) * 1e3
+    wall, cpu = median_wall_cpu_ms(lambda: regime_series(bars), repeats)
+    return wall, cpu, floor_ms(lambda: bars["close"].rolling(20).mean(), repeats)
 
 
 def accuracy(timeframe: Timeframe, seed: int, n_bars: int = 5000) -> float:
@@ -41,8 +39,12 @@ def accuracy(timeframe: Timeframe, seed: int, n_bars: int = 5000) -> float:
 
 
 def main() -> None:
-    wall, cpu = median_ms()
-    print(f"regime_series, 5,000 bars: median {wall:.2f} ms wall, {cpu:.2f} ms CPU")
+    wall, cpu, floor = median_ms(repeats=5 if QUICK else 50)
+    print(f"floor: one pandas rolling mean over 5,000 closes {floor:.3f} ms")
+    print(
+        f"regime_series, 5,000 bars: median {wall:.2f} ms wall, {cpu:.2f} ms CPU "
+        f"({wall / floor:.0f}x the floor)"
+    )
     for timeframe in (Timeframe.D1, Timeframe.H1):
         scores = [accuracy(timeframe, seed) for seed in SEEDS]
         per_seed = " ".join(f"{s}:{a:.3f}" for s, a in zip(SEEDS, scores, strict=True))

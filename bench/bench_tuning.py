@@ -16,15 +16,13 @@ Run: ``.venv/bin/python bench/bench_tuning.py [trials]`` (``--quick``: fewer tri
 from __future__ import annotations
 
 import os
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import optuna
+from _floors import floor_fsynced_append, floor_import_pandas, median_ms
 from _quick import QUICK, exit_code, size
 
 from tradecrew.research.guards import check_guards, sharpe_ratio
@@ -34,33 +32,10 @@ GUARDS_TARGET_MS = 2000.0
 TRIAL_TARGET_MS = 15.0
 
 
-def floor_import_pandas() -> float:
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import pandas"], check=True)
-    return (time.perf_counter() - t0) * 1000
-
-
-def floor_fsynced_append(folder: Path) -> float:
-    times = []
-    for _ in range(30):
-        t0 = time.perf_counter()
-        with open(folder / "floor.log", "ab") as f:
-            f.write(b'{"op":1}\n')
-            f.flush()
-            os.fsync(f.fileno())
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
 def guards_ms(runs: int) -> float:
     matrix = np.random.default_rng(0).normal(0.0, 0.01, (2000, 100))
     best = int(np.argmax([sharpe_ratio(matrix[:, j]) for j in range(100)]))
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        check_guards(matrix[:, best], matrix, 500)
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    return median_ms(lambda: check_guards(matrix[:, best], matrix, 500), runs)
 
 
 class FsyncClock:

@@ -10,7 +10,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -22,9 +22,19 @@ from pydantic import (
     field_validator,
 )
 
+from tradecrew.config_sections.retired import warn_retired
 from tradecrew.crewpolicy import MAX_DEPTH, refused_fields, shown_key
 
 CREW_FILE_ENV = "TRADECREW_CREW_FILE"
+# Keys an older crew file may hold that no code reads any more (``*``: any name), and why:
+# the file still loads, with a warning at the key's line.
+_RETIRED: dict[tuple[str, ...], str] = {
+    # The risk review's verdict vetoes or shrinks whoever answers it: a veto only ever
+    # removes a trade, so no flag may take that power away.
+    ("agents", "*", "can_veto"): "the agent whose task answers with a RiskReview may veto or "
+    "shrink",
+    ("hybrid_ai", "components", "session", "min_activity"): "no decision ever read it",
+}
 # A crew file is a few kilobytes; anything larger (or a device, a pipe) is not one.
 MAX_CREW_FILE_BYTES = 256 * 1024
 
@@ -49,7 +59,6 @@ class AgentSpec(_Strict):
     backstory: str = ""
     tools: list[str] = Field(default_factory=list)
     llm: LLMSpec | None = None
-    can_veto: bool = False
     max_iter: int = Field(8, ge=1, le=50)
 
 
@@ -76,7 +85,8 @@ class HybridAI(BaseModel):
 
 
 class CrewFile(_Strict):
-    version: int = 1
+    # The only format there is; a file written for another one is refused, not misread.
+    version: Literal[1] = 1
     llm: LLMSpec = Field(default_factory=LLMSpec)
     hybrid_ai: HybridAI | None = None
     agents: dict[str, AgentSpec] = Field(default_factory=dict)
@@ -158,11 +168,33 @@ def load_crew_file(path: Path | None = None) -> CrewFile:
         raise CrewFileError(f"{path}: {exc}") from None
     if refused:
         raise CrewFileError(f"{path}: {'; '.join(refused)}")
+    _drop_retired(raw, node, Path(path))
     try:
         return CrewFile.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(_schema_problem(err, node) for err in exc.errors())
         raise CrewFileError(f"{path}: {problems}") from None
+
+
+def _drop_retired(raw: dict[str, Any], node: yaml.Node | None, path: Path) -> None:
+    """Remove the retired keys from the parsed file, warning at each one's line."""
+    for pattern, why in _RETIRED.items():
+        places: list[tuple[tuple[str, ...], Any]] = [((), raw)]
+        for part in pattern[:-1]:
+            places = [
+                ((*loc, str(key)), value)
+                for loc, parent in places
+                if isinstance(parent, dict)
+                for key, value in parent.items()
+                if part in ("*", key)
+            ]
+        key = pattern[-1]
+        for loc, parent in places:
+            if isinstance(parent, dict) and key in parent:
+                line = _line_of(node, (*loc, key)) or 0
+                del parent[key]
+                name = ".".join(shown_key(p) for p in (*loc, key))
+                warn_retired(name, why, (str(path), line))
 
 
 def _read_crew_text(path: Path) -> str:

@@ -62,6 +62,21 @@ def test_veto_and_shrink_apply_but_a_larger_review_quantity_is_ignored() -> None
     assert bigger.quantity == 10 and any("can only shrink" in n for n in bigger.notes)
 
 
+def test_every_risk_review_counts_one_veto_vetoes_and_the_smallest_shrink_holds() -> None:
+    approve, veto = RiskReview(verdict="approve"), RiskReview(verdict="veto", reasons=["no"])
+    first_approves = {"trade_plan": _plan(), "risk_review": approve, "second_review": veto}
+    vetoed, propose = merge_decision(BASE, first_approves, POOL)
+    assert vetoed.risk_verdict == "veto" and vetoed.quantity == 0 and not propose
+    assert "vetoed by the risk manager: no" in vetoed.rationale
+    shrinks = {
+        "trade_plan": _plan(),
+        "risk_review": RiskReview(verdict="shrink", quantity=8.0),
+        "second_review": RiskReview(verdict="shrink", quantity=3.0),
+    }
+    shrunk, _ = merge_decision(BASE, shrinks, POOL)
+    assert shrunk.quantity == 3.0 and shrunk.risk_verdict == "shrink"
+
+
 def test_wider_stop_is_replaced_by_the_desk_stop_and_tighter_one_kept() -> None:
     wide, _ = _merge(_plan(stop_loss=2100.0, take_profit=2400.0), RiskReview(verdict="approve"))
     assert (wide.stop_loss, wide.take_profit) == (BASE.stop_loss, BASE.take_profit)

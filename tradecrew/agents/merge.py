@@ -1,8 +1,9 @@
 """From the crew's answers to the desk decision: the LLM may refuse or shrink, never enlarge.
 
 The deterministic plan is the ceiling: a plan against the desk signal goes flat, a quantity
-above the risk-based size is capped, a stop wider than the desk's is replaced, and the risk
-manager's verdict can only veto or shrink. Then every stated figure is checked for grounding.
+above the risk-based size is capped, a stop wider than the desk's is replaced, and a risk
+review (from whichever agent's task answers with one; every one counts) can only veto or
+shrink. Then every stated figure is checked for grounding.
 """
 
 from __future__ import annotations
@@ -75,6 +76,18 @@ def claims_of(outputs: Mapping[str, Any]) -> list[str]:
     return claims
 
 
+def _combined_review(reviews: list[RiskReview]) -> RiskReview | None:
+    """Every task that answers with a risk review counts: one veto vetoes, else the smallest
+    quantity any review allows holds (each review may only shrink)."""
+    if len(reviews) < 2:
+        return reviews[0] if reviews else None
+    vetoes = [r for r in reviews if r.verdict == "veto"]
+    if vetoes:
+        return RiskReview(verdict="veto", reasons=[why for r in vetoes for why in r.reasons])
+    sized = [r for r in reviews if r.quantity is not None]
+    return min(sized, key=lambda r: r.quantity or 0.0) if sized else reviews[0]
+
+
 def merge_decision(
     baseline: DeskDecision,
     outputs: Mapping[str, Any],
@@ -85,7 +98,7 @@ def merge_decision(
     instrument = find_instrument(baseline.symbol)
     step = instrument.quantity_step if instrument else 1e-9
     plan: TradePlan | None = _first(outputs, TradePlan)
-    review: RiskReview | None = _first(outputs, RiskReview)
+    review = _combined_review([o for o in outputs.values() if isinstance(o, RiskReview)])
     execution: ExecutionProposal | None = _first(outputs, ExecutionProposal)
 
     direction, quantity = Direction.FLAT, 0.0

@@ -1,6 +1,7 @@
 """The sections of the settings: one pydantic model per ``crew.yaml``/env section.
 
-Each model forbids unknown keys and non-finite numbers and validates its own limits;
+Each model forbids unknown keys and non-finite numbers and validates its own limits (a key
+that was removed is dropped with a warning instead, see ``retired``);
 ``tradecrew.config.Settings`` assembles them and decides where their values come from.
 
 The sections live in modules by what they configure; this package re-exports them all so

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import Section
+from .retired import drop_retired
 
 # The longest correlation window; the risk gate reads twice as many daily bars of each symbol
 # (desk/context.correlation_bars), so a full window of shared days exists for any two markets.
@@ -35,7 +36,13 @@ class CorrelationComponent(Section):
 
 class SessionComponent(Section):
     enabled: bool = True
-    min_activity: float = Field(0.0, ge=0.0, le=1.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired(cls, data: Any) -> Any:
+        return drop_retired(
+            data, {"min_activity": "no decision ever read it"}, "components.session"
+        )
 
 
 class CalendarComponent(Section):

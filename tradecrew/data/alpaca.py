@@ -1,17 +1,15 @@
 """``AlpacaProvider``: real bars and quotes for US equities, ETFs and crypto from Alpaca.
 
 alpaca-py's historical clients fetch bars of every desk timeframe (W1 and MN1 are built
-from daily bars the desk's way), and snapshots for the latest quote and trade. Bars are
-kept in a ``BarCache`` under ``TRADECREW_HOME``: within a timeframe's TTL no request is
-made; after it only the bars since the last-but-one cached bar are fetched (that bar is
-compared, and a changed history, a split say, refetches the series). Many symbols are
-refreshed with one request per asset class, as Alpaca's bars endpoint takes a list.
-A failure is an error naming alpaca and the cause; there is no fallback to other data.
+from daily bars the desk's way), and snapshots for the latest quote and trade. The cache,
+its TTLs and incremental updates are ``CachedLiveProvider``'s (a changed history, a split
+say, refetches the series). Many symbols are refreshed with one request per asset class,
+as Alpaca's bars endpoint takes a list. A failure is an error naming alpaca and the cause;
+there is no fallback to other data.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,28 +19,17 @@ from pydantic import SecretStr
 from tradecrew.config import Settings, get_settings
 from tradecrew.data.alpaca_access import alpaca_keys, checked_url, use_retrying_session
 from tradecrew.data.alpaca_mapping import (
-    Resolved,
     alpaca_timeframe,
     bars_frame,
-    merge_bars,
     quote_from_snapshot,
     resolve_symbol,
 )
 from tradecrew.data.alpaca_transport import PROVIDER, call
-from tradecrew.data.base import (
-    DataNotAvailable,
-    SourceUnavailable,
-    TimeLike,
-    UnknownSymbolError,
-    filter_range,
-    parse_timeframe,
-    to_utc,
-)
-from tradecrew.data.cache import BarCache, CachedBars
-from tradecrew.data.resample import resample_bars
-from tradecrew.data.sealed import cache_secret
+from tradecrew.data.base import SourceUnavailable, UnknownSymbolError
+from tradecrew.data.cache import BarCache
+from tradecrew.data.live import CachedLiveProvider
 from tradecrew.instruments import provided_instrument
-from tradecrew.models import AssetClass, OrderBookSnapshot, Quote, Timeframe, TradePrint
+from tradecrew.models import AssetClass, Quote, Timeframe
 
 # How far back a first fetch reaches: enough for the desk's 5,000-bar analyses on stocks.
 _LOOKBACK = {
@@ -54,14 +41,13 @@ _LOOKBACK = {
     Timeframe.H4: pd.Timedelta(days=2200),
     Timeframe.D1: pd.Timedelta(days=7300),
 }
-_DERIVED = (Timeframe.W1, Timeframe.MN1)  # resampled from D1
-log = logging.getLogger(__name__)
 
 
-class AlpacaProvider:
+class AlpacaProvider(CachedLiveProvider):
     """Bars, quotes (latest quote and trade from a snapshot) from Alpaca's market data API."""
 
     name = PROVIDER
+    lookback = _LOOKBACK
 
     def __init__(
         self,
@@ -75,49 +61,43 @@ class AlpacaProvider:
         backoff: float = 0.5,
     ) -> None:
         cfg = settings or get_settings()
-        self._cfg = cfg.data
+        super().__init__(cfg, cache=cache, clock=clock, backoff=backoff)
         self.url = checked_url(url or cfg.data.alpaca_data_url)
-        self._key, self._secret_key = alpaca_keys(cfg, api_key, secret_key)
-        self._cache = cache or BarCache(cfg.home / "cache" / "bars", secret=cache_secret(cfg.home))
-        self._clock = clock or (lambda: pd.Timestamp.now(tz="UTC"))
-        self._backoff = backoff
-        self._mem: dict[tuple[str, Timeframe], CachedBars] = {}
+        self._api_key, self._secret_key = alpaca_keys(cfg, api_key, secret_key)
+        self._routes: dict[str, tuple[str, AssetClass]] = {}  # Alpaca symbol -> desk, class
         self._clients: dict[AssetClass, Any] = {}
 
     def __repr__(self) -> str:  # keys stay out of every repr and log line
         return f"AlpacaProvider(url={self.url!r})"
 
-    # ------------------------------------------------------------------ public
+    # ------------------------------------------------------------------ CachedLiveProvider
 
-    def bars(
-        self,
-        symbol: str,
-        timeframe: Timeframe | str = Timeframe.D1,
-        start: TimeLike | None = None,
-        end: TimeLike | None = None,
-    ) -> pd.DataFrame:
-        """Canonical bars (a copy), from the cache when it is fresh and reaches ``start``."""
-        tf = parse_timeframe(timeframe)
-        desk, _, _ = resolve_symbol(symbol)
-        got = self._get([symbol], tf, start, force=False)
-        if desk not in got:
-            raise UnknownSymbolError(
-                symbol, [], PROVIDER, detail=f"alpaca returned no {tf.value} bars for it"
-            )
-        return filter_range(got[desk], start, end, f"alpaca {desk} {tf.value}")
+    def _resolve(self, symbol: str) -> tuple[str, str]:
+        desk, alp, cls = resolve_symbol(symbol)
+        self._routes[alp] = (desk, cls)
+        return desk, alp
 
-    def refresh(
-        self,
-        symbols: Iterable[str],
-        timeframe: Timeframe | str = Timeframe.D1,
-        *,
-        start: TimeLike | None = None,
-        force: bool = False,
+    def _registered(self, desk: str, native: str) -> None:
+        provided_instrument(native, self._routes[native][1], PROVIDER)
+
+    def _fetch(
+        self, natives: list[str], tf: Timeframe, since: pd.Timestamp
     ) -> dict[str, pd.DataFrame]:
-        """Bring the cached bars of many symbols up to date with one request per asset
-        class; returns desk symbol -> bars. Symbols Alpaca returned nothing for are absent."""
-        got = self._get(symbols, parse_timeframe(timeframe), start, force=force)
-        return {sym: df.copy() for sym, df in got.items()}
+        """One request per asset class; symbols Alpaca returned no bars for are absent."""
+        by_class: dict[AssetClass, list[str]] = {}
+        for alp in natives:
+            by_class.setdefault(self._routes[alp][1], []).append(alp)
+        out: dict[str, pd.DataFrame] = {}
+        for cls, names in by_class.items():
+            raw = self._bars(cls, names, tf, since)
+            for alp in names:
+                if raw.get(alp):
+                    out[alp] = bars_frame(raw[alp], self._routes[alp][0], tf)
+                else:
+                    self._why[alp] = f"alpaca returned no {tf.value} bars for it"
+        return out
+
+    # ------------------------------------------------------------------ quotes
 
     def quote(self, symbol: str) -> Quote:
         """Latest bid/ask and last trade from Alpaca's snapshot endpoint (one request)."""
@@ -157,93 +137,9 @@ class AlpacaProvider:
         sreq = StockSnapshotRequest(symbol_or_symbols=names)
         return self._call(lambda: client.get_stock_snapshot(sreq), names)
 
-    def order_book(self, symbol: str) -> OrderBookSnapshot:
-        raise DataNotAvailable("order book not available from the alpaca source")
+    # ------------------------------------------------------------------ transport
 
-    def trades(
-        self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None
-    ) -> list[TradePrint]:
-        raise DataNotAvailable("trades (time and sales) not available from the alpaca source")
-
-    # ------------------------------------------------------------------ cache and fetch
-
-    def _get(
-        self, symbols: Iterable[str], tf: Timeframe, start: TimeLike | None, *, force: bool
-    ) -> dict[str, pd.DataFrame]:
-        """The cached frames themselves (callers copy): fresh ones as they are, others fetched."""
-        native = Timeframe.D1 if tf in _DERIVED else tf
-        resolved = {r[0]: r for r in (resolve_symbol(s) for s in symbols)}
-        series = self._series(resolved, native, start, force)
-        if native is tf:
-            return series
-        return {sym: resample_bars(df, tf) for sym, df in series.items()}
-
-    def _entry(self, desk: str, tf: Timeframe) -> CachedBars | None:
-        hit = self._mem.get((desk, tf))
-        if hit is None:
-            hit = self._cache.load(PROVIDER, desk, tf)
-            if hit is not None:
-                self._mem[(desk, tf)] = hit
-        return hit
-
-    def _ttl(self, tf: Timeframe) -> pd.Timedelta:
-        return pd.Timedelta(seconds=self._cfg.cache_ttl_seconds.get(tf.value, 0.0))
-
-    def _series(
-        self, resolved: dict[str, Resolved], tf: Timeframe, start: TimeLike | None, force: bool
-    ) -> dict[str, pd.DataFrame]:
-        now = self._clock()
-        since = now - _LOOKBACK[tf]
-        if start is not None:
-            since = min(since, to_utc(start, "start"))
-        out: dict[str, pd.DataFrame] = {}
-        warm: dict[AssetClass, list[tuple[Resolved, CachedBars]]] = {}
-        cold: dict[AssetClass, list[Resolved]] = {}
-        for desk, r in resolved.items():
-            entry = self._entry(desk, tf)
-            covers = entry is not None and entry.since <= since
-            if (
-                entry is not None
-                and covers
-                and not force
-                and now - entry.fetched_at < self._ttl(tf)
-            ):
-                out[desk] = entry.bars
-            elif entry is not None and covers and len(entry.bars) >= 2:
-                warm.setdefault(r[2], []).append((r, entry))
-            else:
-                cold.setdefault(r[2], []).append(r)
-        for cls, items in warm.items():
-            first = min(entry.bars.index[-2] for _, entry in items)
-            fetched = self._fetch(cls, [r[1] for r, _ in items], tf, first)
-            for r, entry in items:
-                merged = merge_bars(entry.bars, fetched.get(r[1]), r[0], tf)
-                if merged is None:  # history changed under the cache: fetch it whole
-                    cold.setdefault(cls, []).append(r)
-                    continue
-                out[r[0]] = self._keep(r, tf, merged, now, entry.since)
-        for cls, items in cold.items():
-            fetched = self._fetch(cls, [r[1] for r in items], tf, since)
-            for r in items:
-                raw = fetched.get(r[1])
-                if raw:
-                    out[r[0]] = self._keep(r, tf, bars_frame(raw, r[0], tf), now, since)
-        return out
-
-    def _keep(
-        self, r: Resolved, tf: Timeframe, bars: pd.DataFrame, now: pd.Timestamp, since: pd.Timestamp
-    ) -> pd.DataFrame:
-        bars.attrs = {"symbol": r[0], "synthetic": False, "source": PROVIDER}
-        entry = CachedBars(bars, now, since)
-        try:
-            self._cache.store(PROVIDER, r[0], tf, entry)
-        except OSError as exc:  # the cache only saves requests; the data is good without it
-            log.warning("cannot write the alpaca cache for %s: %s", r[0], exc.strerror)
-        self._mem[(r[0], tf)] = entry
-        provided_instrument(r[1], r[2], PROVIDER)
-        return bars
-
-    def _fetch(
+    def _bars(
         self, cls: AssetClass, symbols: list[str], tf: Timeframe, start: pd.Timestamp
     ) -> dict[str, Any]:
         from alpaca.data.enums import Adjustment
@@ -257,7 +153,7 @@ class AlpacaProvider:
             raw = self._call(lambda: client.get_crypto_bars(creq), symbols)
         else:
             # Split-adjusted so indicators see no false gap; a later split changes history,
-            # which the overlap check in _merge notices.
+            # which the overlap check of the cache's merge notices.
             sreq = StockBarsRequest(
                 symbol_or_symbols=symbols, timeframe=span, start=begin, adjustment=Adjustment.SPLIT
             )
@@ -278,22 +174,23 @@ class AlpacaProvider:
             ) from None
         if cls is AssetClass.CRYPTO:
             # Crypto data needs no key; a key only raises the rate limit.
-            keys = (self._key, self._secret_key) if self._key and self._secret_key else (None, None)
+            keyed = self._api_key and self._secret_key
+            keys = (self._api_key, self._secret_key) if keyed else (None, None)
             client = CryptoHistoricalDataClient(*keys, url_override=self.url, raw_data=True)
         else:
-            if not (self._key and self._secret_key):
+            if not (self._api_key and self._secret_key):
                 raise SourceUnavailable(
                     PROVIDER,
                     "no API keys: set APCA_API_KEY_ID and APCA_API_SECRET_KEY (or "
                     "TRADECREW_BROKER__ALPACA_API_KEY and TRADECREW_BROKER__ALPACA_SECRET_KEY)",
                 )
             client = StockHistoricalDataClient(
-                self._key, self._secret_key, url_override=self.url, raw_data=True
+                self._api_key, self._secret_key, url_override=self.url, raw_data=True
             )
         use_retrying_session(client, self._cfg, self._backoff)
         self._clients[cls] = client
         return client
 
     def _call(self, fn: Callable[[], Any], symbols: list[str]) -> Any:
-        secrets = tuple(s for s in (self._key, self._secret_key) if s)
+        secrets = tuple(s for s in (self._api_key, self._secret_key) if s)
         return call(fn, url=self.url, symbols=symbols, secrets=secrets)

@@ -99,23 +99,6 @@ def bars_frame(raw: Any, desk: str, tf: Timeframe) -> pd.DataFrame:
         raise SourceUnavailable(PROVIDER, f"served bad data: {exc}") from None
 
 
-def merge_bars(old: pd.DataFrame, raw: Any, desk: str, tf: Timeframe) -> pd.DataFrame | None:
-    """Cached bars with the newly fetched ones from their first timestamp on; None when the
-    bar both hold differs (the provider rewrote history) so the caller refetches it all."""
-    if not raw:
-        return old
-    new = bars_frame(raw, desk, tf)
-    first = new.index[0]
-    at = old.index.searchsorted(first)
-    if at < len(old) - 1 and old.index[at] == first:
-        # Only a closed bar is compared: the newest cached one may have been still forming.
-        mine, theirs = old.iloc[at].to_numpy(), new.iloc[0].to_numpy()
-        if not np.allclose(mine, theirs, rtol=1e-9, atol=0.0):
-            return None
-    # Both parts are validated and every old bar kept is older than the first new one.
-    return pd.concat([old.iloc[:at], new])
-
-
 def quote_from_snapshot(desk: str, snap: Any) -> Quote:
     try:
         q = snap.get("latestQuote") or {}

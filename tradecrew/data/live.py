@@ -126,6 +126,8 @@ class CachedLiveProvider:
     name = "live"
     # Timeframes the source serves itself; the others come from the finest one below them.
     native: frozenset[Timeframe] = frozenset(t for t in Timeframe if t not in DERIVED)
+    # How far back a first fetch reaches, per source timeframe.
+    lookback: dict[Timeframe, pd.Timedelta] = LOOKBACK
 
     def __init__(
         self,
@@ -242,7 +244,7 @@ class CachedLiveProvider:
         self, resolved: dict[str, str], tf: Timeframe, start: TimeLike | None, force: bool
     ) -> dict[str, pd.DataFrame]:
         now = self._clock()
-        since = now - LOOKBACK.get(tf, LOOKBACK[Timeframe.D1])
+        since = now - self.lookback.get(tf, self.lookback[Timeframe.D1])
         if start is not None:
             since = min(since, to_utc(start, "start"))
         ttl = pd.Timedelta(seconds=self._cfg.cache_ttl_seconds.get(tf.value, 0.0))

@@ -11,6 +11,7 @@ Every change is a new version, audited with its actor, channel and reason, and r
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -31,9 +32,12 @@ THRESHOLDS: dict[str, tuple[str, ...]] = {
     "regime": ("min_confidence",),
     "sentiment": ("threshold",),
     "correlation": ("max_correlation",),
-    "session": ("min_activity",),
     "calendar": ("minutes_before", "minutes_after", "risk_reduction"),
 }
+
+#: Thresholds that versions written before their setting was removed may hold: reading such a
+#: version drops them (they never changed a decision), while a new version may not set them.
+_RETIRED_THRESHOLDS: dict[str, tuple[str, ...]] = {"session": ("min_activity",)}
 
 _Weight = Annotated[float, Field(ge=0.0, le=1e6)]
 
@@ -111,7 +115,24 @@ class ConfigChange(BaseModel):
 
 
 def content_of(version: ConfigVersion | None) -> ConfigContent:
-    return ConfigContent() if version is None else ConfigContent.model_validate(version.content)
+    if version is None:
+        return ConfigContent()
+    return ConfigContent.model_validate(_without_retired(version.content))
+
+
+def _without_retired(content: Mapping[str, Any]) -> dict[str, Any]:
+    stored = content.get("thresholds")
+    if not isinstance(stored, Mapping):
+        return dict(content)
+    thresholds = {}
+    for section, fields in stored.items():
+        gone = _RETIRED_THRESHOLDS.get(section, ())
+        if gone and isinstance(fields, Mapping):
+            fields = {k: v for k, v in fields.items() if k not in gone}
+            if not fields:
+                continue
+        thresholds[section] = fields
+    return {**content, "thresholds": thresholds}
 
 
 def effective_settings(

@@ -11,8 +11,7 @@ the entry level (default: the fusion's neutral band), ``short=1`` allows shorts,
 reads (``THRESHOLD_PARAMS``): the regime's minimum confidence to vote, the correlation
 veto's limit, the calendar blackout's window and size reduction. They reach the same code
 the desk runs as the settings would (a copy of the components section with them applied);
-``sentiment.threshold`` only labels headlines and ``session.min_activity`` is read by no
-decision, so neither is a parameter.
+``sentiment.threshold`` only labels headlines, so it is not a parameter.
 """
 
 from __future__ import annotations
