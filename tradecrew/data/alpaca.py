@@ -222,9 +222,9 @@ class AlpacaProvider:
                     cold.setdefault(cls, []).append(r)
                     continue
                 out[r[0]] = self._keep(r, tf, merged, now, entry.since)
-        for cls, items in cold.items():
-            fetched = self._fetch(cls, [r[1] for r in items], tf, since)
-            for r in items:
+        for cls, wanted in cold.items():
+            fetched = self._fetch(cls, [r[1] for r in wanted], tf, since)
+            for r in wanted:
                 raw = fetched.get(r[1])
                 if raw:
                     out[r[0]] = self._keep(r, tf, bars_frame(raw, r[0], tf), now, since)
@@ -278,7 +278,9 @@ class AlpacaProvider:
             ) from None
         if cls is AssetClass.CRYPTO:
             # Crypto data needs no key; a key only raises the rate limit.
-            keys = (self._key, self._secret_key) if self._key and self._secret_key else (None, None)
+            keys: tuple[str | None, str | None] = (
+                (self._key, self._secret_key) if self._key and self._secret_key else (None, None)
+            )
             client = CryptoHistoricalDataClient(*keys, url_override=self.url, raw_data=True)
         else:
             if not (self._key and self._secret_key):
