@@ -292,14 +292,14 @@ def build_crew(
     digest = json.dumps(analysis_digest(ctx, settings), default=str)
     tasks: dict[str, Any] = {}
     for name in task_order(crew_file):
-        spec = crew_file.tasks[name]
+        task = crew_file.tasks[name]
         tasks[name] = Task(
             name=name,
-            description=_description(name, spec.description, ctx, digest),
-            expected_output=_fill(spec.expected_output, ctx),
-            agent=agents[spec.agent],
-            context=[tasks[dep] for dep in spec.context],
-            output_pydantic=output_model(name, spec.output),
+            description=_description(name, task.description, ctx, digest),
+            expected_output=_fill(task.expected_output, ctx),
+            agent=agents[task.agent],
+            context=[tasks[dep] for dep in task.context],
+            output_pydantic=output_model(name, task.output),
         )
     return crew_class(
         agents=list(agents.values()),

@@ -167,7 +167,8 @@ class Alerter:
 
     def _build_sinks(self) -> list[Sink]:
         if self._sinks is None:
-            s, sinks = self.settings, []
+            s = self.settings
+            sinks: list[Sink] = []
             if s.webhook_url is not None:
                 sinks.append(WebhookSink(s.webhook_url, s.timeout_seconds))
             if s.telegram_enabled:

@@ -57,6 +57,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def _model(got: T | dict[str, Any]) -> T:
+    """alpaca-py returns a plain dict instead of its model only for a client built with
+    ``raw_data=True``, which this adapter never builds."""
+    if isinstance(got, dict):
+        raise BrokerError("Alpaca client returned raw data where this adapter needs its models")
+    return got
+
+
 class _TimeoutSession(requests.Session):
     """alpaca-py passes no timeout; without one a lost response hangs placement forever."""
 
@@ -64,7 +72,7 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self.default_timeout = timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self.default_timeout)
         return super().request(method, url, *args, **kwargs)
 
@@ -133,7 +141,7 @@ class AlpacaBroker:
             # The paper endpoint must also serve a paper account; when it cannot be read now,
             # every later account read checks it again (see account()).
             try:
-                number = self._read(self._trading.get_account).account_number
+                number = _model(self._read(self._trading.get_account)).account_number
             except BrokerUnavailable as exc:
                 log.warning("Alpaca account not readable at start (%s); checked on first read", exc)
             else:
@@ -152,7 +160,7 @@ class AlpacaBroker:
     # ------------------------------------------------------------------ reads
 
     def account(self) -> Account:
-        a = self._read(self._trading.get_account)
+        a = _model(self._read(self._trading.get_account))
         if self._mode is AccountMode.PAPER and account_mode(a.account_number) is AccountMode.LIVE:
             # The desk fixed its approval rule from the mode at start, so a live account
             # found behind the paper endpoint later stops this adapter instead of changing it.
@@ -172,7 +180,7 @@ class AlpacaBroker:
 
     def positions(self) -> list[Position]:
         out = []
-        for p in self._read(self._trading.get_all_positions):
+        for p in _model(self._read(self._trading.get_all_positions)):
             sign = -1.0 if getattr(p.side, "value", p.side) == "short" else 1.0
             out.append(
                 Position(
@@ -206,11 +214,11 @@ class AlpacaBroker:
 
         sym = to_alpaca_symbol(symbol)
         if is_crypto(sym):
-            req = CryptoLatestQuoteRequest(symbol_or_symbols=sym)
-            got = self._read(lambda: self._crypto.get_crypto_latest_quote(req))
+            crypto_req = CryptoLatestQuoteRequest(symbol_or_symbols=sym)
+            got = self._read(lambda: self._crypto.get_crypto_latest_quote(crypto_req))
         else:
-            req = StockLatestQuoteRequest(symbol_or_symbols=sym)
-            got = self._read(lambda: self._stocks.get_stock_latest_quote(req))
+            stock_req = StockLatestQuoteRequest(symbol_or_symbols=sym)
+            got = self._read(lambda: self._stocks.get_stock_latest_quote(stock_req))
         if sym not in got:
             raise BrokerUnavailable(f"Alpaca returned no quote for {sym}")
         q = got[sym]
@@ -312,7 +320,7 @@ class AlpacaBroker:
         return order
 
     def _client_id_of(self, order_id: str) -> str:
-        found = self._read(lambda: self._trading.get_order_by_id(order_id))
+        found = _model(self._read(lambda: self._trading.get_order_by_id(order_id)))
         self._client_ids[order_id] = found.client_order_id
         return found.client_order_id
 

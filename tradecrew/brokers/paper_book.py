@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, Table, bindparam, func, insert, select, update
 
 from tradecrew.brokers.paper_store import AccountRow, FillRow, OrderRow, PositionRow
 
@@ -36,7 +36,7 @@ class Rec:
 
     __slots__ = ("_changed", "_table", "_values")
 
-    def __init__(self, table: str, values: Mapping[str, Any]) -> None:
+    def __init__(self, table: str, values: Mapping[str, Any] | RowMapping) -> None:
         object.__setattr__(self, "_table", table)
         object.__setattr__(self, "_values", dict(values))
         object.__setattr__(self, "_changed", {})

@@ -93,14 +93,14 @@ def match_orders(
             pending[o.key] = i
             heapq.heappush(heap, (i, _TRADE, o.seq, o.key))
 
-    for o in live.values():
-        if o.day is not None:
+    for w in live.values():
+        if w.day is not None:
             if dates is None:
                 dates = tapes.timestamps.astype("datetime64[D]")
-            expiry = int(np.searchsorted(dates, np.datetime64(o.day, "D"), side="right"))
+            expiry = int(np.searchsorted(dates, np.datetime64(w.day, "D"), side="right"))
             if expiry < n:
-                heapq.heappush(heap, (max(expiry, o.start), _EXPIRE, o.seq, o.key))
-        schedule(o, o.start)
+                heapq.heappush(heap, (max(expiry, w.start), _EXPIRE, w.seq, w.key))
+        schedule(w, w.start)
 
     def cancel(o: Working, i: int, status: OrderStatus, reason: str) -> None:
         live.pop(o.key, None)

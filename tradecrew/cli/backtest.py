@@ -133,7 +133,8 @@ def backtest(
     legs = {"stop_loss": stop_loss, "take_profit": take_profit}
     if any(v is not None for v in legs.values()) and engine != "replay":
         fail("--stop-loss and --take-profit need --engine replay (the venue works the legs)")
-    options = {k: v for k, v in legs.items() if v is not None}
+    # Replay-only options, passed through backtest()'s **replay_options.
+    options: dict[str, Any] = {k: v for k, v in legs.items() if v is not None}
     with user_errors():
         strat = get_strategy(strategy)
         bars = load(symbol, timeframe, source, start, end)

@@ -100,11 +100,11 @@ def analysis_tables(report: AnalysisReport) -> list[Table | Text]:
         )
         views.add_row("multi-timeframe", tfs)
     if report.sentiment:
-        s = report.sentiment
+        mood = report.sentiment
         views.add_row(
             "sentiment",
-            f"mean {s.mean_score:+.2f} over {s.n} headlines "
-            f"(+{s.positive} / -{s.negative} / ={s.neutral})",
+            f"mean {mood.mean_score:+.2f} over {mood.n} headlines "
+            f"(+{mood.positive} / -{mood.negative} / ={mood.neutral})",
         )
     out: list[Table | Text] = [header, signal_text(report), comps, views]
     if report.signal.vetoes:

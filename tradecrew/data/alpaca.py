@@ -174,8 +174,11 @@ class AlpacaProvider(CachedLiveProvider):
             ) from None
         if cls is AssetClass.CRYPTO:
             # Crypto data needs no key; a key only raises the rate limit.
-            keyed = self._api_key and self._secret_key
-            keys = (self._api_key, self._secret_key) if keyed else (None, None)
+            keys: tuple[str | None, str | None] = (
+                (self._api_key, self._secret_key)
+                if self._api_key and self._secret_key
+                else (None, None)
+            )
             client = CryptoHistoricalDataClient(*keys, url_override=self.url, raw_data=True)
         else:
             if not (self._api_key and self._secret_key):

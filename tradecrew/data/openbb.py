@@ -80,13 +80,17 @@ class OpenBBProvider(CachedLiveProvider):
             family, _ = self._routes.get(native, ("equity", native))
             command = getattr(obb, family).price.historical
             what = f"{family}.price.historical({native})"
-            results = call(
-                lambda c=command, n=native: c(
+
+            def fetch(c: Any = command, n: str = native) -> Any:
+                return c(
                     symbol=n,
                     start_date=since.date(),
                     interval=INTERVALS[tf],
                     provider=self.provider,
-                ),
+                )
+
+            results = call(
+                fetch,
                 what=what,
                 symbol=native,
                 cfg=self._cfg,

@@ -71,6 +71,7 @@ def generate_bars(
     name = inst.symbol if inst is not None else symbol.strip().upper()
     if not name:
         raise ValueError("symbol must not be empty")
+    calendar: Calendar
     if inst is None:
         vol, price, calendar = _GENERIC_VOL, _GENERIC_PRICE, "24x5"
         daily_volume, tick = _DAILY_VOLUME[AssetClass.EQUITY] / 10, 0.01

@@ -85,20 +85,26 @@ def validate_bars(
     fail(np.asarray(index.isna()), lambda i: "missing or unreadable timestamp")
     for col in COLUMNS:
         v = values[col]
-        fail(np.isnan(v), lambda i, c=col: f"{c} is missing (NaN) at {index[i]}")
-        fail(np.isinf(v), lambda i, c=col, v=v: f"{c} is infinite ({v[i]}) at {index[i]}")
+
+        def nan_at(i: int, c: str = col) -> str:
+            return f"{c} is missing (NaN) at {index[i]}"
+
+        def inf_at(i: int, c: str = col, v: np.ndarray = v) -> str:
+            return f"{c} is infinite ({v[i]}) at {index[i]}"
+
+        fail(np.isnan(v), nan_at)
+        fail(np.isinf(v), inf_at)
     o, h, lo, c, vol = (values[k] for k in COLUMNS)
     fail(
         h < lo,
         lambda i: f"high {h[i]} is below low {lo[i]} at {index[i]}",
     )
     for name, arr in (("open", o), ("close", c)):
-        fail(
-            (arr < lo) | (arr > h),
-            lambda i, n=name, a=arr: (
-                f"{n} {a[i]} is outside [low {lo[i]}, high {h[i]}] at {index[i]}"
-            ),
-        )
+
+        def outside_range(i: int, n: str = name, a: np.ndarray = arr) -> str:
+            return f"{n} {a[i]} is outside [low {lo[i]}, high {h[i]}] at {index[i]}"
+
+        fail((arr < lo) | (arr > h), outside_range)
     fail(vol < 0, lambda i: f"volume {vol[i]} is negative at {index[i]}")
     dup = np.asarray(index.duplicated(keep="first"))
     if dup.any():

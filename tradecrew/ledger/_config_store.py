@@ -6,7 +6,8 @@ back is refused (AuditMismatch), never used."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +46,9 @@ class ConfigStore:
 
         def _tx(self, *, durable: bool = False) -> AbstractContextManager[Tx]: ...
 
-        def _read(self) -> AbstractContextManager[Connection]: ...
+        # Declared as LedgerReads declares it, so the two bases of Ledger agree.
+        @contextmanager
+        def _read(self) -> Iterator[Connection]: ...
 
     # ------------------------------------------------------------------ versions
 

@@ -100,6 +100,8 @@ def synced(conn: Connection, durable: bool) -> Iterator[None]:
         yield
         return
     raw = conn.connection.driver_connection
+    # `conn.connection` revalidates an invalidated connection, so a driver connection exists.
+    assert raw is not None
     raw.execute("PRAGMA synchronous = FULL")
     try:
         yield

@@ -7,7 +7,7 @@ so the same schema works on SQLite and PostgreSQL without native enum or timezon
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -59,6 +60,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+    if TYPE_CHECKING:
+        # Every row class here maps one plain Table (never a join or subquery), which the
+        # statements built on `Row.__table__` rely on.
+        __table__: ClassVar[Table]
 
 
 def _id() -> Mapped[str]:

@@ -109,7 +109,10 @@ def cosine_distances(query: np.ndarray, vectors: np.ndarray) -> np.ndarray:
 
 
 def rank(
-    scores: Sequence[float], *, descending: bool = True, keep: Sequence[bool] | None = None
+    scores: Sequence[float] | np.ndarray,
+    *,
+    descending: bool = True,
+    keep: Sequence[bool] | None = None,
 ) -> list[int]:
     """Indices ordered best first (ties keep input order); ``keep`` drops the others."""
     order = sorted(range(len(scores)), key=lambda i: -scores[i] if descending else scores[i])

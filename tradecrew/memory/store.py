@@ -7,9 +7,10 @@ data: nothing recalled from memory is ever acted upon, it is only shown to agent
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -33,6 +34,8 @@ from tradecrew.memory.entries import (
     memory_id,
 )
 from tradecrew.models import Regime
+
+T = TypeVar("T")
 
 COLLECTION_PREFIX = "desk_memory"
 #: How many nearest items the embedding ranks in a search (the words rank all of them).
@@ -195,8 +198,8 @@ class DeskMemory:
         if symbol is None or regime is None:
             known = self._collection.get(where={"proposal_id": pid}, include=["metadatas"])
             for meta in known["metadatas"] or []:
-                symbol = symbol if symbol is not None else meta.get("symbol")
-                regime = regime if regime is not None else meta.get("regime")
+                symbol = symbol if symbol is not None else _stored_text(meta, "symbol")
+                regime = regime if regime is not None else _stored_text(meta, "regime")
         result = _pnl(pnl)
         text = (
             f"Expected: {parts[0]}\nHappened: {parts[1]}\n"
@@ -252,10 +255,13 @@ class DeskMemory:
         ids = got["ids"]
         if not ids:
             return []
-        metas = [dict(m or {}) for m in got["metadatas"]]
+        documents = _included(got["documents"], "documents")
+        metas: list[dict[str, Any]] = [
+            dict(m or {}) for m in _included(got["metadatas"], "metadatas")
+        ]
         docs = [
             _context(MemoryKind(m["kind"]), m.get("symbol"), m.get("regime"), d or "")
-            for m, d in zip(metas, got["documents"], strict=True)
+            for m, d in zip(metas, documents, strict=True)
         ]
         # The symbols the query names join it, as they join every stored item's text.
         vector = self._embed([" ".join([text, *query_symbols(text)])])[0]
@@ -270,7 +276,7 @@ class DeskMemory:
             for i in top:
                 distances[i] = where_.get(ids[i], distances[i])
         return [
-            _item(ids[i], got["documents"][i], metas[i], float(distances[i])).model_copy(
+            _item(ids[i], documents[i], metas[i], float(distances[i])).model_copy(
                 update={"score": round(float(fused[i]), 6)}
             )
             for i in top
@@ -284,18 +290,19 @@ class DeskMemory:
             where=where,
             include=["distances"],
         )
-        near = dict(zip(res["ids"][0], res["distances"][0], strict=True))
+        near = dict(zip(res["ids"][0], _included(res["distances"], "distances")[0], strict=True))
         return np.array([float(near.get(i, np.inf)) for i in ids])
 
     def past_outcomes(self, symbol: str, k: int = 3) -> list[MemoryItem]:
         """The latest closed trades (outcomes and reflections) on ``symbol``, newest first."""
         sym, n = _symbol(_required(symbol)), _k(k)
         kinds = {"kind": {"$in": [MemoryKind.OUTCOME.value, MemoryKind.REFLECTION.value]}}
-        got = self._collection.get(
-            where={"$and": [{"symbol": sym}, kinds]}, include=["documents", "metadatas"]
-        )
+        where: dict[str, Any] = {"$and": [{"symbol": sym}, kinds]}
+        got = self._collection.get(where=where, include=["documents", "metadatas"])
+        documents = _included(got["documents"], "documents")
+        metadatas: list[Mapping[str, Any]] = _included(got["metadatas"], "metadatas")
         rows = sorted(
-            zip(got["ids"], got["documents"], got["metadatas"], strict=True),
+            zip(got["ids"], documents, metadatas, strict=True),
             key=lambda r: -float((r[2] or {}).get("created_ts", 0.0)),
         )
         return [_item(i, d, m, None) for i, d, m in rows[:n]]
@@ -325,7 +332,8 @@ class DeskMemory:
         got = self._collection.get(ids=[item_id], include=["documents", "metadatas"])
         if not got["ids"]:
             return None
-        return _item(got["ids"][0], got["documents"][0], got["metadatas"][0], None)
+        documents = _included(got["documents"], "documents")
+        return _item(got["ids"][0], documents[0], _included(got["metadatas"], "metadatas")[0], None)
 
     def count(self, kind: MemoryKind | str | None = None) -> int:
         """How many items are remembered (of one kind when given)."""
@@ -350,6 +358,23 @@ class DeskMemory:
             include=["documents", "metadatas", "distances"],
         )
         ids = res["ids"][0]
-        docs, metas, dists = res["documents"][0], res["metadatas"][0], res["distances"][0]
+        docs = _included(res["documents"], "documents")[0]
+        metas = _included(res["metadatas"], "metadatas")[0]
+        dists = _included(res["distances"], "distances")[0]
         rows = zip(ids, docs, metas, dists, strict=True)
         return [_item(i, d, m, float(dist)) for i, d, m, dist in rows]
+
+
+def _included(value: list[T] | None, field: str) -> list[T]:
+    """A field of a Chroma result; Chroma leaves it None only when the request left it out."""
+    if value is None:
+        raise RuntimeError(f"the memory store returned no {field} although they were requested")
+    return value
+
+
+def _stored_text(meta: Mapping[str, Any], key: str) -> str | None:
+    """A text field this store wrote into an item's metadata (absent when never set)."""
+    value = meta.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"stored memory {key} is {value!r}, not text")
+    return value

@@ -190,12 +190,12 @@ def _general(open_: Floats, close: Floats, held: Floats, costs: Costs, e0: float
     for j, i in enumerate(changes.tolist()):
         p = float(open_[i])
         t = float(held[i])
-        equity = book.cash + book.units * p
+        equity_now = book.cash + book.units * p
         want = 0.0
         if t != 0.0:
-            up = t * equity > book.units * p
+            up = t * equity_now > book.units * p
             fill = float(costs.buy_price(p) if up else costs.sell_price(p))
-            want = t * equity / (fill * (1.0 + c))
+            want = t * equity_now / (fill * (1.0 + c))
         delta = want - book.units
         fill = float(costs.buy_price(p) if delta > 0 else costs.sell_price(p))
         book.fill(i, delta, fill)

@@ -138,9 +138,9 @@ def _modify(tokens: list[str], hits: list[_Hit]) -> float:
         elif tok in lx.INTENSIFIERS:
             forward = tok in lx.FORWARD_ONLY
             lo = i + 1 if forward else i - _WINDOW
-            target = _nearest_hit([h for h in hits if i not in h.positions], lo, i + _WINDOW)
-            if target is not None:
-                target.weight *= lx.INTENSIFIERS[tok]
+            nearest = _nearest_hit([h for h in hits if i not in h.positions], lo, i + _WINDOW)
+            if nearest is not None:
+                nearest.weight *= lx.INTENSIFIERS[tok]
                 _own(hits, i)
         elif tok in lx.CANCELLERS:
             end = _clause_end(tokens, i, n)

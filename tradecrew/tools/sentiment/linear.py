@@ -50,10 +50,10 @@ class LinearModel:
         tfs: list[int] = []
         for i, text in enumerate(texts):
             for bucket, n in ngram_counts(text).items():
-                col = index.get(bucket)
-                if col is not None:
+                column = index.get(bucket)
+                if column is not None:
                     rows.append(i)
-                    cols.append(col)
+                    cols.append(column)
                     tfs.append(n)
         row = np.asarray(rows, dtype=np.int64)
         col = np.asarray(cols, dtype=np.int64)
