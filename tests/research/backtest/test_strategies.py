@@ -5,10 +5,11 @@ from __future__ import annotations
 import textwrap
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tradecrew.research.backtest import StrategyError, backtest, get_strategy
-from tradecrew.research.backtest.signals import Hybrid
+from tradecrew.research.backtest.signals import Hybrid, bar_minutes
 
 USER = textwrap.dedent(
     """
@@ -102,3 +103,9 @@ def test_component_thresholds_change_the_hybrids_decisions(goog, eurusd, xau):
     loose = hybrid.target(goog, {"correlation_max_correlation": 1.0}).to_numpy()
     strict = hybrid.target(goog, {"correlation_max_correlation": 0.05}).to_numpy()
     assert np.abs(strict).sum() < np.abs(loose).sum()
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_the_bar_spacing_is_read_in_minutes_whatever_the_index_unit(unit: str) -> None:
+    index = pd.date_range("2024-01-01", periods=10, freq="h", tz="UTC").as_unit(unit)
+    assert bar_minutes(index) == 60.0

@@ -63,7 +63,8 @@ def bar_minutes(index: pd.DatetimeIndex) -> float:
     """The bars' timeframe in minutes: the median spacing."""
     if len(index) < 2:
         return float(Timeframe.D1.minutes)
-    return float(np.median(np.diff(index.asi8)) / 60e9)
+    # In nanoseconds whatever the index's own unit (pandas 3 builds microsecond indexes).
+    return float(np.median(np.diff(index.as_unit("ns").asi8)) / 60e9)
 
 
 class _Fused:
