@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from tests.alerts.fake_telegram import HOOK_SECRET, TOKEN, FakeTelegram
+
 # CI explores new random examples on every run (a fixed seed would only ever re-check the
 # same ones), within a fixed budget: at most 50 examples a property unless the test asks
 # for its own count, no per-example deadline on a shared machine. A failure prints the
@@ -79,6 +81,14 @@ def tradecrew_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegram]:
+    """A Telegram Bot API stand-in on 127.0.0.1 that knows the alert tests' canary secrets."""
+    fake = FakeTelegram(token=TOKEN, webhook_path=f"/hook/{HOOK_SECRET}").start()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture

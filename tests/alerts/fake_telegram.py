@@ -9,6 +9,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+#: Canary secrets: they must never appear in any log, message, output or file but the
+#: requests that need them.
+TOKEN = "123456:CANARY-bot-token-7f3e9a"
+HOOK_SECRET = "CANARY-hook-token-c41d"
+ALERT_CHAT = "5551234"
+
 
 @dataclass
 class FakeTelegram:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.alerts.conftest import ALERT_CHAT, TOKEN
-from tests.alerts.fake_telegram import FakeTelegram
+from tests.alerts.fake_telegram import ALERT_CHAT, TOKEN, FakeTelegram
 from tests.desk.helpers import build_desk, make_settings
 from tradecrew.brokers.paper import PaperBroker
 from tradecrew.config import AlertSettings

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.alerts.conftest import ALERT_CHAT, TOKEN
-from tests.alerts.fake_telegram import FakeTelegram
+from tests.alerts.fake_telegram import ALERT_CHAT, TOKEN, FakeTelegram
 from tests.alerts.helpers import GOLD
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.alerts.conftest import ALERT_CHAT
-from tests.alerts.fake_telegram import FakeTelegram
+from tests.alerts.fake_telegram import ALERT_CHAT, FakeTelegram
 from tests.alerts.helpers import GOLD, alert_desk
 from tradecrew.desk import notify
 from tradecrew.models import ProposalRequest, ProposalStatus, TradingState

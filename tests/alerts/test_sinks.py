@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.alerts.conftest import ALERT_CHAT, HOOK_SECRET, TOKEN
-from tests.alerts.fake_telegram import FakeTelegram
+from tests.alerts.fake_telegram import ALERT_CHAT, HOOK_SECRET, TOKEN, FakeTelegram
 from tests.alerts.helpers import GOLD, alert_desk, alert_settings
 from tradecrew.alerts import Alerter, AlertEvent, AlertKind
 from tradecrew.config import AlertSettings

@@ -3,13 +3,9 @@ presses are polled on schedule when an approver chat is configured."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.alerts.conftest import HOOK_SECRET, TOKEN
 from tests.alerts.fake_telegram import FakeTelegram
 from tests.alerts.helpers import alert_settings
 from tests.brokers.csv_feed import Feed
@@ -21,13 +17,6 @@ from tradecrew.ledger import Ledger
 from tradecrew.serve.jobs import Jobs
 from tradecrew.serve.metrics import DeskMetrics
 from tradecrew.serve.scheduler import build, steps
-
-
-@pytest.fixture
-def telegram() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram(token=TOKEN, webhook_path=f"/hook/{HOOK_SECRET}").start()
-    yield fake
-    fake.stop()
 
 
 def _desk(tmp_path: Path, feed: Feed, telegram: FakeTelegram, **alerts: Any) -> Desk:

@@ -3,14 +3,12 @@ chat's signed, unexpired, unused buttons for a proposal's current terms open any
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.alerts.conftest import ALERT_CHAT, HOOK_SECRET, TOKEN
-from tests.alerts.fake_telegram import FakeTelegram
+from tests.alerts.fake_telegram import ALERT_CHAT, FakeTelegram
 from tests.alerts.helpers import GOLD, alert_desk
 from tests.desk.helpers import build_desk, make_settings
 from tradecrew.alerts import AlertEvent, AlertKind
@@ -23,14 +21,6 @@ from tradecrew.models import AgentVerdict, ApprovalChannel, ProposalStatus, utcn
 from tradecrew.serve.telegram_poll import poll_once
 
 OTHER_CHAT = "7770001"
-
-
-@pytest.fixture
-def telegram() -> Iterator[FakeTelegram]:
-    """The alert tests' Bot API stand-in on 127.0.0.1, with their canary secrets."""
-    fake = FakeTelegram(token=TOKEN, webhook_path=f"/hook/{HOOK_SECRET}").start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
