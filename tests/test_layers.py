@@ -1,5 +1,6 @@
 """The layers are kept by machine: import-linter's contracts in pyproject.toml, the settings
-singleton out of the pure tools and the risk engine, and every package visible to the check."""
+singleton out of the pure tools and the risk engine, every package visible to the check, and
+no module over 400 lines."""
 
 from __future__ import annotations
 
@@ -67,3 +68,13 @@ def test_risk_and_tools_never_call_the_settings_singleton() -> None:
         if "get_settings" in _names_used(path)
     }
     assert not offenders, sorted(offenders)
+
+
+def test_no_module_is_over_400_lines() -> None:
+    """Small modules with one job: a module past 400 lines is split along its jobs."""
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in PACKAGE.rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert long == {}, f"split these modules along their jobs: {long}"

@@ -17,9 +17,11 @@ import requests
 from pydantic import SecretStr
 
 from tradecrew.brokers.alpaca_mapping import (
+    alpaca_model,
     from_alpaca_order,
     from_alpaca_symbol,
     is_crypto,
+    looks_like_uuid,
     order_request,
     to_alpaca_symbol,
 )
@@ -55,14 +57,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def _model(got: T | dict[str, Any]) -> T:
-    """alpaca-py returns a plain dict instead of its model only for a client built with
-    ``raw_data=True``, which this adapter never builds."""
-    if isinstance(got, dict):
-        raise BrokerError("Alpaca client returned raw data where this adapter needs its models")
-    return got
 
 
 class _TimeoutSession(requests.Session):
@@ -141,7 +135,7 @@ class AlpacaBroker:
             # The paper endpoint must also serve a paper account; when it cannot be read now,
             # every later account read checks it again (see account()).
             try:
-                number = _model(self._read(self._trading.get_account)).account_number
+                number = alpaca_model(self._read(self._trading.get_account)).account_number
             except BrokerUnavailable as exc:
                 log.warning("Alpaca account not readable at start (%s); checked on first read", exc)
             else:
@@ -160,7 +154,7 @@ class AlpacaBroker:
     # ------------------------------------------------------------------ reads
 
     def account(self) -> Account:
-        a = _model(self._read(self._trading.get_account))
+        a = alpaca_model(self._read(self._trading.get_account))
         if self._mode is AccountMode.PAPER and account_mode(a.account_number) is AccountMode.LIVE:
             # The desk fixed its approval rule from the mode at start, so a live account
             # found behind the paper endpoint later stops this adapter instead of changing it.
@@ -180,7 +174,7 @@ class AlpacaBroker:
 
     def positions(self) -> list[Position]:
         out = []
-        for p in _model(self._read(self._trading.get_all_positions)):
+        for p in alpaca_model(self._read(self._trading.get_all_positions)):
             sign = -1.0 if getattr(p.side, "value", p.side) == "short" else 1.0
             out.append(
                 Position(
@@ -291,7 +285,7 @@ class AlpacaBroker:
         target = order_id
         if order_id in self._desk_ids.values():
             order_id = next(c for c, d in self._desk_ids.items() if d == order_id)
-        if not _looks_like_uuid(order_id):
+        if not looks_like_uuid(order_id):
             found = self.get_order_by_client_id(order_id)
             if found is None:
                 raise UnknownOrder(f"Alpaca has no order {target!r}")
@@ -320,7 +314,7 @@ class AlpacaBroker:
         return order
 
     def _client_id_of(self, order_id: str) -> str:
-        found = _model(self._read(lambda: self._trading.get_order_by_id(order_id)))
+        found = alpaca_model(self._read(lambda: self._trading.get_order_by_id(order_id)))
         self._client_ids[order_id] = found.client_order_id
         return found.client_order_id
 
@@ -396,8 +390,3 @@ def _never_connected(exc: Exception) -> bool:
         return False
     text = repr(exc.args[0]) if exc.args else ""
     return "NewConnectionError" in text or "Connection refused" in text
-
-
-def _looks_like_uuid(value: str) -> bool:
-    parts = value.split("-")
-    return len(value) == 36 and [len(p) for p in parts] == [8, 4, 4, 4, 12]

@@ -5,9 +5,9 @@ objects and statuses. Pure functions, so the adapter only handles transport and 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
-from tradecrew.brokers.base import NotSupported
+from tradecrew.brokers.base import BrokerError, NotSupported
 from tradecrew.instruments import find_instrument, normalize_symbol
 from tradecrew.models import (
     AssetClass,
@@ -42,6 +42,23 @@ STATUS_MAP: dict[str, OrderStatus] = {
     "expired": OrderStatus.EXPIRED,
     "rejected": OrderStatus.REJECTED,
 }
+
+
+T = TypeVar("T")
+
+
+def alpaca_model(got: T | dict[str, Any]) -> T:
+    """alpaca-py returns a plain dict instead of its model only for a client built with
+    ``raw_data=True``, which the broker adapter never builds."""
+    if isinstance(got, dict):
+        raise BrokerError("Alpaca client returned raw data where this adapter needs its models")
+    return got
+
+
+def looks_like_uuid(value: str) -> bool:
+    """Alpaca's own order ids are UUIDs; the desk's client order ids are not."""
+    parts = value.split("-")
+    return len(value) == 36 and [len(p) for p in parts] == [8, 4, 4, 4, 12]
 
 
 def to_alpaca_symbol(symbol: str) -> str:

@@ -44,6 +44,16 @@ class GateRefusal(Exception):
         self.reason = reason
         super().__init__(f"{rule}: {reason}")
 
+    @property
+    def proposal_status(self) -> ProposalStatus | None:
+        """What this refusal of an approval makes of the pending proposal; None when it stays
+        pending (its terms changed since the person saw them: they look again)."""
+        if self.rule == "terms":
+            return None
+        if self.rule in ("risk", "veto"):
+            return ProposalStatus.VETOED
+        return ProposalStatus.FAILED if self.rule == "broker" else ProposalStatus.REJECTED
+
 
 #: How every client order id the desk gives begins (reconciliation recognises its own).
 DESK_ID_PREFIX = "tc-"

@@ -42,11 +42,7 @@ from tradecrew.models import (
     new_id,
     utcnow,
 )
-from tradecrew.risk import (
-    RiskContext,
-    apply_agent_verdict,
-    evaluate,
-)
+from tradecrew.risk import RiskContext, apply_agent_verdict, evaluate
 from tradecrew.risk.approvals import accepted_channels
 
 SNAPSHOT_EVERY = timedelta(seconds=60)
@@ -311,18 +307,8 @@ class Desk:
                 self.gate.submit(proposal.id, actor, grant)
         except GateRefusal as refusal:
             current = self.ledger.get_proposal(proposal.id)
-            if refusal.rule == "terms":  # still pending: the person looks again
-                return self._outcome(current.id, f"not sent: {refusal}")
-            if current.status in (ProposalStatus.PENDING, ProposalStatus.APPROVED):
-                target = (
-                    ProposalStatus.VETOED
-                    if refusal.rule in ("risk", "veto")
-                    else (
-                        ProposalStatus.FAILED
-                        if refusal.rule == "broker"
-                        else ProposalStatus.REJECTED
-                    )
-                )
+            target = refusal.proposal_status
+            if target and current.status in (ProposalStatus.PENDING, ProposalStatus.APPROVED):
                 current = self.ledger.transition_proposal(proposal.id, target, str(refusal), "gate")
             return notify.order_outcome(self, self._outcome(current.id, f"not sent: {refusal}"))
         return notify.order_outcome(self, reports.sent_outcome(self, proposal.id))
