@@ -85,11 +85,14 @@ def test_an_unknown_key_is_still_an_error_beside_a_retired_one() -> None:
         SessionComponent.model_validate({"min_activity": 0.1, "min_activty": 0.1})
 
 
-def test_a_crew_file_of_another_format_version_is_refused(here: Path) -> None:
+@pytest.mark.parametrize("version", ["2", "true", '"1"'])
+def test_a_crew_file_of_another_format_version_is_refused(here: Path, version: str) -> None:
     path = here / "crew.yaml"
-    path.write_text("version: 2\n", encoding="utf-8")
+    path.write_text(f"version: {version}\n", encoding="utf-8")
     with pytest.raises(CrewFileError, match=r"line 1: version: Input should be 1"):
         load_crew_file(path)
+    path.write_text("version: 1\n", encoding="utf-8")
+    assert load_crew_file(path).version == 1
 
 
 def test_a_stored_version_holding_the_retired_session_floor_still_applies(

@@ -21,6 +21,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from tradecrew.config_sections.retired import warn_retired
 from tradecrew.crewpolicy import MAX_DEPTH, refused_fields, shown_key
@@ -87,6 +88,14 @@ class HybridAI(BaseModel):
 class CrewFile(_Strict):
     # The only format there is; a file written for another one is refused, not misread.
     version: Literal[1] = 1
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _not_a_flag(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # YAML's `true` equals 1 to Python
+            raise PydanticCustomError("literal_error", "Input should be 1")
+        return value
+
     llm: LLMSpec = Field(default_factory=LLMSpec)
     hybrid_ai: HybridAI | None = None
     agents: dict[str, AgentSpec] = Field(default_factory=dict)

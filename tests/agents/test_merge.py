@@ -77,6 +77,43 @@ def test_every_risk_review_counts_one_veto_vetoes_and_the_smallest_shrink_holds(
     assert shrunk.quantity == 3.0 and shrunk.risk_verdict == "shrink"
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [None, '{"verdict": "VETO"}', '{"verdict": "veto", "quantity": -1}', "I veto this trade."],
+)
+def test_a_missing_or_unreadable_risk_review_means_no_trade(answer: str | None) -> None:
+    """The review CrewAI could not parse arrives as raw text (or not at all): it may have been
+    a veto, so nothing is proposed."""
+    outputs = {"trade_plan": _plan(), "risk_review": answer, "second_review": None}
+    decision, propose = merge_decision(
+        BASE, {k: v for k, v in outputs.items() if v}, POOL, review_tasks=["risk_review"]
+    )
+    assert decision.quantity == 0 and decision.risk_verdict == "veto" and not propose
+    assert any("could not be read" in n for n in decision.notes)
+    # One of two review tasks unreadable: the readable approval does not carry it.
+    both = {"trade_plan": _plan(), "risk_review": RiskReview(verdict="approve")}
+    if answer:
+        both["second_review"] = answer
+    two, propose = merge_decision(BASE, both, POOL, review_tasks=["risk_review", "second_review"])
+    assert two.quantity == 0 and not propose
+
+
+def test_a_crew_without_a_risk_task_keeps_the_desk_limits() -> None:
+    decision, propose = merge_decision(BASE, {"trade_plan": _plan()}, POOL, review_tasks=[])
+    assert decision.quantity == BASE.quantity and propose
+    assert any("no risk review" in n for n in decision.notes)
+
+
+@pytest.mark.parametrize("second", [None, RiskReview(verdict="approve")])
+def test_a_shrink_without_a_quantity_allows_nothing(second: RiskReview | None) -> None:
+    outputs = {"trade_plan": _plan(), "risk_review": RiskReview(verdict="shrink")}
+    if second is not None:
+        outputs["second_review"] = second
+    decision, propose = merge_decision(BASE, outputs, POOL)
+    assert decision.quantity == 0 and decision.risk_verdict == "veto" and not propose
+    assert any("without a quantity" in n for n in decision.notes)
+
+
 def test_wider_stop_is_replaced_by_the_desk_stop_and_tighter_one_kept() -> None:
     wide, _ = _merge(_plan(stop_loss=2100.0, take_profit=2400.0), RiskReview(verdict="approve"))
     assert (wide.stop_loss, wide.take_profit) == (BASE.stop_loss, BASE.take_profit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -187,6 +188,29 @@ def test_a_calendar_file_is_parsed_once_per_version_and_again_when_it_changes(
     os.utime(path, ns=(1, 1))  # another version, whatever the clock's resolution
     second = reader.calendar()
     assert second is not first and [e.title for e in second] == ["N", "E"]
+
+
+@pytest.mark.parametrize("how", ["in place", "replaced"])
+def test_a_new_version_with_the_old_size_and_modification_time_is_read(
+    tmp_path: Path, how: str
+) -> None:
+    """A blackout moved in a copy that keeps the size and the modification time (cp -p,
+    rsync -t) must not leave a running desk on the old events."""
+    head = "time,currency,impact,title\n"
+    path = write(tmp_path, "mine.csv", head + "2024-07-05T12:30Z,USD,high,N\n")
+    before = path.stat()
+    reader = CalendarFile(path)
+    assert [e.time.day for e in reader.calendar()] == [5]
+    time.sleep(0.05)  # past the coarse clock the file system stamps changes with
+    moved = head + "2024-07-06T12:30Z,USD,high,N\n"  # same size
+    if how == "in place":
+        path.write_text(moved, encoding="utf-8")
+    else:
+        (tmp_path / "new.csv").write_text(moved, encoding="utf-8")
+        os.replace(tmp_path / "new.csv", path)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert [e.time.day for e in reader.calendar()] == [6]
 
 
 def test_readers_share_nothing(tmp_path: Path) -> None:

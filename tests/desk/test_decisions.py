@@ -197,6 +197,22 @@ def test_expired_risk_approval_is_decided_again(tmp_path: Path) -> None:
     d.close()
 
 
+def test_an_expired_approval_is_decided_again_with_the_agents_shrink(tmp_path: Path) -> None:
+    """Re-deciding from the bare proposal would drop the shrink, ask the person about a size
+    the gate then vetoes, and lose a valid trade: the verdicts on record apply again."""
+    clock = Clock()
+    d = _desk(tmp_path, clock)
+    out = d.propose(GOLD)
+    shrunk = d.record_agent_verdict(out.proposal_id, AgentVerdict(verdict="shrink", quantity=0.4))
+    assert shrunk.approved_quantity == 0.4
+    clock.advance(d.settings.risk.approval_ttl_seconds + 1)
+    sent = d.approve(out.proposal_id, actor="alice")
+    assert sent.status is ProposalStatus.FILLED, sent.message
+    assert sent.order is not None and sent.order.quantity == 0.4
+    assert d.ledger.decisions(out.proposal_id)[-1].approved_quantity == 0.4
+    d.close()
+
+
 def test_expired_proposal_cannot_be_approved(tmp_path: Path) -> None:
     clock = Clock()
     d = _desk(tmp_path, clock)
@@ -290,6 +306,29 @@ def test_an_approval_of_terms_decided_again_since_sends_nothing(desk: Desk) -> N
     now = desk.ledger.latest_decision(out.proposal_id)
     assert now is not None and now.order_hash != shown
     sent = desk.approve(out.proposal_id, actor="alice", order_hash=now.order_hash)
+    assert sent.order is not None and sent.order.quantity == 0.4
+
+
+def test_a_verdict_landing_while_the_gate_checks_is_not_taken_for_tampering(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process shrinks the proposal after the gate read it, before its transaction:
+    the rows are audited, just not the ones checked. Nothing is sent, the proposal stays
+    pending (not rejected with an integrity alarm), and approving what is there now works."""
+    out = desk.propose(GOLD)
+    real = desk.ledger.open_order
+
+    def shrunk_meanwhile(*args: object, **kwargs: object) -> object:
+        desk.record_agent_verdict(out.proposal_id, AgentVerdict(verdict="shrink", quantity=0.4))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(desk.ledger, "open_order", shrunk_meanwhile)
+    stale = desk.approve(out.proposal_id, actor="alice")
+    assert stale.status is ProposalStatus.PENDING and stale.order is None, stale.message
+    assert "changed while it was checked" in stale.message and "audit" not in stale.message
+    assert desk.broker.orders() == [] and desk.ledger.verify_audit_chain().ok
+    monkeypatch.undo()
+    sent = desk.approve(out.proposal_id, actor="alice")
     assert sent.order is not None and sent.order.quantity == 0.4
 
 

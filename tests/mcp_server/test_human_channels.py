@@ -401,3 +401,37 @@ def test_a_confirmed_close_all_lists_what_it_closes_and_names_the_user(home: Pat
     assert "sell 1 XAUUSD" in asked[-1]  # the person sees what will be closed
     (approved,) = [r for r in rows if r["action"] == "bulk.approved"]
     assert approved["actor"] == "mcp-user"
+
+
+def test_a_close_all_whose_positions_changed_while_the_user_confirms_closes_nothing(home: Path):
+    """The dialog lists "sell 1 XAUUSD"; another process buys 2 more before the user's answer
+    arrives: closing now would sell 3, which nobody confirmed, so nothing is sent."""
+    hold_gold(home)
+    settings = Settings(home=home)
+
+    async def buy_more_then_accept(context: Any, params: Any) -> ElicitResult:
+        if params.message.startswith("Close every position"):
+            desk = Desk(
+                Ledger.from_settings(settings),
+                PaperBroker(home / "paper.db", settings=settings.broker),
+                settings,
+            )
+            try:
+                more = desk.propose(ProposalRequest(symbol="XAUUSD", side="buy", quantity=2))
+                assert desk.approve(more.proposal_id, actor="alice").order is not None
+            finally:
+                desk.close()
+        return await accept(context, params)
+
+    async def main():  # type: ignore[no-untyped-def]
+        async with mcp_session(home, elicitation=buy_more_then_accept) as s:
+            action = await call(s, "close_all_positions")
+            stale = await call(s, "approve_proposal", proposal_id=action["proposal_id"])
+            positions = await call(s, "get_positions")
+            return action, stale, positions
+
+    action, stale, positions = run(main)
+    assert action["positions"] == {"XAUUSD": 1.0}
+    assert stale["status"] == "changed" and "nothing was closed" in stale["message"], stale
+    (gold,) = positions["positions"]
+    assert gold["quantity"] == 3.0  # the 1 listed and the 2 bought since: none sold

@@ -9,7 +9,7 @@ shrink. Then every stated figure is checked for grounding.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -82,6 +82,9 @@ def _combined_review(reviews: list[RiskReview]) -> RiskReview | None:
     if len(reviews) < 2:
         return reviews[0] if reviews else None
     vetoes = [r for r in reviews if r.verdict == "veto"]
+    unsized = [r for r in reviews if r.verdict == "shrink" and r.quantity is None]
+    if unsized and not vetoes:
+        return unsized[0]  # a shrink that names no size allows nothing: read below
     if vetoes:
         return RiskReview(verdict="veto", reasons=[why for r in vetoes for why in r.reasons])
     sized = [r for r in reviews if r.quantity is not None]
@@ -92,13 +95,19 @@ def merge_decision(
     baseline: DeskDecision,
     outputs: Mapping[str, Any],
     pool: EvidencePool,
+    *,
+    review_tasks: Collection[str] = ("risk_review",),
 ) -> tuple[DeskDecision, bool]:
-    """The LLM-mode decision and whether the execution trader asked for a proposal."""
+    """The LLM-mode decision and whether the execution trader asked for a proposal.
+
+    ``review_tasks``: the crew's tasks that answer with a risk review. Any of them without a
+    readable answer means no trade: an unreadable review may have been a veto."""
     notes: list[str] = list(baseline.notes)
     instrument = find_instrument(baseline.symbol)
     step = instrument.quantity_step if instrument else 1e-9
     plan: TradePlan | None = _first(outputs, TradePlan)
     review = _combined_review([o for o in outputs.values() if isinstance(o, RiskReview)])
+    unread = [name for name in review_tasks if not isinstance(outputs.get(name), RiskReview)]
     execution: ExecutionProposal | None = _first(outputs, ExecutionProposal)
 
     direction, quantity = Direction.FLAT, 0.0
@@ -138,8 +147,20 @@ def merge_decision(
                 )
 
     verdict = baseline.risk_verdict
-    if review is None:
-        notes.append("no readable risk review: the desk's limits apply unchanged")
+    if unread:
+        verdict = Verdict.VETO
+        direction, quantity = Direction.FLAT, 0.0
+        notes.append(
+            f"the risk review of {', '.join(unread)} could not be read (it may have been a "
+            "veto): no trade"
+        )
+    elif review is None:
+        notes.append("the crew has no risk review: the desk's limits apply unchanged")
+    elif review.verdict is Verdict.SHRINK and review.quantity is None:
+        # As the risk engine reads it: a shrink that names no size allows nothing.
+        verdict = Verdict.VETO
+        direction, quantity = Direction.FLAT, 0.0
+        notes.append("the risk review said shrink without a quantity: no trade")
     elif review.verdict is Verdict.VETO:
         verdict = Verdict.VETO
         direction, quantity = Direction.FLAT, 0.0

@@ -208,7 +208,13 @@ def run_symbol(plan: RunPlan, symbol: str) -> SymbolOutcome:
     pool = EvidencePool(
         evidence_texts(plan.recorder.tool_outputs(symbol), [payload, digest, *memories])
     )
-    decision, wants_proposal = merge_decision(baseline, outputs, pool)
+    review_tasks = [
+        task.name
+        for task in crew.tasks
+        if isinstance(model := getattr(task, "output_pydantic", None), type)
+        and issubclass(model, RiskReview)
+    ]
+    decision, wants_proposal = merge_decision(baseline, outputs, pool, review_tasks=review_tasks)
     outcome = SymbolOutcome(
         symbol=symbol,
         status="ok",

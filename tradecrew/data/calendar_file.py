@@ -134,7 +134,7 @@ def sample_calendar_path() -> Path:
 
 class CalendarFile:
     """The calendar file ``configured`` (None: the packaged sample), parsed and indexed once
-    per version of the file: read again only when its modification time or size changes.
+    per version of the file: read again when the file is replaced or written to.
 
     Parsing the sample (some 1,600 events) takes about 15 ms and the risk gate consults the
     calendar on every check, so whoever holds the settings (a desk, the risk watch) holds
@@ -143,7 +143,7 @@ class CalendarFile:
     def __init__(self, configured: Path | str | None = None) -> None:
         self.configured = Path(configured) if configured is not None else None
         self.path = self.configured if self.configured is not None else sample_calendar_path()
-        self._version: tuple[int, int] | None = None
+        self._version: tuple[int, ...] | None = None
         self._calendar: Calendar | None = None
 
     def __repr__(self) -> str:
@@ -153,7 +153,9 @@ class CalendarFile:
         """The file's events, indexed; CalendarFileError or OSError when it cannot be read."""
         try:
             st = os.stat(self.path)
-            version: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+            # The change time too: a copy that keeps size and modification time (cp -p,
+            # rsync -t, an unpacked archive) still changes it, and no one can set it back.
+            version: tuple[int, ...] | None = (st.st_ctime_ns, st.st_mtime_ns, st.st_size)
         except OSError:
             version = None  # load_events below raises its clear error
         if self._calendar is None or version is None or version != self._version:

@@ -263,17 +263,21 @@ class Desk:
         # necessarily to this one; without it the gate's re-check would refuse the order.
         self.instrument(record.proposal.symbol)
         if decision.expires_at <= self._clock():
-            decision = self._redecide(record.proposal, decision)
+            decision = self._redecide(record, decision)
         return self._approve(
             record.proposal, decision, actor, channel, order_hash or decision.order_hash
         )
 
-    def _redecide(self, proposal: Proposal, old: RiskDecision) -> RiskDecision:
-        """A stale risk approval is re-decided; a changed size needs a new look by the human."""
-        fresh = self.ledger.record_decision(
-            # A fresh id: the same proposal may be re-decided in an unchanged context.
-            evaluate(proposal, self._context(proposal, self._clock()), decision_id=new_id("rdc"))
-        )
+    def _redecide(self, record: ProposalRecord, old: RiskDecision) -> RiskDecision:
+        """A stale risk approval is re-decided, with the agents' verdicts on record applied
+        again; a changed size needs a new look by the human."""
+        proposal = record.proposal
+        fresh = evaluate(proposal, self._context(proposal, self._clock()))
+        instrument = self.instrument(proposal.symbol)
+        for verdict in record.verdicts:  # a shrink stays a shrink
+            fresh = apply_agent_verdict(fresh, verdict, proposal, instrument)
+        # A fresh id: the same proposal may be re-decided in an unchanged context.
+        fresh = self.ledger.record_decision(fresh.model_copy(update={"id": new_id("rdc")}))
         if not fresh.approved:
             self.ledger.transition_proposal(
                 proposal.id, ProposalStatus.VETOED, "; ".join(fresh.reasons), "risk_engine"

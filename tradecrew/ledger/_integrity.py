@@ -51,9 +51,8 @@ _LEGACY = (
 )
 
 
-def proposal_mismatch(tx: Tx, proposal_id: str, seen: ProposalRecord | None) -> str | None:
-    """Why the proposal's rows (or ``seen``, what the caller decided on) are not what the
-    audit log records; None when they are."""
+def proposal_mismatch(tx: Tx, proposal_id: str) -> str | None:
+    """Why the proposal's rows are not what the audit log records; None when they are."""
     conn = tx.conn
     proposal = tx.get(ProposalRow, proposal_id, "proposal")
     decisions = conn.execute(DECISIONS_OF, {"proposal_id": proposal_id}).all()
@@ -92,7 +91,21 @@ def proposal_mismatch(tx: Tx, proposal_id: str, seen: ProposalRecord | None) -> 
             f"the latest risk decision of proposal {proposal_id} is {decisions[-1].id} but the "
             f"audit log's is {audited[-1]}"
         )
-    return None if seen is None else _seen_differs(seen, proposal, decisions, verdicts)
+    return None
+
+
+def changed_since(tx: Tx, seen: ProposalRecord) -> str | None:
+    """Why the proposal's rows are no longer ``seen``, what the caller read before this
+    transaction (another process decided it again, or an agent's verdict came in); None
+    when they are the same."""
+    proposal_id = seen.proposal.id
+    conn = tx.conn
+    return _seen_differs(
+        seen,
+        tx.get(ProposalRow, proposal_id, "proposal"),
+        conn.execute(DECISIONS_OF, {"proposal_id": proposal_id}).all(),
+        conn.execute(VERDICTS_OF, {"proposal_id": proposal_id}).all(),
+    )
 
 
 _SPECS = {spec.entity: spec for spec in (PROPOSALS, DECISIONS, VERDICTS)}

@@ -35,7 +35,7 @@ from tradecrew.ledger._tx import (
     require_aware,
     settled,
 )
-from tradecrew.ledger.errors import AuditMismatch, NotFound
+from tradecrew.ledger.errors import AuditMismatch, NotFound, TermsChanged
 from tradecrew.ledger.records import (
     AgentVerdictRecord,
     Approval,
@@ -237,8 +237,9 @@ class Ledger(ConfigStore, LedgerReads):
         a halted desk (TradingHalted) leaves everything as it was.
 
         First of all, the proposal's rows must be what the keyed audit log records and the
-        chain must reach its anchor (``_integrity``); ``record``: what the caller decided on,
-        which must be those rows. AuditMismatch otherwise, with nothing written.
+        chain must reach its anchor (``_integrity``): AuditMismatch otherwise. ``record``: what
+        the caller decided on, which must still be those rows: TermsChanged when another
+        process has changed them since (legitimately). Either way nothing is written.
         """
         pid = order.proposal_id
         if pid is None:
@@ -246,9 +247,14 @@ class Ledger(ConfigStore, LedgerReads):
         with self._tx(durable=True) as tx:
             # Rows edited, added or deleted behind the log's back are not traded: whatever
             # this raises (AuditMismatch) rolls back, and the caller audits the refusal.
-            problem = self._guard.mismatch(tx) or _integrity.proposal_mismatch(tx, pid, record)
+            problem = self._guard.mismatch(tx) or _integrity.proposal_mismatch(tx, pid)
             if problem:
                 raise AuditMismatch(f"{problem}; run `tradecrew audit verify`")
+            # Audited rows, but not the ones decided on: a re-decision or a verdict landed
+            # from another process meanwhile. Nothing is sent; the person looks again.
+            moved = _integrity.changed_since(tx, record) if record is not None else None
+            if moved:
+                raise TermsChanged(f"{moved}; review the proposal and approve again")
             if recheck is not None:
                 with self._reads_through(tx.conn):
                     recheck()

@@ -7,6 +7,7 @@ run by surprise. Each one is audited in the ledger when proposed, approved or re
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,7 +21,7 @@ from tradecrew.mcp_server.confirm import (
 )
 from tradecrew.mcp_server.proposals import closing_proposal, proposal_result
 from tradecrew.mcp_server.schemas import envelope, mark_untrusted
-from tradecrew.models import ApprovalChannel, new_id, utcnow
+from tradecrew.models import ApprovalChannel, Side, new_id, utcnow
 
 if TYPE_CHECKING:
     from mcp.server.fastmcp import Context
@@ -108,9 +109,11 @@ class BulkActions:
         # The id is not quoted back: it is the caller's text, and errors are not wrapped.
         raise DeskError("no working order has that id; get_orders lists them")
 
+    def _held(self) -> dict[str, float]:
+        return {p.symbol: p.quantity for p in self._desk.broker.positions() if p.quantity}
+
     def propose_close_all(self) -> dict[str, Any]:
-        held = {p.symbol: p.quantity for p in self._desk.broker.positions() if p.quantity}
-        return self._new("close_all", None, {"positions": held})
+        return self._new("close_all", None, {"positions": self._held()})
 
     async def approve_as_user(
         self, action_id: str, ctx: Context[Any, Any, Any] | None
@@ -139,6 +142,17 @@ class BulkActions:
     def approve(self, action_id: str, actor: str, channel: ApprovalChannel | str) -> dict[str, Any]:
         action = self._get(action_id)
         self._check_open(action)
+        listed: dict[str, float] = action.detail.get("positions", {})
+        if action.kind == "close_all" and not _same_book(self._held(), listed):
+            # The user confirmed closing the positions listed to them; other orders would
+            # be sent now (a position grown, flipped or opened since): nothing is.
+            action.status = "expired"
+            return self._result(
+                action,
+                status="changed",
+                message="the positions changed since the user confirmed; nothing was closed: "
+                "call close_all_positions again",
+            )
         action.status = "approved"
         self._desk.ledger.audit(
             actor,
@@ -163,10 +177,17 @@ class BulkActions:
                 action, cancelled=done.cancelled, **mark_untrusted({"failed": done.failed})
             )
         closing = []
-        for symbol in action.detail.get("positions", {}):
+        for symbol, quantity in listed.items():
             proposal = closing_proposal(self._desk, symbol, 1.0)
             if proposal["status"] == "confirmation_required":
-                proposal = _approve_closing(self._desk, proposal["proposal_id"], actor, channel)
+                if _closes(self._desk, proposal["proposal_id"], symbol, quantity):
+                    proposal = _approve_closing(self._desk, proposal["proposal_id"], actor, channel)
+                else:  # the position moved between the check and this proposal
+                    proposal = proposal_result(
+                        self._desk.reject(
+                            proposal["proposal_id"], actor, "not the position the user confirmed"
+                        )
+                    )
             closing.append(proposal)
         action.status = "done"
         return self._result(action, closing=closing)
@@ -211,6 +232,21 @@ class BulkActions:
             f"{'sell' if qty > 0 else 'buy'} {abs(qty):g} {symbol}" for symbol, qty in held.items()
         )
         return f"Close every position {where}: {lines}?"
+
+
+def _same_book(held: dict[str, float], listed: dict[str, float]) -> bool:
+    return held.keys() == listed.keys() and all(
+        math.isclose(held[s], listed[s], rel_tol=1e-9, abs_tol=1e-12) for s in held
+    )
+
+
+def _closes(desk: Desk, proposal_id: str, symbol: str, listed: float) -> bool:
+    """The closing proposal sells (buys) exactly the long (short) position the user saw."""
+    proposal = desk.get(proposal_id).proposal
+    side = Side.SELL if listed > 0 else Side.BUY
+    step = desk.instrument(symbol).quantity_step
+    whole = math.floor(abs(listed) / step + 1e-9) * step  # as closing_proposal sizes it
+    return proposal.side is side and abs(proposal.quantity - whole) < step / 2
 
 
 def _approve_closing(
