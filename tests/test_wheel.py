@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.agents.scripts import TASK_TOOLS, DeskScript
+from tests.fakes.llm_server import ScriptedLLMServer
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -45,9 +48,7 @@ def test_the_wheel_holds_the_default_crew_and_the_examples(wheel: Path):
     assert packaged == (REPO / "crew.yaml").read_bytes()
 
 
-def test_an_installed_llm_run_uses_the_packaged_crew(
-    wheel: Path, tmp_path: Path, refused_port: int
-):
+def test_an_installed_llm_run_uses_the_packaged_crew(wheel: Path, tmp_path: Path):
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(site)
@@ -71,22 +72,28 @@ def test_an_installed_llm_run_uses_the_packaged_crew(
     config = json.loads(checked.stdout)
     assert config["crew_file"] == str(site / "tradecrew" / "crew.yaml")
     assert config["crew_file_origin"] == "packaged default" and config["tasks"]
-    url = f"http://127.0.0.1:{refused_port}/v1"
-    ran = tradecrew(
-        "crew",
-        "run",
-        "--symbols",
-        "XAUUSD",
-        "--llm",
-        "m",
-        "--base-url",
-        url,
-        "--fallback",
-        "deterministic",
-        "--dry-run",
-        "--no-remember",
-        "--json",
-    )
+    script = DeskScript()
+    with ScriptedLLMServer(responder=script) as llm:
+        ran = tradecrew(
+            "crew",
+            "run",
+            "--symbols",
+            "XAUUSD",
+            "--llm",
+            "scripted-model",
+            "--base-url",
+            llm.base_url,
+            "--dry-run",
+            "--no-remember",
+            "--json",
+        )
     assert ran.returncode == 0, ran.stderr
-    message = json.loads(ran.stdout)["message"]
-    assert message.startswith("LLM mode") and "defines no tasks" not in message
+    run = json.loads(ran.stdout)
+    assert run["mode"] == "llm" and "defines no tasks" not in run["message"], run["message"]
+    (outcome,) = run["outcomes"]
+    assert outcome["status"] == "ok", outcome["message"]
+    # Every task of the packaged crew answered, each after calling its desk tool.
+    assert {seen for seen in script.seen if ":" not in seen} == set(TASK_TOOLS)
+    assert {seen for seen in script.seen if ":" in seen} == {
+        f"{task}:{tool}" for task, tool in TASK_TOOLS.items() if tool
+    }
