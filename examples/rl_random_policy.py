@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 
+from tradecrew.config import get_settings
 from tradecrew.models import Timeframe
 from tradecrew.research.env import TradingEnv
 from tradecrew.tools.catalog import load_bars
@@ -24,7 +25,7 @@ from tradecrew.tools.catalog import load_bars
 
 def main(argv: list[str]) -> None:
     symbol = next((a for a in argv if not a.startswith("--")), "SPX")
-    bars = load_bars(symbol, Timeframe.D1, None, None, 10**9)
+    bars = load_bars(symbol, Timeframe.D1, get_settings().data_source, None, 10**9)
     env = TradingEnv(bars, continuous="--continuous" in argv, episode_bars=250)
     print(env.costs.describe())
     if bars.attrs.get("synthetic"):

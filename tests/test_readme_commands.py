@@ -97,3 +97,26 @@ def test_every_readme_command_runs_as_written(
             failures.append(f"tradecrew {shlex.join(args)} -> {result.exit_code}: {result.output}")
     assert not failures, "\n".join(failures)
     assert len(ran) >= 15, (ran, skipped)
+
+
+def test_every_readme_example_script_runs_as_written(tradecrew_home: Path) -> None:
+    """Every ``uv run python examples/...`` the README names (in a code block or inline) runs
+    from the repository as written."""
+    import subprocess
+    import sys
+
+    text = README.read_text(encoding="utf-8")
+    named = {m.strip() for m in re.findall(r"uv run python examples/[^`\n#]+", text)}
+    lines = [shlex.split(m)[3:] for m in sorted(named)]
+    assert lines, "the README names no example script"
+    for args in lines:
+        ran = subprocess.run(
+            [sys.executable, *args],
+            cwd=REPO,
+            env={**os.environ, "TRADECREW_HOME": str(tradecrew_home)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert ran.returncode == 0, f"{' '.join(args)}: {ran.stderr[-2000:]}"
+        assert "Traceback" not in ran.stderr

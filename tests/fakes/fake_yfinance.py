@@ -10,12 +10,15 @@ Install with ``install(monkeypatch)``; every call is counted in ``calls``.
 
 from __future__ import annotations
 
+import logging
 import types
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+
+_LOG = logging.getLogger("yfinance")  # the logger the library writes to
 
 
 class YFException(Exception):
@@ -120,7 +123,8 @@ class FakeYFinance:
         for t in names:
             try:
                 dfs[t] = self._history(t, start, interval)
-            except Exception:  # download logs the error and keeps an empty frame
+            except Exception as exc:  # download logs the error and keeps an empty frame
+                _LOG.error("\n1 Failed download:\n['%s']: %r", t, exc)
                 dfs[t] = _empty()
         if not kw.get("ignore_tz", interval[-1] not in "mh"):
             tzs = [str(df.index.tz) for df in dfs.values() if not df.empty]
@@ -155,7 +159,8 @@ class _Ticker:
         self._fake.calls.append(("history", (self.ticker,), interval))
         try:
             return self._fake._history(self.ticker, start, interval)
-        except Exception:
+        except Exception as exc:
+            _LOG.error("%s: %r", self.ticker, exc)  # as the library logs it, raised or not
             if not self._fake.module.config.debug.hide_exceptions:
                 raise
             return _empty()

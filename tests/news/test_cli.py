@@ -84,7 +84,7 @@ def test_news_lists_the_served_alpaca_headlines_as_json(
     assert top["url"] == served["url"] and top["source"] == "benzinga"
     assert top["symbols"] == ["AAPL", "MSFT"]
     assert datetime.fromisoformat(top["timestamp"]) == datetime.fromisoformat(served["created_at"])
-    assert top["sentiment"]["label"] == "negative" and top["sentiment"]["backend"] == "lexicon"
+    assert top["sentiment"]["label"] == "negative" and top["sentiment"]["backend"] == "linear"
     assert rows[2]["sentiment"]["label"] == "positive"
     assert server.requests_to(NEWS)[0]["symbols"] == "AAPL"
 

@@ -10,8 +10,11 @@ know (an unknown symbol, exit 2), or no network (an outage, exit 3).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -76,8 +79,7 @@ class YFinanceProvider(CachedLiveProvider):
         interval = INTERVALS[tf]
         start = since.to_pydatetime()
         try:
-            with warnings.catch_warnings():  # the library's own deprecation noise
-                warnings.simplefilter("ignore")
+            with _library_quiet():
                 frame = yf.download(
                     natives,
                     start=start,
@@ -111,13 +113,14 @@ class YFinanceProvider(CachedLiveProvider):
             hidden = cfg.hide_exceptions
             cfg.hide_exceptions = False
             try:
-                return yf.Ticker(ticker).history(
-                    start=start,
-                    interval=interval,
-                    auto_adjust=True,
-                    actions=False,
-                    timeout=self._cfg.timeout_seconds,
-                )
+                with _library_quiet():
+                    return yf.Ticker(ticker).history(
+                        start=start,
+                        interval=interval,
+                        auto_adjust=True,
+                        actions=False,
+                        timeout=self._cfg.timeout_seconds,
+                    )
             except Exception as exc:
                 if type(exc).__name__ == "YFRateLimitError":
                     raise RateLimited(str(exc)) from None
@@ -147,6 +150,22 @@ class YFinanceProvider(CachedLiveProvider):
             self._why[ticker] = f"Yahoo returned no {interval} bars for {ticker}"
             return None
         return canonical(frame, f"{ticker} {tf.value}", PROVIDER, daily=tf is Timeframe.D1)
+
+
+@contextlib.contextmanager
+def _library_quiet() -> Iterator[None]:
+    """The library's own log lines ("Failed download", cookie and DNS errors) and
+    deprecation warnings stay out of the user's terminal: the provider says what failed, in
+    one line of its own."""
+    logger = logging.getLogger("yfinance")
+    was = logger.disabled
+    logger.disabled = True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.disabled = was
 
 
 def _split(frame: Any, tickers: list[str], tf: Timeframe) -> dict[str, pd.DataFrame]:
