@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _floors import median_wall_cpu_ms
 from _quick import QUICK, exit_code
 
 from tradecrew.research.backtest import Costs, backtest, sweep
@@ -45,6 +45,11 @@ bars = pd.DataFrame({{"open": open_, "high": np.maximum(open_, close) * 1.001,
     "low": np.minimum(open_, close) * 0.999, "close": close, "volume": 1.0}},
     index=pd.date_range("2000-01-01", periods={n}, freq="h", tz="UTC"))
 """
+# An oracle's sma_cross on 100,000 bars in a fresh interpreter (its imports included).
+_ORACLE_COLD = (
+    "import sys; sys.path.insert(0, {here!r}); import bench_backtest as b\n"
+    "b.{run}(b.walk(100_000), 10, 30)"
+)
 
 
 def walk(n: int) -> pd.DataFrame:
@@ -66,13 +71,8 @@ def timed(fn: Callable[[], object], repeats: int, warm: bool = True) -> tuple[fl
     """Median wall and CPU seconds of ``fn`` (after one warm-up call when ``warm``)."""
     if warm:
         fn()
-    wall, cpu = [], []
-    for _ in range(repeats):
-        w, c = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - w)
-        cpu.append(time.process_time() - c)
-    return statistics.median(wall), statistics.median(cpu)
+    wall, cpu = median_wall_cpu_ms(fn, repeats)
+    return wall / 1e3, cpu / 1e3
 
 
 def cold(code: str) -> tuple[float, float]:
@@ -135,6 +135,12 @@ def vbt_run(bars: pd.DataFrame, fast: int, slow: int) -> object:
         size=np.inf,
         init_cash=100_000.0,
     )
+
+
+def grid_time(run: Callable[[pd.DataFrame, int, int], object], bars: pd.DataFrame) -> float:
+    """Wall seconds of one oracle run per GRID combination (one call each, no warm-up)."""
+    wall, _ = timed(lambda: [run(bars, p["fast"], p["slow"]) for p in GRID], 1, warm=False)
+    return wall
 
 
 def line(what: str, wall: float, cpu: float | None = None, target: str = "") -> None:
@@ -218,20 +224,14 @@ def main() -> int:
         f"(our replay of hybrid: {replay_wall / bt_5000:.1f}x its time)",
     )
     if not QUICK:
-        bt_cold, _ = cold(
-            f"import sys; sys.path.insert(0, {HERE!r}); import bench_backtest as b\n"
-            "b.bt_run(b.walk(100_000), 10, 30)"
-        )
+        bt_cold, _ = cold(_ORACLE_COLD.format(here=HERE, run="bt_run"))
         line(
             "backtesting.py sma_cross, 100,000 bars, cold",
             bt_cold,
             None,
             f"(ours {ours_cold:.2f} s: {bt_cold / ours_cold:.1f}x faster)",
         )
-        start = time.perf_counter()
-        for p in GRID:
-            bt_run(gold, p["fast"], p["slow"])
-        bt_grid = time.perf_counter() - start
+        bt_grid = grid_time(bt_run, gold)
         line(
             f"backtesting.py grid of {len(GRID)}, 5,000 bars",
             bt_grid,
@@ -239,10 +239,7 @@ def main() -> int:
             f"(ours {grid_wall:.2f} s: {bt_grid / grid_wall:.0f}x faster)",
         )
 
-        vbt_cold, _ = cold(
-            f"import sys; sys.path.insert(0, {HERE!r}); import bench_backtest as b\n"
-            "b.vbt_run(b.walk(100_000), 10, 30)"
-        )
+        vbt_cold, _ = cold(_ORACLE_COLD.format(here=HERE, run="vbt_run"))
         wall, cpu = timed(lambda: vbt_run(big, 10, 30), 5)
         line(
             "vectorbt sma_cross, 100,000 bars, warm",
@@ -256,10 +253,7 @@ def main() -> int:
             None,
             f"(ours {ours_cold:.2f} s: {vbt_cold / ours_cold:.0f}x faster)",
         )
-        start = time.perf_counter()
-        for p in GRID:
-            vbt_run(gold, p["fast"], p["slow"])
-        vbt_grid = time.perf_counter() - start
+        vbt_grid = grid_time(vbt_run, gold)
         line(
             f"vectorbt grid of {len(GRID)} (one call each), 5,000 bars",
             vbt_grid,

@@ -62,49 +62,27 @@ def main() -> None:
 
 def alpaca_figures() -> None:
     """Cached analyze vs the sample provider on the same symbols, and batched refreshes."""
-    import os
-    import sys
     import tempfile
     from datetime import UTC, datetime
 
     import pandas as pd
+    from bench_live_data import serve_sample_bars, use_stand_in
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.data.fake_alpaca_data import FakeAlpacaData, daily_bars
+    from tests.data.fake_alpaca_data import daily_bars
     from tradecrew.config import Settings, get_settings
     from tradecrew.data.alpaca import AlpacaProvider
     from tradecrew.data.calendars import calendar_loader
     from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, provider_for
 
     last_day = datetime.now(UTC) - pd.Timedelta(days=1)
-    srv = FakeAlpacaData("bench-key", "bench-secret").start()
-    peers = ["SPY", "QQQ", "MSFT", "NVDA"]  # served by both sources, so both do equal work
-    # The stand-in serves the sample's own bars, moved forward by whole weeks to end near
-    # today, so both sources analyse the same numbers and only the provider differs.
-    weeks = (pd.Timestamp(last_day) - pd.Timestamp("2018-12-31", tz="UTC")).days // 7
-    for sym in ["AAPL", *peers]:
-        frame = SampleProvider().bars(sym, "D1")
-        stamps = frame.index + pd.Timedelta(weeks=weeks, hours=5)
-        srv.bars[(sym, "1Day")] = [
-            {"t": t.isoformat().replace("+00:00", "Z"), "o": o, "h": h, "l": lo, "c": c, "v": v}
-            for t, (o, h, lo, c, v) in zip(stamps, frame.to_numpy().tolist(), strict=True)
-        ]
-    home = tempfile.mkdtemp(prefix="tradecrew-bench-")
-    os.environ.update(
-        {
-            "TRADECREW_HOME": home,
-            "TRADECREW_DATA__ALPACA_DATA_URL": srv.url,
-            "APCA_API_KEY_ID": "bench-key",
-            "APCA_API_SECRET_KEY": "bench-secret",
-            "TRADECREW_COMPONENTS__CORRELATION__PEERS": '["SPY","QQQ","MSFT","NVDA"]',
-        }
-    )
-    get_settings.cache_clear()
-    provider_for.cache_clear()
+    srv = use_stand_in(tempfile.mkdtemp(prefix="tradecrew-bench-"))
+    # The peers are served by both sources, so both do equal work.
+    serve_sample_bars(srv, ["AAPL", "SPY", "QQQ", "MSFT", "NVDA"])
     settings = get_settings()
+    calendar = calendar_loader(settings)  # one reader of the calendar file, as a desk holds
 
     def analyze(q: AnalyzeQuery) -> Any:
-        return analyze_symbol(q, settings, calendar=calendar_loader(settings))
+        return analyze_symbol(q, settings, calendar=calendar)
 
     try:
         queries = {

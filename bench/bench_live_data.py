@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +40,41 @@ from tradecrew.tools.catalog import AnalyzeQuery, analyze_symbol, provider_for  
 KEY, SECRET = "bench-key", "bench-secret"
 
 
+# --------------------------------------------------------------------------- the stand-in
+
+
+def use_stand_in(home: str) -> FakeAlpacaData:
+    """A started stand-in Alpaca server, with this process's settings (home, data URL, keys,
+    the correlation peers) pointed at it."""
+    srv = FakeAlpacaData(KEY, SECRET).start()
+    os.environ.update(
+        {
+            "TRADECREW_HOME": home,
+            "TRADECREW_DATA__ALPACA_DATA_URL": srv.url,
+            "APCA_API_KEY_ID": KEY,
+            "APCA_API_SECRET_KEY": SECRET,
+            "TRADECREW_COMPONENTS__CORRELATION__PEERS": '["SPY","QQQ","MSFT","NVDA"]',
+        }
+    )
+    get_settings.cache_clear()
+    provider_for.cache_clear()
+    return srv
+
+
+def serve_sample_bars(srv: FakeAlpacaData, symbols: Iterable[str]) -> None:
+    """The stand-in serves the sample's own D1 bars, moved forward by whole weeks to end near
+    today, so the sample and alpaca sources analyse the same numbers."""
+    last_day = datetime.now(UTC) - pd.Timedelta(days=1)
+    weeks = (pd.Timestamp(last_day) - pd.Timestamp("2018-12-31", tz="UTC")).days // 7
+    for sym in symbols:
+        frame = SampleProvider().bars(sym, "D1")
+        stamps = frame.index + pd.Timedelta(weeks=weeks, hours=5)
+        srv.bars[(sym, "1Day")] = [
+            {"t": t.isoformat().replace("+00:00", "Z"), "o": o, "h": h, "l": lo, "c": c, "v": v}
+            for t, (o, h, lo, c, v) in zip(stamps, frame.to_numpy().tolist(), strict=True)
+        ]
+
+
 # --------------------------------------------------------------------------- floors
 
 
@@ -56,15 +92,7 @@ def floor_round_trip(srv: FakeAlpacaData) -> float:
 def cached_analyze(srv: FakeAlpacaData, runs: int) -> tuple[float, float]:
     """Median ms of ``analyze AAPL D1`` from the sample and from alpaca's warm cache, on the
     same numbers (the stand-in serves the sample's bars moved to end near today)."""
-    last_day = datetime.now(UTC) - pd.Timedelta(days=1)
-    weeks = (pd.Timestamp(last_day) - pd.Timestamp("2018-12-31", tz="UTC")).days // 7
-    for sym in ("AAPL", "SPY", "QQQ", "MSFT", "NVDA"):
-        frame = SampleProvider().bars(sym, "D1")
-        stamps = frame.index + pd.Timedelta(weeks=weeks, hours=5)
-        srv.bars[(sym, "1Day")] = [
-            {"t": t.isoformat().replace("+00:00", "Z"), "o": o, "h": h, "l": lo, "c": c, "v": v}
-            for t, (o, h, lo, c, v) in zip(stamps, frame.to_numpy().tolist(), strict=True)
-        ]
+    serve_sample_bars(srv, ("AAPL", "SPY", "QQQ", "MSFT", "NVDA"))
     queries = {
         s: AnalyzeQuery(symbol="AAPL", timeframe="D1", source=s) for s in ("sample", "alpaca")
     }
@@ -139,18 +167,7 @@ def paper_matching(n: int, folder: str) -> tuple[float, int, float]:
 def main() -> int:
     started = time.perf_counter()
     home = tempfile.mkdtemp(prefix="tradecrew-bench-live-")
-    srv = FakeAlpacaData(KEY, SECRET).start()
-    os.environ.update(
-        {
-            "TRADECREW_HOME": home,
-            "TRADECREW_DATA__ALPACA_DATA_URL": srv.url,
-            "APCA_API_KEY_ID": KEY,
-            "APCA_API_SECRET_KEY": SECRET,
-            "TRADECREW_COMPONENTS__CORRELATION__PEERS": '["SPY","QQQ","MSFT","NVDA"]',
-        }
-    )
-    get_settings.cache_clear()
-    provider_for.cache_clear()
+    srv = use_stand_in(home)
     try:
         pandas_ms = floor_import_pandas()
         commit_ms = floor_fsynced_commit(home)

@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from tests.helpers import crew_cwd
 from tradecrew.cli import app
 from tradecrew.config import RiskSettings, Settings, get_settings
 from tradecrew.crewfile import CrewFileError, crew_origin, default_crew_path
@@ -26,13 +27,8 @@ runner = CliRunner()
 @pytest.fixture
 def here(tradecrew_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The current folder, empty, with no crew file named in the environment."""
-    folder = tmp_path / "cwd"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    monkeypatch.delenv("TRADECREW_CREW_FILE", raising=False)
-    for name in ("MAX_ORDER_NOTIONAL", "MAX_DAILY_LOSS_PCT", "ENFORCE_MARKET_HOURS"):
-        monkeypatch.delenv(f"TRADECREW_RISK__{name}", raising=False)
-    return folder
+    risk = ("MAX_ORDER_NOTIONAL", "MAX_DAILY_LOSS_PCT", "ENFORCE_MARKET_HOURS")
+    return crew_cwd(tmp_path, monkeypatch, *(f"TRADECREW_RISK__{name}" for name in risk))
 
 
 def _crew_here(folder: Path, doc: dict[str, Any]) -> Path:

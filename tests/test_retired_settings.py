@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers import crew_cwd
 from tradecrew.cli import app
 from tradecrew.config import SessionComponent, Settings, get_settings
 from tradecrew.config_sections.retired import RetiredSettingWarning
@@ -35,12 +36,7 @@ tasks:
 
 @pytest.fixture
 def here(tradecrew_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cwd"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    monkeypatch.delenv("TRADECREW_CREW_FILE", raising=False)
-    monkeypatch.delenv("TRADECREW_COMPONENTS__SESSION__MIN_ACTIVITY", raising=False)
-    return folder
+    return crew_cwd(tmp_path, monkeypatch, "TRADECREW_COMPONENTS__SESSION__MIN_ACTIVITY")
 
 
 def test_an_old_crew_file_loads_and_each_retired_key_is_named_at_its_line(here: Path) -> None:

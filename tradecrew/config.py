@@ -19,11 +19,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-# The section models live in config_sections; re-exported so callers keep importing them here.
+# The section models live in config_sections; the ones callers import from here are re-exported.
 from tradecrew.config_sections import (
     MAX_CORRELATION_WINDOW,
     AlertSettings,
-    AutoMLComponent,
     BrokerSettings,
     CalendarComponent,
     Components,
@@ -35,11 +34,8 @@ from tradecrew.config_sections import (
     McpSettings,
     MemorySettings,
     NewsSettings,
-    QuoteAgeLimits,
-    RegimeComponent,
     ResearchSettings,
     RiskSettings,
-    SentimentComponent,
     ServeSettings,
     SessionComponent,
 )
@@ -55,7 +51,6 @@ from tradecrew.crewpolicy import (
 __all__ = [
     "MAX_CORRELATION_WINDOW",
     "AlertSettings",
-    "AutoMLComponent",
     "BrokerSettings",
     "CalendarComponent",
     "Components",
@@ -68,11 +63,7 @@ __all__ = [
     "McpSettings",
     "MemorySettings",
     "NewsSettings",
-    "QuoteAgeLimits",
-    "RegimeComponent",
-    "ResearchSettings",
     "RiskSettings",
-    "SentimentComponent",
     "ServeSettings",
     "SessionComponent",
     "Settings",

@@ -95,6 +95,22 @@ def test_a_failing_sink_is_counted_and_the_desk_trades_on(
     _no_canary(caplog.text, stats.model_dump_json(), repr(desk.settings))
 
 
+def _alerts_test(home: Path, **alerts: str) -> subprocess.CompletedProcess[str]:
+    """``tradecrew alerts test`` in a process of its own, configured only by ``alerts``
+    (``TRADECREW_ALERTS__<name>`` variables) on an empty ``home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADECREW_")}
+    env["TRADECREW_HOME"] = str(home)
+    env.update({f"TRADECREW_ALERTS__{name}": value for name, value in alerts.items()})
+    return subprocess.run(
+        [sys.executable, "-m", "tradecrew", "alerts", "test"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def _no_canary(*texts: str) -> None:
     for text in texts:
         for canary in CANARIES:
@@ -134,21 +150,12 @@ def test_the_cli_test_alert_fails_in_one_line_without_echoing_secrets(
     telegram: FakeTelegram, tmp_path: Path
 ) -> None:
     telegram.fail_with = 502
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TRADECREW_")},
-        "TRADECREW_HOME": str(tmp_path / "home"),
-        "TRADECREW_ALERTS__TELEGRAM_BOT_TOKEN": TOKEN,
-        "TRADECREW_ALERTS__TELEGRAM_CHAT_ID": ALERT_CHAT,
-        "TRADECREW_ALERTS__TELEGRAM_API_URL": telegram.url,
-        "TRADECREW_ALERTS__WEBHOOK_URL": telegram.webhook_url,
-    }
-    run = subprocess.run(
-        [sys.executable, "-m", "tradecrew", "alerts", "test"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    run = _alerts_test(
+        tmp_path / "home",
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_CHAT_ID=ALERT_CHAT,
+        TELEGRAM_API_URL=telegram.url,
+        WEBHOOK_URL=telegram.webhook_url,
     )
     assert run.returncode == 3, run.stderr
     assert run.stderr.startswith("error: alert delivery failed") and run.stderr.count("\n") == 1
@@ -168,19 +175,7 @@ def test_the_cli_test_alert_fails_in_one_line_without_echoing_secrets(
 def test_bad_alert_settings_are_refused_in_one_line(
     tmp_path: Path, name: str, value: str, message: str
 ) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TRADECREW_")},
-        "TRADECREW_HOME": str(tmp_path / "home"),
-        f"TRADECREW_ALERTS__{name}": value,
-    }
-    run = subprocess.run(
-        [sys.executable, "-m", "tradecrew", "alerts", "test"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = _alerts_test(tmp_path / "home", **{name: value})
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith("error: ") and message in run.stderr
     assert "Traceback" not in run.stderr

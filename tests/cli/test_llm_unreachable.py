@@ -10,14 +10,14 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.fakes.llm_server import ScriptedLLMServer, fault
 
 THIRD_PARTY = ("ERROR:", "WARNING:", "CrewAI", "LiteLLM", "litellm", "httpx", "Traceback")
 
@@ -42,6 +42,15 @@ def _tradecrew(home: Path, *args: str) -> tuple[subprocess.CompletedProcess[str]
     return done, time.perf_counter() - started
 
 
+def _crew_run(
+    home: Path, base_url: str, *extra: str
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """``tradecrew crew run`` on XAUUSD with an LLM at ``base_url``."""
+    return _tradecrew(
+        home, "crew", "run", "--symbols", "XAUUSD", "--llm", "m", "--base-url", base_url, *extra
+    )
+
+
 def _no_third_party(text: str) -> None:
     for line in text.splitlines():
         assert not any(mark in line for mark in THIRD_PARTY), line
@@ -53,9 +62,7 @@ def test_a_closed_port_fails_fast_with_one_line_and_exit_3(tmp_path: Path, refus
     # runner varies): the failure itself must add only a connection attempt.
     _, startup = _tradecrew(home, "--help")
     url = f"http://127.0.0.1:{refused_port}/v1"
-    done, elapsed = _tradecrew(
-        home, "crew", "run", "--symbols", "XAUUSD", "--llm", "m", "--base-url", url
-    )
+    done, elapsed = _crew_run(home, url)
     assert done.returncode == 3, done.stderr
     assert elapsed < startup + 5.0, (elapsed, startup)
     lines = done.stderr.splitlines()
@@ -68,20 +75,7 @@ def test_a_closed_port_fails_fast_with_one_line_and_exit_3(tmp_path: Path, refus
 def test_fallback_deterministic_says_so_and_exits_0(tmp_path: Path, refused_port: int):
     home = tmp_path / "home"
     url = f"http://127.0.0.1:{refused_port}/v1"
-    done, _ = _tradecrew(
-        home,
-        "crew",
-        "run",
-        "--symbols",
-        "XAUUSD",
-        "--llm",
-        "m",
-        "--base-url",
-        url,
-        "--fallback",
-        "deterministic",
-        "--no-remember",
-    )
+    done, _ = _crew_run(home, url, "--fallback", "deterministic", "--no-remember")
     assert done.returncode == 0, done.stderr
     assert "deterministic fallback" in done.stdout and "cannot be reached" in done.stdout
     _no_third_party(done.stderr)
@@ -91,46 +85,15 @@ def test_fallback_deterministic_says_so_and_exits_0(tmp_path: Path, refused_port
 @pytest.fixture
 def refusing_llm() -> Iterator[str]:
     """A server that accepts connections and answers every request with 401."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length") or 0))
-            body = b'{"error": {"message": "bad key"}}'
-            self.send_response(401)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with ScriptedLLMServer(responder=lambda _body: fault(401)) as server:
+        yield server.base_url
 
 
 def test_an_llm_lost_during_the_run_exits_3_files_nothing_and_prints_no_library_lines(
     tmp_path: Path, refusing_llm: str
 ):
     home = tmp_path / "home"
-    done, _ = _tradecrew(
-        home,
-        "crew",
-        "run",
-        "--symbols",
-        "XAUUSD",
-        "--llm",
-        "m",
-        "--base-url",
-        refusing_llm,
-        "--no-remember",
-    )
+    done, _ = _crew_run(home, refusing_llm, "--no-remember")
     assert done.returncode == 3, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: the LLM became unavailable"), lines

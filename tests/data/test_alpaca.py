@@ -17,6 +17,7 @@ from tests.data.fake_alpaca_data import (
     FakeAlpacaData,
     daily_bars,
 )
+from tests.data.helpers import Clock
 from tradecrew.config import DataSettings, Settings
 from tradecrew.data import DataError, Provider, SourceUnavailable, UnknownSymbolError
 from tradecrew.data.alpaca import AlpacaProvider
@@ -29,14 +30,6 @@ from tradecrew.models import AssetClass
 KEY = "PKDATACANARY0123456"
 SECRET = "data-secret-Qm3vT7pLx9"
 LAST_DAY = datetime(2026, 12, 4, tzinfo=UTC)  # a Friday
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = pd.Timestamp("2026-12-05 12:00", tz="UTC")
-
-    def __call__(self) -> pd.Timestamp:
-        return self.now
 
 
 pytestmark = pytest.mark.usefixtures("own_provided_instruments")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.data.helpers import Clock
 from tests.fakes.fake_binance import DAY_MS, FakeBinance, klines, spot_symbol
 from tradecrew.config import DataSettings, Settings
 from tradecrew.data import DataError, Provider, SourceUnavailable, UnknownSymbolError, get_provider
@@ -18,14 +19,6 @@ from tradecrew.instruments import find_instrument
 
 pytestmark = pytest.mark.usefixtures("own_provided_instruments")
 LAST_MS = int(pd.Timestamp("2026-12-04", tz="UTC").timestamp() * 1000)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = pd.Timestamp("2026-12-05 12:00", tz="UTC")
-
-    def __call__(self) -> pd.Timestamp:
-        return self.now
 
 
 @pytest.fixture(scope="module")

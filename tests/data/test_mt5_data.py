@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.data.helpers import Clock
 from tests.fakes.fake_mt5_data import TICKS_DTYPE, FakeMT5Data, rates
 from tradecrew.config import DataSettings, Settings
 from tradecrew.data import Provider, SourceUnavailable, UnknownSymbolError
@@ -21,14 +22,6 @@ from tradecrew.models import AssetClass
 pytestmark = pytest.mark.usefixtures("own_provided_instruments")
 LAST = datetime(2026, 12, 4, tzinfo=UTC)
 D1, H1 = 16408, 16385
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = pd.Timestamp("2026-12-05 12:00", tz="UTC")
-
-    def __call__(self) -> pd.Timestamp:
-        return self.now
 
 
 @pytest.fixture

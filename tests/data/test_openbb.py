@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.data.helpers import Clock
 from tests.fakes.fake_openbb import FakeOpenBB, daily_rows
 from tradecrew.config import DataSettings, Settings
 from tradecrew.data import Provider, SourceUnavailable, UnknownSymbolError
@@ -19,14 +20,6 @@ from tradecrew.news.openbb import OpenBBNews
 
 pytestmark = pytest.mark.usefixtures("own_provided_instruments")
 LAST = "2026-12-04"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = pd.Timestamp("2026-12-05 12:00", tz="UTC")
-
-    def __call__(self) -> pd.Timestamp:
-        return self.now
 
 
 @pytest.fixture

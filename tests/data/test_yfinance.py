@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.cli.invoke import cli
+from tests.data.helpers import Clock
 from tests.fakes.fake_yfinance import FakeYFinance, daily
 from tradecrew.config import DataSettings, Settings
 from tradecrew.data import Provider, SourceUnavailable, UnknownSymbolError
@@ -20,14 +21,6 @@ from tradecrew.instruments import find_instrument
 
 pytestmark = pytest.mark.usefixtures("own_provided_instruments")
 LAST = "2026-12-04"  # a Friday
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = pd.Timestamp("2026-12-05 12:00", tz="UTC")
-
-    def __call__(self) -> pd.Timestamp:
-        return self.now
 
 
 @pytest.fixture
@@ -230,7 +223,7 @@ def test_analyze_shows_yahoo_bars_and_a_second_run_reads_the_cache(
 
 
 def test_analyze_exit_codes_for_unknown_symbol_and_outage(
-    monkeypatch: pytest.MonkeyPatch, home: Path
+    monkeypatch: pytest.MonkeyPatch, home: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake = FakeYFinance().install(monkeypatch)
     unknown = cli("analyze", "NOSUCH", "--source", "yfinance")
@@ -240,6 +233,11 @@ def test_analyze_exit_codes_for_unknown_symbol_and_outage(
     assert down.exit_code == 3, down.output
     assert down.stderr.startswith("error: ") and "yfinance" in down.stderr
     assert "Traceback" not in down.output
+    # One line: the library's own log lines ("1 Failed download: ...", which a terminal
+    # would show under the error) are not emitted at all.
+    assert len(down.stderr.strip().splitlines()) == 1, down.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1, unknown.stderr
+    assert [r.getMessage() for r in caplog.records if r.name == "yfinance"] == []
 
 
 def test_the_desk_resolves_a_ticker_through_yfinance(

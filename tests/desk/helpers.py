@@ -96,18 +96,19 @@ def build_desk(
     log: SubmitLog | None = None,
     clock: Clock | None = None,
     broker_cls: type[PaperBroker] = PaperBroker,
+    source: str | None = None,
 ) -> Desk:
     """A desk whose ledger and paper venue live in ``home``; the same home after a restart
-    reopens the same files."""
-    kwargs: dict[str, Any] = {"settings": settings.broker}
+    reopens the same files. ``source``: the bars both the desk and the venue read."""
+    kwargs: dict[str, Any] = {"settings": settings.broker, "source": source}
     if log is not None:
         broker_cls = CountingPaperBroker
         kwargs["log"] = log
     broker = broker_cls(home / "paper.db", **kwargs)
     ledger = Ledger(ledger_url_of(home), home=home)
     if clock is None:
-        return Desk(ledger, broker, settings)
-    return Desk(ledger, broker, settings, clock=clock)
+        return Desk(ledger, broker, settings, source=source)
+    return Desk(ledger, broker, settings, source=source, clock=clock)
 
 
 def full_audit(ledger: Ledger) -> list[AuditEntry]:

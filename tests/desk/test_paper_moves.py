@@ -8,17 +8,14 @@ from pathlib import Path
 import pytest
 
 from tests.brokers.csv_feed import Feed
-from tradecrew.brokers import PaperBroker
+from tests.desk.helpers import build_desk
 from tradecrew.config import Settings
 from tradecrew.desk import Desk
-from tradecrew.ledger import Ledger
 from tradecrew.models import OrderStatus, OrderType, ProposalRequest, ProposalStatus, Side
 
 
 def _desk(home: Path, feed: Feed) -> Desk:
-    settings = Settings(home=home, data_source=feed.source)
-    broker = PaperBroker(home / "p.db", source=feed.source, settings=settings.broker)
-    return Desk(Ledger(f"sqlite:///{home / 'l.db'}"), broker, settings, source=feed.source)
+    return build_desk(home, Settings(home=home, data_source=feed.source), source=feed.source)
 
 
 def test_an_approved_limit_fills_when_crossed_and_its_stop_loss_closes_it(tmp_path: Path) -> None:

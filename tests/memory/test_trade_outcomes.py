@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.brokers.csv_feed import Feed
+from tests.desk.helpers import build_desk
 from tests.fakes.llm_server import ScriptedLLMServer, answer
 from tradecrew.agents import run_crew
-from tradecrew.brokers import PaperBroker
 from tradecrew.config import LLMSettings, MemorySettings, Settings
 from tradecrew.desk import Desk, trade_memory
 from tradecrew.desk.trade_outcomes import closed_trades, component_verdicts
@@ -31,8 +31,7 @@ def _desk(home: Path, feed: Feed, **llm: str) -> Desk:
         memory=MemorySettings(embedding="hashing"),
         llm=LLMSettings(**llm),
     )
-    broker = PaperBroker(home / "p.db", source=feed.source, settings=settings.broker)
-    return Desk(Ledger(f"sqlite:///{home / 'l.db'}"), broker, settings, source=feed.source)
+    return build_desk(home, settings, source=feed.source)
 
 
 def _stopped_out_trade(desk: Desk, feed: Feed) -> str:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.news.helpers import deterministic_crew_home
+from tests.news.helpers import spx_headline as _news
 from tradecrew.config import NewsSettings, Settings
-from tradecrew.news import Headline, HeadlineStore
+from tradecrew.news import HeadlineStore
 from tradecrew.news.aggregate import story_key, symbol_sentiment
 from tradecrew.tools.sentiment_aggregate import ScoredHeadline, aggregate_sentiment
 
@@ -71,17 +73,6 @@ def test_a_publishers_byline_does_not_make_a_new_story() -> None:
     assert story_key("Gold hits record high | Bloomberg") == "gold hits record high"
 
 
-def _news(n: int, at: datetime, text: str, source: str = "wire", provider: str = "alpaca"):
-    return Headline(
-        provider=provider,
-        provider_id=str(n),
-        source=source,
-        headline=text,
-        symbols=["SPX"],
-        published_at=at,
-    )
-
-
 def test_the_news_layer_feeds_the_stored_headlines(tmp_path: Path) -> None:
     HeadlineStore(tmp_path / "news.db").add(
         [
@@ -110,10 +101,7 @@ def test_the_news_layer_feeds_the_stored_headlines(tmp_path: Path) -> None:
 
 @pytest.fixture
 def home(tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for key in ("TRADECREW_LLM__MODEL", "TRADECREW_LLM__BASE_URL", "OPENAI_API_KEY"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("TRADECREW_CREW_FILE", str(Path(__file__).parents[2] / "crew.yaml"))
-    return tradecrew_home
+    return deterministic_crew_home(tradecrew_home, monkeypatch)
 
 
 def test_a_crew_run_records_the_aggregate_and_the_fusion_votes_with_it(home: Path) -> None:

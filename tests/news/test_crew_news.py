@@ -7,28 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tradecrew.news import Headline, HeadlineStore
+from tests.news.helpers import deterministic_crew_home
+from tests.news.helpers import spx_headline as news
+from tradecrew.news import HeadlineStore
 
 ASOF = datetime(2018, 6, 1, 20, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def home(tradecrew_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for key in ("TRADECREW_LLM__MODEL", "TRADECREW_LLM__BASE_URL", "OPENAI_API_KEY"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("TRADECREW_CREW_FILE", str(Path(__file__).parents[2] / "crew.yaml"))
-    return tradecrew_home
-
-
-def news(n: int, at: datetime, text: str) -> Headline:
-    return Headline(
-        provider="alpaca",
-        provider_id=str(n),
-        source="wire",
-        headline=text,
-        symbols=["SPX"],
-        published_at=at,
-    )
+    return deterministic_crew_home(tradecrew_home, monkeypatch)
 
 
 def test_a_run_reads_only_news_published_before_its_asof(home: Path) -> None:

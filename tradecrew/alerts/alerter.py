@@ -120,7 +120,7 @@ class Alerter:
             with self._lock:
                 self._stats.dropped += 1
         except Exception as exc:  # an alert must never break what the desk was doing
-            self._failed("alerts", exc)
+            self.record_failure("alerts", exc)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every queued alert was delivered or failed; False on timeout."""
@@ -191,23 +191,20 @@ class Alerter:
         try:
             sinks = self._build_sinks()
         except Exception as exc:
-            self._failed("alerts", exc)
+            self.record_failure("alerts", exc)
             return
         for sink in sinks:
             try:
                 extra = self._buttons(terms) if sink.name == "telegram" else None
                 sink.deliver(event, extra)
             except Exception as exc:
-                self._failed(sink.name, exc)
+                self.record_failure(sink.name, exc)
             else:
                 with self._lock:
                     self._stats.delivered[sink.name] += 1
 
     def record_failure(self, sink: str, exc: BaseException) -> None:
         """Count a failure of ``sink`` (a sink, or a job using one, like the Telegram poll)."""
-        self._failed(sink, exc)
-
-    def _failed(self, sink: str, exc: BaseException) -> None:
         # SinkError messages are written without URLs; any other exception is named by its
         # type alone, as its text might quote a request.
         why = str(exc) if isinstance(exc, SinkError) else type(exc).__name__

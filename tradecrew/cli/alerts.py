@@ -6,13 +6,12 @@ from typing import Annotated
 
 import typer
 
-from tradecrew.cli.common import console, emit_json, fail, user_errors
+from tradecrew.cli.common import JsonOpt, console, emit_json, fail, user_errors
 
 alerts_app = typer.Typer(
     help="Alerts (webhook, Telegram) and Telegram's approve/reject buttons.",
     no_args_is_help=True,
 )
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
 
 
 @alerts_app.command("test")

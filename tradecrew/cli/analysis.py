@@ -10,16 +10,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradecrew.cli.common import console, emit_json, err_console, user_errors
+from tradecrew.cli.common import JsonOpt, SourceOpt, console, emit_json, user_errors
 
 if TYPE_CHECKING:
     from tradecrew.agents.llm import LLMConfig
 
-SourceOpt = Annotated[
-    str | None,
-    typer.Option("--source", "-s", help="sample (offline default), csv:PATH or alpaca"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
 TimeframeOpt = Annotated[
     str, typer.Option("--timeframe", "-t", help="M1 M5 M15 M30 H1 H4 D1 W1 MN1")
 ]
@@ -53,9 +48,7 @@ def analyze(
 
     with user_errors():
         settings = get_settings()
-        tf, note = choose_timeframe(symbol, timeframe, source or settings.data_source)
-        if note:
-            err_console.print(note, highlight=False)
+        tf = choose_timeframe(symbol, timeframe, source or settings.data_source)
         report = analyze_symbol(
             AnalyzeQuery(symbol=symbol, timeframe=tf, source=source, headlines=headline or []),
             settings,
@@ -91,9 +84,7 @@ def regime(
 
     with user_errors():
         chosen = source or get_settings().data_source
-        tf, note = choose_timeframe(symbol, timeframe, chosen)
-        if note:
-            err_console.print(note, highlight=False)
+        tf = choose_timeframe(symbol, timeframe, chosen)
         bars = load_bars(symbol, tf, chosen, None, 10**9)
         series = regime_series(bars)
     if not history:

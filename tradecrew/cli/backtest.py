@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tradecrew.cli.common import console, emit_json, err_console, fail, user_errors
+from tradecrew.cli.common import SourceOpt, console, emit_json, err_console, fail, user_errors
 
 _COMPARE = ("buy_hold", "traditional", "hybrid")
 
@@ -62,9 +62,7 @@ def _show(result: Any) -> None:
 
 def backtest(
     symbol: Annotated[str, typer.Argument(help="symbol or alias, e.g. XAUUSD, GOOG")],
-    source: Annotated[
-        str | None, typer.Option("--source", "-s", help="sample, csv:PATH, ...")
-    ] = None,
+    source: SourceOpt = None,
     timeframe: Annotated[str, typer.Option("--timeframe", "-t")] = "D1",
     strategy: Annotated[
         str,

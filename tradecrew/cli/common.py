@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -20,6 +20,17 @@ from tradecrew.text import one_line
 
 console = Console()
 err_console = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        "-s",
+        help="market data: sample (offline default), csv:PATH, alpaca, yfinance, "
+        "ccxt[:EXCHANGE], mt5 or openbb; default: TRADECREW_DATA_SOURCE",
+    ),
+]
 
 T = TypeVar("T")
 

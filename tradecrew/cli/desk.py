@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 
 from tradecrew.cli.common import (
+    JsonOpt,
     console,
     emit_json,
     err_console,
@@ -27,7 +28,6 @@ from tradecrew.text import one_line
 if TYPE_CHECKING:
     from tradecrew.desk import Desk, ProposalOutcome
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
 EXIT_NOT_SENT = 1
 #: Proposal statuses after an approval whose order went out and stands (working or filled);
 #: any other ends ``proposals approve`` with EXIT_NOT_SENT.

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tradecrew.cli.common import console, emit_json, fail, user_errors
+from tradecrew.cli.common import JsonOpt, SourceOpt, console, emit_json, fail, user_errors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,14 +20,9 @@ research_app = typer.Typer(
     no_args_is_help=True,
 )
 
-SourceOpt = Annotated[
-    str | None,
-    typer.Option("--source", "-s", help="sample (offline default), csv:PATH or alpaca"),
-]
 TimeframeOpt = Annotated[
     str, typer.Option("--timeframe", "-t", help="M1 M5 M15 M30 H1 H4 D1 W1 MN1")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
 
 
 def _horizons(text: str) -> list[int]:
@@ -41,12 +36,9 @@ def _horizons(text: str) -> list[int]:
 
 
 def _bars(symbol: str, timeframe: str, source: str | None) -> pd.DataFrame:
-    from tradecrew.config import get_settings
-    from tradecrew.models import Timeframe
-    from tradecrew.tools.catalog import load_bars
+    from tradecrew.research.backtest.data import load
 
-    chosen = source or get_settings().data_source
-    return load_bars(symbol, Timeframe.parse(timeframe), chosen, None, 10**9)
+    return load(symbol, timeframe, source)
 
 
 def _num(value: float | None, digits: int = 3) -> str:

@@ -16,12 +16,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tradecrew.cli.common import console, emit_json, user_errors
-from tradecrew.cli.desk import JsonOpt, open_desk
+from tradecrew.cli.common import JsonOpt, console, emit_json, user_errors
+from tradecrew.cli.desk import open_desk
 
 if TYPE_CHECKING:
     from tradecrew.config import Settings
     from tradecrew.ledger import Ledger
+    from tradecrew.research.configs import ConfigChange
 
 CLI = "cli"
 ReasonOpt = Annotated[str, typer.Option("--reason", help="why (kept in the audit log)")]
@@ -85,6 +86,10 @@ def _toggle(name: str, enabled: bool, reason: str, as_json: bool) -> None:
         change = set_component(
             ledger, settings, name, enabled, actor=CLI, channel=CLI, reason=reason
         )
+    _show_change(change, as_json)
+
+
+def _show_change(change: ConfigChange, as_json: bool) -> None:
     if as_json:
         emit_json(change)
     else:
@@ -139,10 +144,7 @@ def components_rollback(reason: ReasonOpt = "", as_json: JsonOpt = False) -> Non
 
     with _ledger() as (settings, ledger), user_errors(*_conflicts()):
         change = rollback(ledger, settings, actor=CLI, channel=CLI, reason=reason)
-    if as_json:
-        emit_json(change)
-    else:
-        console.print(escape(change.message), highlight=False)
+    _show_change(change, as_json)
 
 
 # ------------------------------------------------------------------ automl

@@ -11,9 +11,7 @@ from typing import Annotated
 
 import typer
 
-from tradecrew.cli.common import console, emit_json, user_errors
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
+from tradecrew.cli.common import JsonOpt, console, emit_json, user_errors
 
 
 def pull(

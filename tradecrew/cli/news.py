@@ -15,15 +15,9 @@ if TYPE_CHECKING:
 
 def _score(items: list[StoredHeadline], settings: Settings) -> list[NewsItem]:
     from tradecrew.news import HeadlineSentiment, NewsItem
-    from tradecrew.tools.sentiment import analyze_sentiment, backend_options
+    from tradecrew.tools.sentiment import analyze_configured
 
-    cfg = settings.components.sentiment
-    results = analyze_sentiment(
-        [h.headline for h in items],
-        backend=cfg.backend,
-        threshold=cfg.threshold,
-        **backend_options(cfg.backend, cfg, settings.llm, settings.home),
-    )
+    results = analyze_configured([h.headline for h in items], settings)
     return [
         NewsItem(
             timestamp=h.published_at,

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from tradecrew.cli.common import console, emit_json, user_errors
+from tradecrew.cli.common import SourceOpt, console, emit_json, user_errors
 from tradecrew.instruments import normalize_symbol
 
 
@@ -19,7 +19,7 @@ def report(
         "report.html"
     ),
     timeframe: Annotated[str, typer.Option("--timeframe", "-t")] = "D1",
-    source: Annotated[str | None, typer.Option("--source", "-s")] = None,
+    source: SourceOpt = None,
     proposal: Annotated[
         str | None, typer.Option("--proposal", help="include this proposal and its review")
     ] = None,

@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from tradecrew.cli.common import (
+    JsonOpt,
     console,
     emit_json,
     err_console,
@@ -19,7 +20,7 @@ from tradecrew.cli.common import (
     unavailable_errors,
     user_errors,
 )
-from tradecrew.cli.desk import JsonOpt, open_desk
+from tradecrew.cli.desk import open_desk
 from tradecrew.errors import EXIT_NOT_DONE, EXIT_UNAVAILABLE
 from tradecrew.text import one_line
 

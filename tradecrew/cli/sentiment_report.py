@@ -23,7 +23,7 @@ _STYLE = {"positive": "green", "negative": "red", "neutral": "yellow"}
 def run_sentiment(texts: list[str], file: Path | None, backend: str | None, as_json: bool) -> None:
     from tradecrew.cli.sentiment_input import Headline, read_headlines
     from tradecrew.config import get_settings
-    from tradecrew.tools.sentiment import BACKENDS, analyze_sentiment, backend_options
+    from tradecrew.tools.sentiment import BACKENDS, analyze_configured
     from tradecrew.tools.sentiment.evaluation import evaluate
 
     items = [Headline(t, None) for t in texts]
@@ -36,14 +36,7 @@ def run_sentiment(texts: list[str], file: Path | None, backend: str | None, as_j
     if chosen not in BACKENDS:
         fail(f"unknown backend {chosen!r}; use one of {', '.join(BACKENDS)}")
     with user_errors(RuntimeError):
-        settings = get_settings()
-        cfg = settings.components.sentiment
-        results = analyze_sentiment(
-            [h.text for h in items],
-            backend=chosen,
-            threshold=cfg.threshold,
-            **backend_options(chosen, cfg, settings.llm, settings.home),
-        )
+        results = analyze_configured([h.text for h in items], get_settings(), backend=chosen)
     labelled = [(h.label, r.label) for h, r in zip(items, results, strict=True) if h.label]
     report = evaluate([e for e, _ in labelled], [p for _, p in labelled]) if labelled else None
     if as_json:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tradecrew.cli.common import err_console
 from tradecrew.models import Timeframe
 
 DEFAULT_TIMEFRAME = Timeframe.D1
@@ -25,10 +26,8 @@ def _natives(provider: Any, symbol: str) -> list[Timeframe]:
         return list(natives(only[0])) if len(only) == 1 else []
 
 
-def choose_timeframe(
-    symbol: str, requested: str | None, source: str
-) -> tuple[Timeframe, str | None]:
-    """The timeframe to read and, when it is made from finer file bars, a note saying so.
+def choose_timeframe(symbol: str, requested: str | None, source: str) -> Timeframe:
+    """The timeframe to read; when it is made from finer file bars, a note on stderr says so.
 
     Without ``requested``, a file source gives its own timeframe (the coarsest its files
     hold for the symbol) and any other source D1."""
@@ -38,9 +37,8 @@ def choose_timeframe(
     provider = provider_for(source)
     natives = _natives(provider, symbol) if getattr(provider, "name", "") == "csv" else []
     if tf is None:
-        return (natives[-1] if natives else DEFAULT_TIMEFRAME), None
-    if natives and tf not in natives:
-        finer = [n for n in natives if n.minutes < tf.minutes]
-        if finer:
-            return tf, f"note: resampling {finer[-1].value} bars to {tf.value}"
-    return tf, None
+        return natives[-1] if natives else DEFAULT_TIMEFRAME
+    finer = [n for n in natives if n.minutes < tf.minutes] if tf not in natives else []
+    if finer:
+        err_console.print(f"note: resampling {finer[-1].value} bars to {tf.value}", highlight=False)
+    return tf

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tradecrew.cli.common import console, emit_json, fail, user_errors
+from tradecrew.cli.common import SourceOpt, console, emit_json, fail, user_errors
 
 _STRATEGY_HELP = "sma_cross, traditional, hybrid or path/to/file.py:ClassName"
 
@@ -79,9 +79,7 @@ def _check_counts(**values: int | None) -> None:
 
 def walkforward(
     symbols: Annotated[list[str], typer.Argument(help="one or more symbols", metavar="SYMBOL...")],
-    source: Annotated[
-        str | None, typer.Option("--source", "-s", help="sample, csv:PATH, ...")
-    ] = None,
+    source: SourceOpt = None,
     timeframe: Annotated[str, typer.Option("--timeframe", "-t")] = "D1",
     strategy: Annotated[str, typer.Option("--strategy", help=_STRATEGY_HELP)] = "sma_cross",
     param: Annotated[list[str] | None, typer.Option("--param", help="fixed parameter k=v")] = None,
@@ -148,7 +146,9 @@ def walkforward(
         else:
             from tradecrew.research.scale import walk_forward_many
 
-            n = len(load(names[0], timeframe, source, start, end))
+            # The first symbol's bars size default windows; given sizes need no extra read.
+            sized = train is not None and test is not None
+            n = 0 if sized else len(load(names[0], timeframe, source, start, end))
             tr, te = default_windows(n, train, test)
             results = walk_forward_many(
                 names,
@@ -215,9 +215,7 @@ def _walk(
 
 def optimize(
     symbol: Annotated[str, typer.Argument(help="symbol or alias")],
-    source: Annotated[
-        str | None, typer.Option("--source", "-s", help="sample, csv:PATH, ...")
-    ] = None,
+    source: SourceOpt = None,
     timeframe: Annotated[str | None, typer.Option("--timeframe", "-t")] = None,
     strategy: Annotated[str | None, typer.Option("--strategy", help=_STRATEGY_HELP)] = None,
     trials: Annotated[int | None, typer.Option("--trials", help="trials of this worker")] = None,

@@ -101,14 +101,10 @@ class AlpacaProvider(CachedLiveProvider):
 
     def quote(self, symbol: str) -> Quote:
         """Latest bid/ask and last trade from Alpaca's snapshot endpoint (one request)."""
-        desk, alp, cls = resolve_symbol(symbol)
-        raw = self._snapshots(cls, [alp])
-        snap = raw.get(alp) if isinstance(raw, dict) else None
-        if not snap:
+        got = self.quotes([symbol])
+        if not got:
             raise UnknownSymbolError(symbol, [], PROVIDER, detail="alpaca has no snapshot for it")
-        quote = quote_from_snapshot(desk, snap)
-        provided_instrument(alp, cls, PROVIDER)
-        return quote
+        return next(iter(got.values()))
 
     def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
         """Latest quotes of many symbols with one snapshot request per asset class (the

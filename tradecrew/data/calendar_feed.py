@@ -12,12 +12,8 @@ naming the feed and the cause. An empty or unreadable answer is a failure, never
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -167,34 +163,13 @@ class ForexFeed:
 
     def _read_cache(self) -> tuple[float, Any] | None:
         path = self.cache_path
-        if path is None:
-            return None
+        doc = sealed.read_json(path, self._secret) if path is not None else None
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            mac = doc.pop("mac", None)
-            fetched_at, events = float(doc["fetched_at"]), doc["events"]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None  # absent or damaged: fetch again
-        if not sealed.intact(self._secret, mac, path.name.encode(), sealed.canonical(doc)):
-            sealed.refused(path)
-            return None
-        return fetched_at, events
+            return (float(doc["fetched_at"]), doc["events"]) if doc is not None else None
+        except (KeyError, TypeError, ValueError):
+            return None  # damaged: fetch again
 
     def _write_cache(self, now: float, payload: Any) -> None:
-        path = self.cache_path
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.cache_path is not None:
             doc = {"url": public_url(self.url), "fetched_at": now, "events": payload}
-            # Sealed as it will read back (JSON turns tuples into lists, keys into strings).
-            doc = json.loads(json.dumps(doc))
-            doc["mac"] = sealed.seal(self._secret, path.name.encode(), sealed.canonical(doc))
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".feed-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh)
-            os.replace(tmp, path)
-        except OSError as exc:  # the cache only saves requests
-            log.warning("cannot write the calendar cache %s: %s", path, exc.strerror)
-            with contextlib.suppress(OSError, UnboundLocalError):
-                os.unlink(tmp)
+            sealed.write_json(self.cache_path, self._secret, doc)

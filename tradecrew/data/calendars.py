@@ -10,10 +10,6 @@ the same way). Live events carry their source. A live source that fails raises
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,10 +20,9 @@ from tradecrew.data.calendar_events import Calendar, EconomicEvent
 from tradecrew.data.calendar_feed import PROVIDER as FEED
 from tradecrew.data.calendar_feed import ForexFeed
 from tradecrew.data.calendar_file import CalendarFile
-from tradecrew.data.sealed import cache_secret, canonical, intact, refused, seal
+from tradecrew.data.sealed import cache_secret, read_json, write_json
 
 __all__ = ["calendar_loader", "load_calendar"]
-log = logging.getLogger(__name__)
 
 
 def calendar_loader(
@@ -81,25 +76,14 @@ def _openbb_events(
     path = _cache_dir(settings) / f"openbb-{provider or 'default'}.json"
     secret = cache_secret(settings.home)
     now = clock()
+    doc = read_json(path, secret)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        mac = doc.pop("mac", None)
-        if not intact(secret, mac, path.name.encode(), canonical(doc)):
-            refused(path)
-        elif 0 <= now - float(doc["fetched_at"]) < ttl:
+        if doc is not None and 0 <= now - float(doc["fetched_at"]) < ttl:
             return [EconomicEvent.model_validate(e) for e in doc["events"]]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass  # absent, damaged or old: ask OpenBB
+    except (ValueError, KeyError, TypeError):
+        pass  # damaged: ask OpenBB
     events = calendar_openbb.fetch_events(provider)
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        doc = {"fetched_at": now, "events": [e.model_dump(mode="json") for e in events]}
-        doc = json.loads(json.dumps(doc))  # sealed as it will read back
-        doc["mac"] = seal(secret, path.name.encode(), canonical(doc))
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".openbb-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh)
-        os.replace(tmp, path)
-    except OSError as exc:
-        log.warning("cannot write the calendar cache %s: %s", path, exc.strerror)
+    write_json(
+        path, secret, {"fetched_at": now, "events": [e.model_dump(mode="json") for e in events]}
+    )
     return events

@@ -88,7 +88,7 @@ def info_row(info: Any) -> InstrumentInfo:
         contract_size=inst.contract_size,
         min_quantity=inst.min_quantity,
         quantity_step=inst.quantity_step,
-        fractional=float(info.volume_step) * inst.contract_size < 1,
+        fractional=inst.quantity_step < 1,
         shortable=mode in (2, 4),
         tradable=mode in (1, 2, 4),
         exchange=str(getattr(info, "exchange", "") or "") or None,

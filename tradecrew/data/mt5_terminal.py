@@ -6,10 +6,10 @@ trades on, and a data provider never imports a broker.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from tradecrew.errors import TradecrewError
+from tradecrew.net import is_loopback as _is_loopback
 
 
 class Mt5TerminalError(TradecrewError):
@@ -36,12 +36,3 @@ def load_module(host: str, port: int) -> Any:
             "install tradecrew[mt5]"
         ) from None
     return Bridge(host=host, port=port)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

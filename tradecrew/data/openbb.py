@@ -17,18 +17,9 @@ from tradecrew.config import Settings, get_settings
 from tradecrew.data.base import SourceUnavailable
 from tradecrew.data.live import CachedLiveProvider, canonical
 from tradecrew.data.openbb_access import PROVIDER, call, field, load_obb
-from tradecrew.data.yfinance_symbols import to_yahoo
+from tradecrew.data.yfinance_symbols import INTERVALS, to_yahoo  # OpenBB takes Yahoo's intervals
 from tradecrew.instruments import find_instrument, provided_instrument
 from tradecrew.models import AssetClass, Timeframe
-
-INTERVALS = {
-    Timeframe.M1: "1m",
-    Timeframe.M5: "5m",
-    Timeframe.M15: "15m",
-    Timeframe.M30: "30m",
-    Timeframe.H1: "1h",
-    Timeframe.D1: "1d",
-}
 
 
 def route(symbol: str) -> tuple[str, str, str]:

@@ -10,11 +10,14 @@ warning. Without a home the key is this process's own: nothing written earlier i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
+import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +62,37 @@ def refused(path: Path) -> None:
         "asking the source again",
         path.name,
     )
+
+
+def read_json(path: Path, secret: bytes) -> dict[str, Any] | None:
+    """A sealed JSON cache file's document (its MAC removed), or None when the file is absent,
+    unreadable, or not sealed under ``secret`` (the last with a warning)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        mac = doc.pop("mac", None)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    if not intact(secret, mac, path.name.encode(), canonical(doc)):
+        refused(path)
+        return None
+    return dict(doc)
+
+
+def write_json(path: Path, secret: bytes, doc: dict[str, Any]) -> None:
+    """Write ``doc`` sealed, atomically (0700 folder, a temporary file moved into place). A
+    failure is only logged: the cache saves requests, the data is good without it."""
+    tmp = None
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Sealed as it will read back (JSON turns tuples into lists, keys into strings).
+        doc = json.loads(json.dumps(doc))
+        doc["mac"] = seal(secret, path.name.encode(), canonical(doc))
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("cannot write the cache %s: %s", path, exc.strerror)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

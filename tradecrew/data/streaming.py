@@ -30,7 +30,7 @@ from tradecrew.data.streaming_protocol import (
     apply,
     decode,
     handshake,
-    is_loopback,
+    is_loopback_url,
     stream_url,
 )
 from tradecrew.instruments import find_instrument
@@ -236,7 +236,7 @@ class QuoteStream:
         from websockets.sync.client import connect
 
         headers = {"Content-Type": "application/msgpack"} if self._binary else None
-        options: dict[str, Any] = {"proxy": None} if is_loopback(self.url) else {}
+        options: dict[str, Any] = {"proxy": None} if is_loopback_url(self.url) else {}
         self._ws = ws = connect(self.url, additional_headers=headers, open_timeout=10, **options)
         if self._stop.is_set():
             return False

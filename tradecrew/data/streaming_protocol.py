@@ -21,9 +21,9 @@ import msgpack  # type: ignore[import-untyped]
 from tradecrew.data.alpaca_transport import public_url
 from tradecrew.data.base import DataError
 from tradecrew.models import Quote
+from tradecrew.net import is_loopback
 
 DEFAULT_STREAM_URL = "wss://stream.data.alpaca.markets"
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # Errors that another attempt cannot fix (alpaca's documented stream error codes).
 FATAL_CODES = frozenset({401, 402, 404, 409})
 
@@ -47,7 +47,7 @@ def stream_url(
     parts = urlsplit(base.strip())
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise DataError(f"the alpaca stream URL must be ws(s)://host..., got {public_url(base)!r}")
-    if parts.scheme == "ws" and parts.hostname not in _LOOPBACK:
+    if parts.scheme == "ws" and not is_loopback(parts.hostname):
         raise DataError(f"refusing to send Alpaca keys over plain ws to {parts.hostname}; use wss")
     root = base.strip().rstrip("/")
     if parts.path.strip("/"):  # a full endpoint already (alpaca-py's url_override)
@@ -55,8 +55,8 @@ def stream_url(
     return f"{root}/v1beta3/crypto/us" if market == "crypto" else f"{root}/v2/{feed}"
 
 
-def is_loopback(url: str) -> bool:
-    return urlsplit(url).hostname in _LOOPBACK
+def is_loopback_url(url: str) -> bool:
+    return is_loopback(urlsplit(url).hostname)
 
 
 def decode(frame: bytes | str) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ Each function builds one ``AlertEvent`` and hands it to ``desk.alerts``; none of
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tradecrew.alerts import AlertEvent, AlertKind, Severity
@@ -20,11 +21,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("tradecrew.alerts")
 
 
-def _send(desk: Desk, build: object, terms: ButtonTerms | None = None) -> None:
+def _send(desk: Desk, build: Callable[[], AlertEvent], terms: ButtonTerms | None = None) -> None:
     try:
-        event = build() if callable(build) else build
-        if isinstance(event, AlertEvent):
-            desk.alerts.send(event, terms=terms)
+        desk.alerts.send(build(), terms=terms)
     except Exception as exc:  # never let an alert break a trade
         log.warning("alert not built: %s", type(exc).__name__)
 

@@ -10,7 +10,7 @@ subject, so the cost grows with the proposal's own history, never with the ledge
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import bindparam, or_, select
 
@@ -51,12 +51,29 @@ _LEGACY = (
 )
 
 
-def proposal_mismatch(tx: Tx, proposal_id: str) -> str | None:
+class ProposalRows(NamedTuple):
+    """A proposal's table rows, read once for both checks of the order path."""
+
+    proposal: Any
+    decisions: Sequence[Any]
+    verdicts: Sequence[Any]
+
+
+def proposal_rows(tx: Tx, proposal_id: str) -> ProposalRows:
+    """The proposal's row, its risk decisions and its agent verdicts (NotFound: no such)."""
+    conn = tx.conn
+    return ProposalRows(
+        tx.get(ProposalRow, proposal_id, "proposal"),
+        conn.execute(DECISIONS_OF, {"proposal_id": proposal_id}).all(),
+        conn.execute(VERDICTS_OF, {"proposal_id": proposal_id}).all(),
+    )
+
+
+def proposal_mismatch(tx: Tx, table: ProposalRows) -> str | None:
     """Why the proposal's rows are not what the audit log records; None when they are."""
     conn = tx.conn
-    proposal = tx.get(ProposalRow, proposal_id, "proposal")
-    decisions = conn.execute(DECISIONS_OF, {"proposal_id": proposal_id}).all()
-    verdicts = conn.execute(VERDICTS_OF, {"proposal_id": proposal_id}).all()
+    proposal, decisions, verdicts = table
+    proposal_id = str(proposal.id)
     rows: Sequence[Any] = conn.execute(_OF_SUBJECT, {"subject": proposal_id}).all()
     if not any(r.action == PROPOSALS.actions[0] for r in rows):
         # Created before subjects: what the tables name can be checked, a row deleted
@@ -94,18 +111,11 @@ def proposal_mismatch(tx: Tx, proposal_id: str) -> str | None:
     return None
 
 
-def changed_since(tx: Tx, seen: ProposalRecord) -> str | None:
+def changed_since(seen: ProposalRecord, table: ProposalRows) -> str | None:
     """Why the proposal's rows are no longer ``seen``, what the caller read before this
     transaction (another process decided it again, or an agent's verdict came in); None
     when they are the same."""
-    proposal_id = seen.proposal.id
-    conn = tx.conn
-    return _seen_differs(
-        seen,
-        tx.get(ProposalRow, proposal_id, "proposal"),
-        conn.execute(DECISIONS_OF, {"proposal_id": proposal_id}).all(),
-        conn.execute(VERDICTS_OF, {"proposal_id": proposal_id}).all(),
-    )
+    return _seen_differs(seen, *table)
 
 
 _SPECS = {spec.entity: spec for spec in (PROPOSALS, DECISIONS, VERDICTS)}

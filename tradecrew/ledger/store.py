@@ -247,12 +247,15 @@ class Ledger(ConfigStore, LedgerReads):
         with self._tx(durable=True) as tx:
             # Rows edited, added or deleted behind the log's back are not traded: whatever
             # this raises (AuditMismatch) rolls back, and the caller audits the refusal.
-            problem = self._guard.mismatch(tx) or _integrity.proposal_mismatch(tx, pid)
+            problem = self._guard.mismatch(tx)
+            if not problem:
+                rows = _integrity.proposal_rows(tx, pid)
+                problem = _integrity.proposal_mismatch(tx, rows)
             if problem:
                 raise AuditMismatch(f"{problem}; run `tradecrew audit verify`")
             # Audited rows, but not the ones decided on: a re-decision or a verdict landed
             # from another process meanwhile. Nothing is sent; the person looks again.
-            moved = _integrity.changed_since(tx, record) if record is not None else None
+            moved = _integrity.changed_since(record, rows) if record is not None else None
             if moved:
                 raise TermsChanged(f"{moved}; review the proposal and approve again")
             if recheck is not None:

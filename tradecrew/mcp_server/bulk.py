@@ -19,7 +19,7 @@ from tradecrew.mcp_server.confirm import (
     confirm_with_user,
     needs_a_person,
 )
-from tradecrew.mcp_server.proposals import closing_proposal, proposal_result
+from tradecrew.mcp_server.proposals import closing_proposal, closing_size, proposal_result
 from tradecrew.mcp_server.schemas import envelope, mark_untrusted
 from tradecrew.models import ApprovalChannel, Side, new_id, utcnow
 
@@ -245,7 +245,7 @@ def _closes(desk: Desk, proposal_id: str, symbol: str, listed: float) -> bool:
     proposal = desk.get(proposal_id).proposal
     side = Side.SELL if listed > 0 else Side.BUY
     step = desk.instrument(symbol).quantity_step
-    whole = math.floor(abs(listed) / step + 1e-9) * step  # as closing_proposal sizes it
+    whole = closing_size(listed, 1.0, step)
     return proposal.side is side and abs(proposal.quantity - whole) < step / 2
 
 

@@ -17,7 +17,7 @@ from tradecrew.mcp_server.intent_models import (
     QueryIntent,
     TradeIntent,
 )
-from tradecrew.mcp_server.proposals import closing_proposal, proposal_result
+from tradecrew.mcp_server.proposals import ACTOR, closing_proposal, proposal_result
 from tradecrew.mcp_server.schemas import envelope, mark_untrusted, untrusted
 from tradecrew.models import Origin, ProposalRequest
 
@@ -97,6 +97,11 @@ def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
         "intent": _intent_json(intent),
         "interpreted_by": interpreted_by,
     }
+    return {**_act(desk, bulk, intent), **echo}
+
+
+def _act(desk: Desk, bulk: BulkActions, intent: Intent) -> dict[str, Any]:
+    """What ``intent`` comes to: a proposal, a pending bulk action or an answer."""
     match intent:
         case TradeIntent():
             request = ProposalRequest(
@@ -112,10 +117,10 @@ def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
                 rationale="trade_command",
                 **({"time_in_force": intent.time_in_force} if intent.time_in_force else {}),
             )
-            return {**proposal_result(desk.propose(request, actor="mcp")), **echo}
+            return proposal_result(desk.propose(request, actor=ACTOR))
         case CloseIntent():
             if intent.symbol is None:
-                return {**bulk.propose_close_all(), **echo}
+                return bulk.propose_close_all()
             fraction = intent.fraction if intent.fraction is not None else 1.0
             if intent.quantity is not None:
                 held = {p.symbol: abs(p.quantity) for p in desk.broker.positions()}
@@ -124,22 +129,14 @@ def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
                     if held.get(intent.symbol)
                     else 1.0
                 )
-            return {**closing_proposal(desk, intent.symbol, fraction), **echo}
+            return closing_proposal(desk, intent.symbol, fraction)
         case CancelIntent():
             if intent.order_id:
-                return {**bulk.propose_cancel_order(intent.order_id), **echo}
-            return {**bulk.propose_cancel_all(intent.symbol), **echo}
+                return bulk.propose_cancel_order(intent.order_id)
+            return bulk.propose_cancel_all(intent.symbol)
         case QueryIntent():
-            return {
-                **envelope(
-                    desk.mode,
-                    {
-                        "status": "answered",
-                        **_answer(desk, intent.topic, intent.currency, intent.symbol),
-                    },
-                ),
-                **echo,
-            }
+            answer = _answer(desk, intent.topic, intent.currency, intent.symbol)
+            return envelope(desk.mode, {"status": "answered", **answer})
         case KillSwitchIntent():
             # Halting cancels every working order: the destructive kill-switch tool does it, so
             # the client shows it as what it is.
@@ -150,24 +147,15 @@ def run_command(desk: Desk, bulk: BulkActions, text: str) -> dict[str, Any]:
                 else "resuming trading is a person's decision: call set_kill_switch with "
                 "enabled=false and a reason; the client asks the user to confirm"
             )
-            return {
-                **envelope(desk.mode, {"status": "confirmation_required", "next_step": message}),
-                **echo,
-            }
+            return envelope(desk.mode, {"status": "confirmation_required", "next_step": message})
         case ParseFailure():
-            return {
-                **envelope(
-                    desk.mode,
-                    {
-                        "status": "unparsed",
-                        "message": intent.message,
-                        "missing": intent.missing,
-                        **(
-                            {"quoted": untrusted(intent.quoted)}
-                            if intent.quoted is not None
-                            else {}
-                        ),
-                    },
-                ),
-                **echo,
-            }
+            quoted = {"quoted": untrusted(intent.quoted)} if intent.quoted is not None else {}
+            return envelope(
+                desk.mode,
+                {
+                    "status": "unparsed",
+                    "message": intent.message,
+                    "missing": intent.missing,
+                    **quoted,
+                },
+            )

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradecrew.mcp_server.auth import HttpAuthError, is_loopback
+from tradecrew.mcp_server.auth import HttpAuthError
+from tradecrew.net import is_loopback
 
 if TYPE_CHECKING:
     from mcp.server.fastmcp import FastMCP

@@ -40,6 +40,11 @@ def proposal_result(outcome: ProposalOutcome) -> dict[str, Any]:
     return envelope(outcome.mode, result)
 
 
+def closing_size(quantity: float, fraction: float, step: float) -> float:
+    """Whole steps of ``fraction`` of the position ``quantity`` (long or short), never more."""
+    return round(math.floor(abs(quantity) * fraction / step + 1e-9) * step, 10)
+
+
 def closing_proposal(desk: Desk, symbol: str, fraction: float) -> dict[str, Any]:
     """A reduce-only proposal for ``fraction`` of the position in ``symbol``."""
     # Imported here: the server answers ``initialize`` before the desk's modules load.
@@ -54,8 +59,7 @@ def closing_proposal(desk: Desk, symbol: str, fraction: float) -> dict[str, Any]
     if not 0 < fraction <= 1 or math.isnan(fraction):
         raise DeskError("fraction must be above 0 and at most 1")
     step = desk.instrument(sym).quantity_step
-    size = math.floor(abs(qty) * fraction / step + 1e-9) * step
-    size = round(size, 10)
+    size = closing_size(qty, fraction, step)
     if size <= 0:
         raise DeskError(f"{fraction:g} of {abs(qty):g} {sym} is below the smallest step {step:g}")
     side = Side.SELL if qty > 0 else Side.BUY

@@ -41,16 +41,9 @@ def symbol_sentiment(
     items = store_for(settings).query(news_symbol(symbol), asof=end, since=start, limit=MAX_ITEMS)
     if not items:
         return SentimentAggregate()
-    from tradecrew.tools.sentiment import analyze_sentiment, backend_options
+    from tradecrew.tools.sentiment import analyze_configured
 
-    comp = settings.components.sentiment
-    chosen = backend or comp.backend
-    scored = analyze_sentiment(
-        [h.headline for h in items],
-        backend=chosen,
-        threshold=comp.threshold,
-        **backend_options(chosen, comp, settings.llm, settings.home),
-    )
+    scored = analyze_configured([h.headline for h in items], settings, backend)
     return aggregate_sentiment(
         [
             ScoredHeadline(

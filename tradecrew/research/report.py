@@ -28,7 +28,7 @@ from tradecrew.research.render import (
 from tradecrew.tools.catalog import MAX_BARS, AnalyzeQuery, analyze_symbol, load_bars
 from tradecrew.tools.indicators import IndicatorParams, indicator_frame
 from tradecrew.tools.regime import regime_series
-from tradecrew.tools.sentiment import SentimentResult, analyze_sentiment, backend_options
+from tradecrew.tools.sentiment import SentimentResult, analyze_configured
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
 CHART_BARS = 250
@@ -87,11 +87,7 @@ def build_report(
     synthetic = analysis.synthetic or bool(bars.attrs.get("synthetic", False))
     results: list[SentimentResult] = []
     if texts and analysis.sentiment is not None:
-        comp = settings.components.sentiment
-        options = backend_options(comp.backend, comp, settings.llm, settings.home)
-        results = analyze_sentiment(
-            texts, backend=comp.backend, threshold=comp.threshold, **options
-        )
+        results = analyze_configured(texts, settings)
 
     params = IndicatorParams()
     ind = indicator_frame(bars, params).iloc[-CHART_BARS:]

@@ -261,25 +261,22 @@ def optimize(
             run, spec, name, study_seed, join, attrs, n_trials, timeout, progress
         )
         return _summarise(run, study, spec, records, guard_settings, started)
-    if spec.shared:
-        records = _parallel(run, spec, name, seed, join, attrs, n_trials, timeout, jobs, progress)
-        return _summarise(
-            run, load_study(spec, name, None, None), spec, records, guard_settings, started
-        )
     import shutil
     import tempfile
 
     # Worker processes share an in-memory study through a journal file that lives as long
     # as the run.
-    tmp = Path(tempfile.mkdtemp(prefix="tradecrew-study-"))
+    tmp = None if spec.shared else Path(tempfile.mkdtemp(prefix="tradecrew-study-"))
     try:
-        spec = StorageSpec(kind="journal", url=str(tmp / "study.journal"), shown="memory")
+        if tmp is not None:
+            spec = StorageSpec(kind="journal", url=str(tmp / "study.journal"), shown="memory")
         records = _parallel(run, spec, name, seed, join, attrs, n_trials, timeout, jobs, progress)
         return _summarise(
             run, load_study(spec, name, None, None), spec, records, guard_settings, started
         )
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _parallel(

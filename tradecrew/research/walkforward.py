@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradecrew.research import ab_stats
+from tradecrew.research.backtest.result import bars_per_year
 from tradecrew.research.spaces import ParamRange, ParamValue, Space
 
 __all__ = [
@@ -88,13 +90,6 @@ class WalkForwardResult(BaseModel):
     returns: pd.Series = Field(exclude=True, repr=False)
 
 
-def _per_year(index: pd.DatetimeIndex) -> float:
-    if len(index) < 2:
-        return 252.0
-    years = (index[-1] - index[0]).total_seconds() / 86_400.0 / 365.25
-    return (len(index) - 1) / years if years > 0 else 252.0
-
-
 def score(sharpe: float | None, max_drawdown: float) -> float:
     """The tuning objective: Sharpe (0 for a flat record) minus the drawdown penalty."""
     base = 0.0 if sharpe is None or not math.isfinite(sharpe) else float(sharpe)
@@ -104,15 +99,11 @@ def score(sharpe: float | None, max_drawdown: float) -> float:
 def oos_metrics(returns: pd.Series, trades: int, per_year: float | None = None) -> OOSMetrics:
     """Metrics of per-bar simple returns (annualised with the bars' own spacing)."""
     r = returns.to_numpy(dtype=np.float64)
-    ppy = per_year if per_year is not None else _per_year(pd.DatetimeIndex(returns.index))
-    equity = np.cumprod(1.0 + r) if len(r) else np.ones(1)
-    total = float(equity[-1] - 1.0)
+    ppy = per_year if per_year is not None else bars_per_year(pd.DatetimeIndex(returns.index))
+    total = float(np.cumprod(1.0 + r)[-1] - 1.0) if len(r) else 0.0
     years = len(r) / ppy if ppy > 0 else 0.0
     annual = float((1.0 + total) ** (1.0 / years) - 1.0) if years > 0 and total > -1 else total
-    sd = float(np.std(r, ddof=1)) if len(r) > 1 else 0.0
-    sharpe = float(np.mean(r) / sd * math.sqrt(ppy)) if sd > 1e-15 else None
-    peak = np.maximum.accumulate(np.concatenate(([1.0], equity)))
-    mdd = float(np.max(1.0 - np.concatenate(([1.0], equity)) / peak))
+    sharpe, mdd = ab_stats.sharpe(r, ppy), ab_stats.max_drawdown(r)
     return OOSMetrics(
         bars=len(r),
         trades=int(trades),
@@ -214,7 +205,7 @@ def _run_window(
     if tuning is not None:
         params, train_score = _choose(bars.iloc[lo:split], strategy, tuning, trials, seed, **kw)
     rets, entries, resolved = _evaluate(bars.iloc[lo:hi], strategy, params, split - lo, **kw)
-    m = oos_metrics(rets, entries, _per_year(pd.DatetimeIndex(bars.index)))
+    m = oos_metrics(rets, entries, bars_per_year(pd.DatetimeIndex(bars.index)))
     idx = bars.index
     return (
         WindowResult(
@@ -327,7 +318,7 @@ def walk_forward(
         test=test,
         tuned=tuning is not None,
         configurations=_configurations(tuning, window_trials),
-        oos=oos_metrics(returns, sum(w.test_trades for w in windows), _per_year(bars.index)),
+        oos=oos_metrics(returns, sum(w.test_trades for w in windows), bars_per_year(bars.index)),
         windows=windows,
         returns=returns,
     )

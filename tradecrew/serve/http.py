@@ -8,7 +8,6 @@ explicit opt-in (``TRADECREW_SERVE__ALLOW_NETWORK=true``). Nothing here changes 
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import threading
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from tradecrew.config import ServeSettings
+from tradecrew.net import is_loopback
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
@@ -25,15 +25,6 @@ Ready = Callable[[], list[str]]
 
 class HttpRefused(ValueError):
     """The HTTP endpoint cannot start with these settings."""
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_bind(value: str, cfg: ServeSettings) -> tuple[str, int]:

@@ -39,13 +39,12 @@ class Jobs:
         metrics: DeskMetrics,
         log: Any,
         watchlist: list[str],
-        quotes: QuoteBook | None = None,
     ) -> None:
         self.desk = desk
         self.metrics = metrics
         self.log = log
         self.watchlist = watchlist
-        self.quotes = quotes or QuoteBook()
+        self.quotes = QuoteBook()
         self.watcher = Watcher(desk, metrics, self.quotes, log)
         self.stopping = threading.Event()
         self._symbols: list[str] = list(watchlist)

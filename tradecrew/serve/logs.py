@@ -82,9 +82,7 @@ class Redactor:
         return {k: self.clean(v) for k, v in event.items()}
 
 
-def configure(
-    settings: Settings, *, json_logs: bool | None = None, level: int = logging.INFO
-) -> None:
+def configure(settings: Settings, *, json_logs: bool | None = None) -> None:
     """Route structlog and the standard library's loggers to stderr through one redactor."""
     as_json = (not sys.stderr.isatty()) if json_logs is None else json_logs
     redact = Redactor(known_secrets(settings))
@@ -117,7 +115,7 @@ def configure(
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.setLevel(logging.INFO)
     # The scheduler reports every run at INFO; the daemon's own events say what matters.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -22,12 +22,8 @@ class Seen:
     quote: Quote
     replayed: bool
 
-    @property
-    def market_time(self) -> datetime:
-        return self.quote.timestamp
-
     def age(self, now: datetime) -> float:
-        since = self.read_at if self.replayed else self.market_time
+        since = self.read_at if self.replayed else self.quote.timestamp
         return max((now - since).total_seconds(), 0.0)
 
 

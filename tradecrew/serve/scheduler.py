@@ -55,9 +55,9 @@ def steps(jobs: Jobs, cfg: ServeSettings) -> dict[str, object]:
     return named
 
 
-def build(jobs: Jobs, cfg: ServeSettings, workers: int = 4) -> BackgroundScheduler:
+def build(jobs: Jobs, cfg: ServeSettings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
-        executors={"default": ThreadPoolExecutor(workers)},
+        executors={"default": ThreadPoolExecutor(4)},
         job_defaults={
             "coalesce": True,
             "max_instances": 1,

@@ -165,9 +165,7 @@ def handle_callback(
     return result
 
 
-def poll_once(
-    desk: Desk, *, wait: float | None = None, bot: TelegramBot | None = None
-) -> PollReport:
+def poll_once(desk: Desk, *, wait: float | None = None) -> PollReport:
     """Read the button presses waiting at the Bot API (long-polling up to ``wait`` seconds,
     the ``poll_seconds`` setting by default), act on each, answer each. For the serve loop
     to schedule, and ``tradecrew alerts poll --once``. SinkError when the API fails."""
@@ -178,8 +176,7 @@ def poll_once(
             "TRADECREW_ALERTS__TELEGRAM_CHAT_ID"
         )
     assert settings.telegram_bot_token is not None
-    own = bot is None
-    bot = bot or TelegramBot(
+    bot = TelegramBot(
         settings.telegram_api_url, settings.telegram_bot_token, settings.timeout_seconds
     )
     home = desk.settings.home
@@ -188,8 +185,11 @@ def poll_once(
         with _exclusive(home):
             state = _State(home / STATE_FILE)
             key = CallbackKey.for_home(home)
-            payload = {"offset": state.offset, "timeout": int(wait)}
-            payload["allowed_updates"] = ["callback_query"]  # type: ignore[assignment]
+            payload = {
+                "offset": state.offset,
+                "timeout": int(wait),
+                "allowed_updates": ["callback_query"],
+            }
             updates = bot.api("getUpdates", payload, wait=wait)
             report = PollReport(updates=len(updates or []), offset=state.offset)
             for update in updates or []:
@@ -207,8 +207,7 @@ def poll_once(
             report.offset = state.offset
             return report
     finally:
-        if own:
-            bot.close()
+        bot.close()
 
 
 def _answer(bot: TelegramBot, query: dict[str, Any], result: CallbackResult) -> None:

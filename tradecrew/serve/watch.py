@@ -7,7 +7,6 @@ switch (which also cancels open orders). Moving back is a person's decision, as 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -59,13 +58,11 @@ class Watcher:
         metrics: DeskMetrics,
         quotes: QuoteBook,
         log: Any,
-        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.desk = desk
         self.metrics = metrics
         self.quotes = quotes
         self.log = log
-        self.clock = clock
         self.serve = desk.settings.serve
         self.broker_ok_at: datetime | None = None
         self.broker_error: str | None = None
@@ -77,7 +74,7 @@ class Watcher:
         self.calendar = CalendarWatch(desk.settings, live=desk.mode.value == "live")
 
     def run(self) -> WatchResult:
-        now = self.clock()
+        now = utcnow()
         ledger = self.desk.ledger
         self.audit.catch_up()
         self.metrics.proposals_pending.set(len(ledger.list_proposals("pending", 1000)))

@@ -27,12 +27,7 @@ from tradecrew.tools.fusion import ComponentInput, fuse
 from tradecrew.tools.indicators import IndicatorSnapshot, component_scores, indicators
 from tradecrew.tools.mtf import MTFResult, multi_timeframe
 from tradecrew.tools.regime import RegimeResult, market_regime, warmup_bars
-from tradecrew.tools.sentiment import (
-    SentimentSummary,
-    analyze_sentiment,
-    backend_options,
-    summarize,
-)
+from tradecrew.tools.sentiment import SentimentSummary, analyze_configured, summarize
 from tradecrew.tools.sentiment_aggregate import SentimentAggregate
 from tradecrew.tools.sessions import SessionActivity, SessionState, active_sessions
 from tradecrew.tools.sessions import session_activity as _session_activity
@@ -235,14 +230,7 @@ def analyze_frames(
 
     sentiment = None
     if comps.sentiment.enabled and headlines:
-        cfg = comps.sentiment
-        results = analyze_sentiment(
-            list(headlines),
-            backend=cfg.backend,
-            threshold=cfg.threshold,
-            **backend_options(cfg.backend, cfg, settings.llm, settings.home),
-        )
-        sentiment = summarize(results)
+        sentiment = summarize(analyze_configured(list(headlines), settings))
     if comps.sentiment.enabled and news_sentiment is not None and news_sentiment.n:
         # The stored news over time (deduplicated, recency- and source-weighted) outvotes a
         # plain mean of the latest headlines; a thin aggregate votes with less confidence.

@@ -30,10 +30,9 @@ from tradecrew.tools.registry import ToolSpec
 from tradecrew.tools.sentiment import (
     SentimentResult,
     SentimentSummary,
-    backend_options,
+    analyze_configured,
     summarize,
 )
-from tradecrew.tools.sentiment import analyze_sentiment as _analyze_sentiment
 from tradecrew.tools.sentiment_aggregate import SentimentAggregate
 from tradecrew.tools.sessions import SessionState, active_sessions
 from tradecrew.tools.slippage import SlippageEstimate, estimate_slippage
@@ -211,10 +210,7 @@ def _correlation(q: CorrelationQuery, settings: ToolSettings) -> CorrelationRepo
 
 
 def _sentiment(q: SentimentQuery, settings: ToolSettings) -> SentimentBatch:
-    cfg = settings.components.sentiment
-    backend = q.backend or cfg.backend
-    options = backend_options(backend, cfg, settings.llm, settings.home)
-    results = _analyze_sentiment(q.texts, backend=backend, threshold=cfg.threshold, **options)
+    results = analyze_configured(q.texts, settings, q.backend)
     return SentimentBatch(results=results, summary=summarize(results))
 
 

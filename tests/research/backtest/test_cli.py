@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import shared_file
+from tests.research.backtest.helpers import RESULT_FIELDS, TRADE_FIELDS
 from tradecrew.cli import app
 
 runner = CliRunner()
@@ -41,30 +42,11 @@ def test_json_result_with_overridden_costs(goog_source):
     )
     assert out.exit_code == 0, out.output
     payload = json.loads(out.stdout)
-    for key in (
-        "trades",
-        "total_return",
-        "annual_return",
-        "sharpe",
-        "sortino",
-        "max_drawdown",
-        "win_rate",
-        "profit_factor",
-        "exposure",
-        "trade_list",
-    ):
+    for key in RESULT_FIELDS:
         assert key in payload
     assert payload["costs"]["commission"] == 0.001 and payload["costs"]["spread"] == 0.0
     trade = payload["trade_list"][0]
-    assert set(trade) >= {
-        "entry_time",
-        "exit_time",
-        "side",
-        "quantity",
-        "entry_price",
-        "exit_price",
-        "pnl",
-    }
+    assert set(trade) >= TRADE_FIELDS
     assert trade["pnl"] == pytest.approx(
         trade["quantity"] * (trade["exit_price"] * 0.999 - trade["entry_price"] * 1.001)
     )

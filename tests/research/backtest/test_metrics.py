@@ -8,23 +8,10 @@ import math
 import numpy as np
 import pytest
 
+from tests.research.backtest.helpers import RESULT_FIELDS, TRADE_FIELDS
 from tradecrew.research.backtest import Costs, backtest
 
-JSON_FIELDS = {
-    "trades",
-    "total_return",
-    "annual_return",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "win_rate",
-    "profit_factor",
-    "exposure",
-    "trade_list",
-    "calmar",
-    "turnover",
-}
-TRADE_FIELDS = {"entry_time", "exit_time", "side", "quantity", "entry_price", "exit_price", "pnl"}
+JSON_FIELDS = RESULT_FIELDS | {"calmar", "turnover"}
 
 
 def test_metrics_match_their_definitions(xau):

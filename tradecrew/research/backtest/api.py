@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tradecrew.research.backtest.costs import Costs
-from tradecrew.research.backtest.kernel import clean_target, simulate
+from tradecrew.research.backtest.kernel import Fills, clean_target, simulate
 from tradecrew.research.backtest.result import BacktestResult, build_result
 from tradecrew.research.backtest.strategies import (
     SmaCross,
@@ -47,10 +47,6 @@ def prepare_bars(bars: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _symbol(bars: pd.DataFrame, symbol: str | None) -> str | None:
-    return symbol or bars.attrs.get("symbol")
-
-
 def backtest(
     bars: pd.DataFrame,
     strategy: str | Strategy = "sma_cross",
@@ -65,11 +61,8 @@ def backtest(
     """Run ``strategy`` over ``bars``: fills at the next bar's open, ``costs`` (by default the
     instrument's) on every fill. ``engine="replay"`` runs the desk's risk engine and the paper
     venue's matching bar by bar instead of the vectorised kernel."""
-    frame = prepare_bars(bars)
-    strat = get_strategy(strategy)
+    frame, strat, sym, cost = _setup(bars, strategy, symbol, costs)
     chosen = dict(params or {})
-    sym = _symbol(bars, symbol)
-    cost = costs if costs is not None else Costs.from_instrument(sym)
     if not (np.isfinite(initial_equity) and initial_equity > 0):
         raise StrategyError(f"initial equity must be above zero, got {initial_equity}")
     if engine == "replay":
@@ -86,11 +79,38 @@ def backtest(
         notes = list(getattr(strat, "notes", []))
     else:
         raise StrategyError(f"unknown engine {engine!r}; use kernel or replay")
+    return _result(frame, fills, strat, chosen, sym, cost, initial_equity, engine, notes)
+
+
+def _setup(
+    bars: pd.DataFrame, strategy: str | Strategy, symbol: str | None, costs: Costs | None
+) -> tuple[pd.DataFrame, Strategy, str | None, Costs]:
+    """The checked bars, the strategy, the symbol and the costs (the instrument's unless
+    given) that both entry points start from."""
+    frame = prepare_bars(bars)
+    strat = get_strategy(strategy)
+    sym = symbol or bars.attrs.get("symbol")
+    return frame, strat, sym, costs if costs is not None else Costs.from_instrument(sym)
+
+
+def _result(
+    frame: pd.DataFrame,
+    fills: Fills,
+    strat: Strategy,
+    chosen: dict[str, Any],
+    sym: str | None,
+    cost: Costs,
+    initial_equity: float,
+    engine: Literal["kernel", "replay"] = "kernel",
+    notes: list[str] | None = None,
+) -> BacktestResult:
+    defaults = getattr(strat, "defaults", None)
+    resolved = {**defaults, **chosen} if isinstance(defaults, dict) else dict(chosen)
     return build_result(
         frame,
         fills,
         strategy=strat.name,
-        params=_resolved(strat, chosen),
+        params=resolved,
         symbol=sym,
         costs=cost,
         initial_equity=initial_equity,
@@ -101,11 +121,6 @@ def backtest(
 
 def _arr(frame: pd.DataFrame, col: str) -> np.ndarray:
     return frame[col].to_numpy(dtype=np.float64)
-
-
-def _resolved(strat: Strategy, params: dict[str, Any]) -> dict[str, Any]:
-    defaults = getattr(strat, "defaults", None)
-    return {**defaults, **params} if isinstance(defaults, dict) else dict(params)
 
 
 def sweep(
@@ -119,10 +134,7 @@ def sweep(
 ) -> list[BacktestResult]:
     """One kernel run per parameter set of ``grid``, in order; moving averages of
     ``sma_cross`` are computed once per window and shared."""
-    frame = prepare_bars(bars)
-    strat = get_strategy(strategy)
-    sym = _symbol(bars, symbol)
-    cost = costs if costs is not None else Costs.from_instrument(sym)
+    frame, strat, sym, cost = _setup(bars, strategy, symbol, costs)
     open_, close = _arr(frame, "open"), _arr(frame, "close")
     cache: dict[int, np.ndarray] = {}
 
@@ -140,15 +152,5 @@ def sweep(
         else:
             target = clean_target(strat.target(frame, chosen), len(frame))
         fills = simulate(open_, close, target, cost, initial_equity)
-        out.append(
-            build_result(
-                frame,
-                fills,
-                strategy=strat.name,
-                params=_resolved(strat, chosen),
-                symbol=sym,
-                costs=cost,
-                initial_equity=initial_equity,
-            )
-        )
+        out.append(_result(frame, fills, strat, chosen, sym, cost, initial_equity))
     return out

@@ -118,6 +118,12 @@ def _years(index: pd.DatetimeIndex) -> float:
     return float((index[-1] - index[0]).total_seconds()) / 86_400.0 / _DAYS_PER_YEAR
 
 
+def bars_per_year(index: pd.DatetimeIndex) -> float:
+    """The bars the data really has per year (252 when it spans no time)."""
+    years = _years(index)
+    return (len(index) - 1) / years if years > 0 else 252.0
+
+
 def _trades(index: pd.DatetimeIndex, fills: Fills) -> list[TradeRecord]:
     """The trade list, validated in one call (a run of 100,000 bars can hold thousands)."""
     entry_times = index[fills.entry_index].to_pydatetime()
@@ -172,7 +178,7 @@ def build_result(
     prev = np.concatenate(([initial_equity], equity[:-1]))
     rets = equity / prev - 1.0
     years = _years(index)
-    per_year = (len(index) - 1) / years if years > 0 else 252.0
+    per_year = bars_per_year(index)
     total = float(equity[-1] / initial_equity - 1.0)
     annual = float((1.0 + total) ** (1.0 / years) - 1.0) if years > 0 and total > -1 else total
     std = float(np.std(rets, ddof=1)) if len(rets) > 1 else 0.0

@@ -225,12 +225,9 @@ class Hybrid(_Fused):
             regime = np.where(ok, vote, np.nan)
         frame["regime"] = regime
         frame["mtf"] = nan
-        if bar_minutes(pd.DatetimeIndex(bars.index)) <= Timeframe.H1.minutes:
-            base = (
-                Timeframe.parse(f"M{round(bar_minutes(pd.DatetimeIndex(bars.index)))}")
-                if bar_minutes(pd.DatetimeIndex(bars.index)) < 60
-                else Timeframe.H1
-            )
+        minutes = bar_minutes(pd.DatetimeIndex(bars.index))
+        if minutes <= Timeframe.H1.minutes:
+            base = Timeframe.parse(f"M{round(minutes)}") if minutes < 60 else Timeframe.H1
             frame["mtf"] = mtf_series(bars, settings.fusion.timeframe_weights, base=base)
         has_sentiment = comps.sentiment.enabled and "sentiment" in bars.columns
         frame["sentiment"] = bars["sentiment"].to_numpy(dtype=np.float64) if has_sentiment else nan

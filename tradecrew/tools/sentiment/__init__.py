@@ -7,6 +7,7 @@ transformers) and ``llm`` (the configured OpenAI-compatible model).
 
 from tradecrew.tools.sentiment.api import (
     BACKENDS,
+    analyze_configured,
     analyze_sentiment,
     backend_options,
     summarize,
@@ -17,6 +18,7 @@ __all__ = [
     "BACKENDS",
     "SentimentResult",
     "SentimentSummary",
+    "analyze_configured",
     "analyze_sentiment",
     "backend_options",
     "label_for",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tradecrew.config_sections import LLMSettings, SentimentComponent
 from tradecrew.tools.sentiment.models import SentimentResult, SentimentSummary
+
+if TYPE_CHECKING:
+    from tradecrew.tools.tool_settings import AnalysisSettings
 
 
 def _linear(texts: list[str], threshold: float, **options: Any) -> list[SentimentResult]:
@@ -114,6 +117,17 @@ def analyze_sentiment(
     for k, result in zip(todo, scored, strict=True):
         results[k] = result
     return results
+
+
+def analyze_configured(
+    texts: Sequence[str], settings: AnalysisSettings, backend: str | None = None
+) -> list[SentimentResult]:
+    """``analyze_sentiment`` as ``settings`` configure it: their backend (unless ``backend``
+    names another), threshold and backend options (``backend_options``)."""
+    cfg = settings.components.sentiment
+    chosen = backend or cfg.backend
+    options = backend_options(chosen, cfg, settings.llm, settings.home)
+    return analyze_sentiment(texts, backend=chosen, threshold=cfg.threshold, **options)
 
 
 def summarize(results: Sequence[SentimentResult]) -> SentimentSummary:
